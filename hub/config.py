@@ -1,0 +1,216 @@
+"""The one config loader.
+
+Every setting is a field below, with its default and a one-line doc.
+`config/default.toml` documents the same keys with the same defaults (a test
+keeps the two equal). A TOML file given with `--config` (or `XIETONG_CONFIG`)
+overrides the defaults; environment variables `XIETONG_<SECTION>_<KEY>`
+override the file. A bad value stops start-up with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+
+class ConfigError(Exception):
+    """A config value is wrong; the message names the key."""
+
+
+def _doc(text: str, check: Callable[[Any], bool] | None = None, hint: str = "") -> dict[str, Any]:
+    return {"doc": text, "check": check, "hint": hint}
+
+
+def _port(v: int) -> bool:
+    return 0 <= v <= 65535
+
+
+def _positive(v: float) -> bool:
+    return v > 0
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: str = field(default="data/xietong.db", metadata=_doc("SQLite database file; its folder is created."))
+    readers: int = field(default=4, metadata=_doc("Read-only connections kept open.", _positive, "a positive integer"))
+    synchronous: str = field(default="FULL", metadata=_doc(
+        "SQLite synchronous mode: FULL (every commit survives power loss) or NORMAL.",
+        lambda v: v in ("FULL", "NORMAL"), "FULL or NORMAL"))
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    host: str = field(default="127.0.0.1", metadata=_doc("Address to listen on."))
+    port: int = field(default=8080, metadata=_doc("Port to listen on.", _port, "0-65535"))
+    public_url: str = field(default="", metadata=_doc(
+        "The URL users reach Xietong at (for links, webhooks, origin checks); empty = http://host:port."))
+    trust_forwarded_for: bool = field(default=False, metadata=_doc(
+        "Take the client address from X-Forwarded-For (only behind your own reverse proxy)."))
+    tls_cert: str = field(default="", metadata=_doc("PEM certificate file; with tls_key, serve HTTPS."))
+    tls_key: str = field(default="", metadata=_doc("PEM private key file for tls_cert."))
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    idle_minutes: int = field(default=30, metadata=_doc(
+        "A session unused this long ends.", _positive, "a positive integer"))
+    absolute_hours: int = field(default=12, metadata=_doc(
+        "A session ends this long after login, however busy.", _positive, "a positive integer"))
+
+
+@dataclass(frozen=True)
+class LoginConfig:
+    window_minutes: int = field(default=15, metadata=_doc(
+        "Failed logins are counted over this many minutes.", _positive, "a positive integer"))
+    max_failures_per_account: int = field(default=5, metadata=_doc(
+        "Failed logins for one account within the window before it is throttled.", _positive,
+        "a positive integer"))
+    max_failures_per_address: int = field(default=20, metadata=_doc(
+        "Failed logins from one address within the window before it is throttled.", _positive,
+        "a positive integer"))
+
+
+@dataclass(frozen=True)
+class PasswordConfig:
+    min_length: int = field(default=8, metadata=_doc("Shortest password accepted.", _positive,
+                                                     "a positive integer"))
+    argon2_time_cost: int = field(default=3, metadata=_doc("Argon2id passes.", _positive, "a positive integer"))
+    argon2_memory_kib: int = field(default=65536, metadata=_doc(
+        "Argon2id memory per hash in KiB (memory-hard).", lambda v: v >= 8, "at least 8"))
+    argon2_parallelism: int = field(default=2, metadata=_doc("Argon2id lanes.", _positive, "a positive integer"))
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    default_language: str = field(default="zh", metadata=_doc(
+        "Language of the web app for a new visitor: zh or en.", lambda v: v in ("zh", "en"), "zh or en"))
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    fake: bool = field(default=False, metadata=_doc(
+        "TESTS AND DEMOS ONLY: run on a fake clock moved through /_test/clock (loopback only)."))
+    fake_start: str = field(default="", metadata=_doc(
+        "Start of the fake clock, ISO 8601 with offset; empty = the real time at start."))
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: str = field(default="INFO", metadata=_doc(
+        "Log level.", lambda v: v in ("DEBUG", "INFO", "WARNING", "ERROR"), "DEBUG, INFO, WARNING or ERROR"))
+
+
+@dataclass(frozen=True)
+class Config:
+    store: StoreConfig = StoreConfig()
+    web: WebConfig = WebConfig()
+    session: SessionConfig = SessionConfig()
+    login: LoginConfig = LoginConfig()
+    passwords: PasswordConfig = PasswordConfig()
+    ui: UiConfig = UiConfig()
+    clock: ClockConfig = ClockConfig()
+    log: LogConfig = LogConfig()
+
+    def public_url(self) -> str:
+        if self.web.public_url:
+            return self.web.public_url.rstrip("/")
+        scheme = "https" if self.web.tls_cert else "http"
+        return f"{scheme}://{self.web.host}:{self.web.port}"
+
+    def with_overrides(self, **sections: Mapping[str, Any]) -> "Config":
+        """A copy with some keys changed (used by tests and the CLI), validated."""
+        return _build(self, {s: dict(v) for s, v in sections.items()}, source="override")
+
+
+def sections() -> list[tuple[str, type]]:
+    return [(f.name, f.type if isinstance(f.type, type) else globals()[str(f.type)])
+            for f in dataclasses.fields(Config)]
+
+
+def settings() -> list[tuple[str, dataclasses.Field[Any]]]:
+    """Every (section, field) pair, in order: the schema of the config."""
+    out = []
+    for name, cls in sections():
+        for f in dataclasses.fields(cls):
+            out.append((name, f))
+    return out
+
+
+def _coerce(section: str, f: dataclasses.Field[Any], raw: Any, source: str) -> Any:
+    key = f"{section}.{f.name}"
+    want = f.type if isinstance(f.type, type) else {"int": int, "str": str, "bool": bool, "float": float}[str(f.type)]
+    value: Any = raw
+    if isinstance(raw, str) and want is not str:
+        text = raw.strip()
+        try:
+            if want is bool:
+                if text.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError
+                value = text.lower() in ("1", "true", "yes", "on")
+            else:
+                value = want(text)
+        except ValueError:
+            raise ConfigError(f"config key {key} (from {source}): expected {want.__name__}, got {raw!r}") from None
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+        raise ConfigError(f"config key {key} (from {source}): expected {want.__name__}, got {raw!r}")
+    check = f.metadata.get("check")
+    if check is not None and not check(value):
+        raise ConfigError(f"config key {key} (from {source}): {value!r} is not allowed; "
+                          f"expected {f.metadata.get('hint') or 'a valid value'}")
+    return value
+
+
+def _build(base: Config, data: Mapping[str, Any], source: str) -> Config:
+    known = dict(sections())
+    for name, table in data.items():
+        if name not in known:
+            raise ConfigError(f"config section [{name}] (from {source}) is unknown")
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"config section [{name}] (from {source}) must be a table")
+        fields = {f.name for f in dataclasses.fields(known[name])}
+        for key in table:
+            if key not in fields:
+                raise ConfigError(f"config key {name}.{key} (from {source}) is unknown")
+    new_sections = {}
+    for name, cls in sections():
+        current = getattr(base, name)
+        changes = {}
+        for f in dataclasses.fields(cls):
+            if f.name in data.get(name, {}):
+                changes[f.name] = _coerce(name, f, data[name][f.name], source)
+        new_sections[name] = dataclasses.replace(current, **changes)
+    return Config(**new_sections)
+
+
+def env_name(section: str, key: str) -> str:
+    return f"XIETONG_{section.upper()}_{key.upper()}"
+
+
+def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Defaults, then the TOML file (if any), then XIETONG_* environment variables."""
+    env = os.environ if env is None else env
+    cfg = Config()
+    path = path or env.get("XIETONG_CONFIG") or None
+    if path:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {p} does not exist") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {p} is not valid TOML: {e}") from None
+        cfg = _build(cfg, data, source=str(p))
+    overrides: dict[str, dict[str, Any]] = {}
+    for section, f in settings():
+        name = env_name(section, f.name)
+        if name in env:
+            overrides.setdefault(section, {})[f.name] = env[name]
+    if overrides:
+        cfg = _build(cfg, overrides, source="environment")
+    return cfg

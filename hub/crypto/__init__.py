@@ -1,0 +1,1 @@
+"""Passwords, keys, seals and one-time passwords."""

@@ -1,0 +1,72 @@
+"""The one permission rule. Every read and write asks `can()`.
+
+A rule says, per action, which roles may do it and over which units: `ANY`
+(every unit) or `OWN` (the actor's own unit only). The policy is data, so the
+permission matrix test can walk it and the routes declare which action they
+need. Later features add actions here, never checks elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from hub.domain.identity import Actor, Role
+from hub.errors import XietongError
+
+
+class Action(StrEnum):
+    VIEW_HOME = "view_home"            # see one's own home page and profile
+    VIEW_USERS = "view_users"          # list the people of a unit
+    MANAGE_USERS = "manage_users"      # add, edit, disable, reset passwords
+    VIEW_UNITS = "view_units"          # the unit tree and phone book
+    MANAGE_UNITS = "manage_units"      # create and edit units
+    VIEW_AUDIT = "view_audit"          # read the audit log
+
+
+class Scope(StrEnum):
+    ANY = "any"
+    OWN = "own"
+
+
+ALL_ROLES = tuple(Role)
+
+POLICY: dict[Action, dict[Role, Scope]] = {
+    Action.VIEW_HOME: {r: Scope.ANY for r in ALL_ROLES},
+    Action.VIEW_UNITS: {r: Scope.ANY for r in ALL_ROLES},
+    Action.VIEW_USERS: {Role.SUPER_ADMIN: Scope.ANY, Role.UNIT_ADMIN: Scope.OWN},
+    Action.MANAGE_USERS: {Role.SUPER_ADMIN: Scope.ANY, Role.UNIT_ADMIN: Scope.OWN},
+    Action.MANAGE_UNITS: {Role.SUPER_ADMIN: Scope.ANY},
+    Action.VIEW_AUDIT: {Role.SUPER_ADMIN: Scope.ANY},
+}
+
+
+def can(actor: Actor, action: Action, units: int | Iterable[int] | None = None) -> bool:
+    """May `actor` do `action` concerning `units` (one unit, several, or none given)?
+
+    With several units (an item's sender and recipients), an `OWN` grant needs
+    the actor's unit to be among them. With none given, the question is
+    whether the actor may do the action anywhere at all (e.g. show a menu).
+    """
+    grants = POLICY.get(action, {})
+    scopes = {grants[r] for r in actor.roles if r in grants}
+    if not scopes:
+        return False
+    if Scope.ANY in scopes or units is None:
+        return True
+    unit_set = {units} if isinstance(units, int) else set(units)
+    return actor.unit_id in unit_set
+
+
+def require(actor: Actor, action: Action, units: int | Iterable[int] | None = None) -> None:
+    if not can(actor, action, units):
+        raise XietongError("perm.denied")
+
+
+def grantable_roles(actor: Actor) -> frozenset[Role]:
+    """Roles this actor may give to others: only the super admin makes admins."""
+    if actor.has(Role.SUPER_ADMIN):
+        return frozenset(Role)
+    if actor.has(Role.UNIT_ADMIN):
+        return frozenset(Role) - {Role.SUPER_ADMIN, Role.UNIT_ADMIN, Role.DUTY_DESK}
+    return frozenset()

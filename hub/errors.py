@@ -1,0 +1,85 @@
+"""Errors a user can meet: one family, each with a code, an HTTP-ish status,
+and a message in English and Chinese.
+
+Raise `XietongError("auth.bad_credentials")` (with format parameters as keyword
+arguments where the message has them). The web layer turns it into a page or
+JSON with the status; the CLI prints the message. Add new codes to MESSAGES.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# code -> (status, English, Chinese)
+MESSAGES: dict[str, tuple[int, str, str]] = {
+    "auth.required": (401, "Please log in first.", "请先登录。"),
+    "auth.bad_credentials": (401, "Wrong account name or password.", "账号或密码错误。"),
+    "auth.disabled": (403, "This account is disabled. Ask your unit administrator.",
+                      "该账号已停用，请联系本单位系统管理员。"),
+    "auth.throttled": (429, "Too many failed logins. Try again in {minutes} minutes.",
+                       "登录失败次数过多，请 {minutes} 分钟后再试。"),
+    "auth.ip_not_allowed": (403, "Administrator accounts may not log in from this address ({ip}).",
+                            "管理员账号不允许从该地址（{ip}）登录。"),
+    "auth.session_expired": (401, "Your session has expired. Please log in again.",
+                             "会话已过期，请重新登录。"),
+    "auth.csrf": (403, "The form has expired or came from another site. Reload the page and try again.",
+                  "表单已失效或来源不明，请刷新页面后重试。"),
+    "auth.bad_origin": (403, "Request from a foreign origin refused.", "拒绝来自外部来源的请求。"),
+    "perm.denied": (403, "You are not allowed to do this.", "您无权执行此操作。"),
+    "not_found": (404, "Not found.", "未找到。"),
+    "method_not_allowed": (405, "This address does not take that kind of request.", "该地址不支持此类请求。"),
+    "user.not_found": (404, "No such user: {login}.", "用户不存在：{login}。"),
+    "user.login_taken": (409, "The account name {login} is already taken.", "账号名 {login} 已被使用。"),
+    "user.bad_login": (400, "Account names are 3–32 letters, digits, dot, dash or underscore.",
+                       "账号名须为 3–32 位字母、数字、点、横线或下划线。"),
+    "user.weak_password": (400, "The password must have at least {min} characters.",
+                           "密码至少需要 {min} 个字符。"),
+    "user.bad_name": (400, "Please give the person's name (1–40 characters).",
+                      "请填写姓名（1–40 个字符）。"),
+    "user.bad_role": (400, "Unknown role: {role}.", "未知角色：{role}。"),
+    "user.no_role": (400, "Choose at least one role.", "请至少选择一个角色。"),
+    "user.bad_phone": (400, "Phone numbers must be mainland mobile numbers like 13800138000 or +8613800138000.",
+                       "手机号格式不正确，应为 13800138000 或 +8613800138000 这样的大陆手机号。"),
+    "user.bad_ip_rule": (400, "Not an IP address or range: {rule}.", "不是有效的 IP 地址或地址段：{rule}。"),
+    "user.self_disable": (400, "You cannot disable your own account.", "不能停用自己的账号。"),
+    "unit.not_found": (404, "No such unit.", "单位不存在。"),
+    "unit.code_taken": (409, "The unit code {code} is already taken.", "单位代码 {code} 已被使用。"),
+    "unit.bad_code": (400, "Unit codes are 2–16 capital letters or digits.", "单位代码须为 2–16 位大写字母或数字。"),
+    "unit.bad_name": (400, "Please give the unit's name (1–60 characters).", "请填写单位名称（1–60 个字符）。"),
+    "input.invalid": (400, "Invalid input: {field}.", "输入有误：{field}。"),
+    "db.too_new": (500, "The database (schema {found}) is newer than this program (schema {known}). "
+                        "Upgrade Xietong before starting it on this database.",
+                   "数据库版本（{found}）高于本程序支持的版本（{known}），请先升级协同系统。"),
+    "db.not_initialised": (500, "No database at {path}. Run `xietong init` or `xietong demo` first.",
+                           "{path} 处没有数据库，请先运行 `xietong init` 或 `xietong demo`。"),
+    "internal": (500, "Something went wrong on our side. The error was logged.",
+                 "系统内部错误，已记录。"),
+}
+
+
+class XietongError(Exception):
+    """An error a user can meet. `code` keys MESSAGES."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        if code not in MESSAGES:
+            raise KeyError(f"unknown error code {code!r}")
+        self.code = code
+        self.params = params
+        super().__init__(self.message("en"))
+
+    @property
+    def status(self) -> int:
+        return MESSAGES[self.code][0]
+
+    def message(self, lang: str) -> str:
+        _, en, zh = MESSAGES[self.code]
+        template = en if lang.startswith("en") else zh
+        return template.format(**self.params)
+
+    def as_json(self, lang: str = "zh") -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message(lang),
+            "message_en": self.message("en"),
+            "message_zh": self.message("zh"),
+        }

@@ -1,0 +1,1 @@
+"""Use-cases: each combines the domain and the store in one transaction."""

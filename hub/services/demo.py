@@ -1,0 +1,69 @@
+"""The demo organisation `make run` loads, so a newcomer can log in at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.domain.identity import Role, SystemActor, UnitKind
+from hub.services.identity import IdentityService
+
+DEMO_PASSWORD = "Demo@2026"
+
+# code, name, kind, parent code, duty phone
+UNITS = [
+    ("BGS", "示范区人民政府办公室", UnitKind.OFFICE, None, "0571-88000001"),
+    ("ZBS", "示范区政府总值班室", UnitKind.DUTY_DESK, "BGS", "0571-88000110"),
+    ("DHZ", "东湖镇人民政府", UnitKind.TOWNSHIP, "BGS", "0571-88100001"),
+    ("XSZ", "西山镇人民政府", UnitKind.TOWNSHIP, "BGS", "0571-88200001"),
+    ("NQZ", "南桥镇人民政府", UnitKind.TOWNSHIP, "BGS", "0571-88300001"),
+    ("JYJ", "示范区教育局", UnitKind.DEPARTMENT, "BGS", "0571-88400001"),
+    ("WJJ", "示范区卫生健康局", UnitKind.DEPARTMENT, "BGS", "0571-88500001"),
+]
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+_GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+          "超", "秀英", "霞", "平", "刚", "桂英", "华", "建国", "海燕"]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    login: str
+    name: str
+    unit: str
+    roles: tuple[Role, ...]
+
+
+def demo_accounts() -> list[DemoAccount]:
+    people: list[tuple[str, str, tuple[Role, ...]]] = [
+        ("admin", "BGS", (Role.SUPER_ADMIN,)),
+        ("dh.admin", "DHZ", (Role.UNIT_ADMIN,)),
+        ("bgs.seal", "BGS", (Role.SEAL_KEEPER,)),
+        ("duty", "ZBS", (Role.DUTY_DESK,)),
+    ]
+    for code, _, kind, _, _ in UNITS:
+        if kind is UnitKind.DUTY_DESK:
+            continue
+        prefix = code.lower()
+        people += [(f"{prefix}.clerk1", code, (Role.CLERK,)),
+                   (f"{prefix}.clerk2", code, (Role.CLERK,)),
+                   (f"{prefix}.leader", code, (Role.LEADER,))]
+    accounts = []
+    for i, (login, unit, roles) in enumerate(people):
+        name = _SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i * 7) % len(_GIVEN)]
+        accounts.append(DemoAccount(login, name, unit, roles))
+    return accounts
+
+
+async def load_demo(identity: IdentityService) -> list[DemoAccount]:
+    """Create the demo units and people; the database must have no units yet."""
+    system = SystemActor(login="demo")
+    ids: dict[str, int] = {}
+    for code, name, kind, parent, phone in UNITS:
+        unit = await identity.add_unit(system, code, name, kind,
+                                       ids[parent] if parent else None, phone)
+        ids[code] = unit.id
+    accounts = demo_accounts()
+    for n, acc in enumerate(accounts, start=1):
+        await identity.add_user(system, acc.login, acc.name, ids[acc.unit], DEMO_PASSWORD,
+                                frozenset(acc.roles), phone=f"+86138{n:08d}")
+    return accounts

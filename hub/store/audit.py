@@ -1,0 +1,78 @@
+"""SQL for the append-only, hash-chained audit log (triggers refuse UPDATE/DELETE)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from hub.clock import utc_iso
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: str
+    actor_id: int | None
+    actor_login: str
+    ip: str
+    action: str
+    target: str
+    detail: str
+    prev_hash: str
+    hash: str
+
+
+def _row(r: sqlite3.Row) -> AuditRow:
+    return AuditRow(r["id"], r["at"], r["actor_id"], r["actor_login"], r["ip"], r["action"],
+                    r["target"], r["detail"], r["prev_hash"], r["hash"])
+
+
+class AuditQueries:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def last(self) -> tuple[int, str] | None:
+        async with self.conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1") as cur:
+            row = await cur.fetchone()
+        return (int(row[0]), str(row[1])) if row else None
+
+    async def insert(self, row: AuditRow) -> None:
+        await self.conn.execute(
+            "INSERT INTO audit_log (id, at, actor_id, actor_login, ip, action, target, detail,"
+            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (row.id, row.at, row.actor_id, row.actor_login, row.ip, row.action, row.target,
+             row.detail, row.prev_hash, row.hash))
+
+    async def walk(self, batch: int = 1000) -> AsyncIterator[AuditRow]:
+        after = 0
+        while True:
+            async with self.conn.execute("SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
+                                         (after, batch)) as cur:
+                rows = await cur.fetchall()
+            if not rows:
+                return
+            for r in rows:
+                yield _row(r)
+            after = rows[-1]["id"]
+
+    async def page(self, before_id: int | None, limit: int, action_prefix: str = "",
+                   since: datetime | None = None) -> list[AuditRow]:
+        sql = "SELECT * FROM audit_log WHERE 1 = 1"
+        args: list[object] = []
+        if before_id:
+            sql += " AND id < ?"
+            args.append(before_id)
+        if action_prefix:
+            sql += " AND action LIKE ?"
+            args.append(action_prefix.replace("%", "") + "%")
+        if since:
+            sql += " AND at >= ?"
+            args.append(utc_iso(since))
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        async with self.conn.execute(sql, args) as cur:
+            return [_row(r) for r in await cur.fetchall()]

@@ -1,0 +1,1 @@
+"""The aiohttp web app: pages, JSON API, static files, i18n."""

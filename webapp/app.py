@@ -1,0 +1,37 @@
+"""Builds the aiohttp application around a running Hub."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import jinja2
+from aiohttp import web
+
+from hub.app import Hub
+from webapp import routing
+from webapp.context import HUB, JINJA
+from webapp.middleware import access_middleware, error_middleware, security_headers
+
+# importing the route modules registers their routes
+from webapp.routes import admin, api, auth, health, home  # noqa: F401
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+
+
+def make_app(hub: Hub) -> web.Application:
+    app = web.Application(middlewares=[error_middleware, access_middleware],
+                          client_max_size=8 * 1024 * 1024)
+    app[HUB] = hub
+    app[JINJA] = jinja2.Environment(
+        loader=jinja2.PackageLoader("webapp", "templates"),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    routing.add_routes(app)
+    app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
+    app.on_response_prepare.append(security_headers)
+    return app

@@ -1,0 +1,70 @@
+"""The `xietong` console command: the hub's commands plus `serve`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import ssl
+import sys
+
+from aiohttp import web
+
+from hub.app import Hub
+from hub.cli import add_command, build_parser, run
+from hub.config import Config
+
+log = logging.getLogger("xietong")
+
+
+async def serve(config: Config) -> int:
+    hub = await Hub.start(config)
+    from webapp.app import make_app
+    app = make_app(hub)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    ssl_ctx = None
+    if config.web.tls_cert:
+        ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_ctx.load_cert_chain(config.web.tls_cert, config.web.tls_key or None)
+    site = web.TCPSite(runner, config.web.host, config.web.port, ssl_context=ssl_ctx)
+    await site.start()
+    print(f"Xietong is serving on {config.public_url()}  (Ctrl+C to stop / 按 Ctrl+C 停止)", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await hub.close()
+    return 0
+
+
+async def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    web_overrides = {}
+    if args.host:
+        web_overrides["host"] = args.host
+    if args.port is not None:
+        web_overrides["port"] = args.port
+    if web_overrides:
+        config = config.with_overrides(web=web_overrides)
+    return await serve(config)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = build_parser()
+    s = add_command(p, "serve", "serve the web app, API and websocket", cmd_serve)
+    s.add_argument("--host", help="address to listen on (config web.host)")
+    s.add_argument("--port", type=int, help="port to listen on (config web.port)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

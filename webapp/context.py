@@ -1,0 +1,90 @@
+"""Per-app and per-request values, and the helpers every route uses."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from hub.app import Hub
+from hub.domain.identity import Actor
+from hub.services.identity import Session
+from webapp.i18n import pick_language, translate
+
+HUB = web.AppKey("hub", Hub)
+JINJA = web.AppKey("jinja", jinja2.Environment)
+
+SESSION_COOKIE = "xt_session"
+ANON_CSRF_COOKIE = "xt_csrf"
+LANG_COOKIE = "xt_lang"
+
+
+def hub_of(request: web.Request) -> Hub:
+    return request.app[HUB]
+
+
+def session_of(request: web.Request) -> Session | None:
+    s = request.get("session")
+    return s if isinstance(s, Session) else None
+
+
+def actor_of(request: web.Request) -> Actor:
+    """The logged-in actor; the access middleware guarantees one on non-public routes."""
+    s = session_of(request)
+    if s is None:
+        raise web.HTTPUnauthorized()
+    return s.actor
+
+
+def lang_of(request: web.Request) -> str:
+    lang = request.get("lang")
+    if isinstance(lang, str):
+        return lang
+    lang = pick_language(request.cookies.get(LANG_COOKIE), hub_of(request).config.ui.default_language)
+    request["lang"] = lang
+    return lang
+
+
+def client_ip(request: web.Request) -> str:
+    if hub_of(request).config.web.trust_forwarded_for:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        first = forwarded.split(",")[0].strip()
+        try:
+            return str(ipaddress.ip_address(first))
+        except ValueError:
+            pass
+    return request.remote or ""
+
+
+def is_secure(request: web.Request) -> bool:
+    return request.secure or hub_of(request).config.public_url().startswith("https://")
+
+
+def csrf_token_of(request: web.Request) -> str:
+    s = session_of(request)
+    if s is not None:
+        return s.csrf_token
+    token = request.get("anon_csrf")
+    return token if isinstance(token, str) else ""
+
+
+def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -> web.Response:
+    lang = lang_of(request)
+    session = session_of(request)
+
+    def t(key: str, **params: Any) -> str:
+        return translate(lang, key, **params)
+
+    html = request.app[JINJA].get_template(template).render(
+        t=t, lang=lang, actor=session.actor if session else None,
+        csrf_token=csrf_token_of(request), path=request.path_qs, **ctx)
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after login (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

@@ -1,0 +1,120 @@
+"""Errors, sessions, permissions and CSRF: applied to every request."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from hub.domain.permissions import can
+from hub.errors import XietongError
+from webapp.context import (
+    ANON_CSRF_COOKIE, SESSION_COOKIE, client_ip, hub_of, is_secure, lang_of, render,
+)
+from webapp.routing import spec_of
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def wants_json(request: web.Request) -> bool:
+    spec = spec_of(request)
+    if spec is not None:
+        return spec.json
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def error_response(request: web.Request, err: XietongError) -> web.Response:
+    lang = lang_of(request)
+    if wants_json(request):
+        return web.json_response({"error": err.as_json(lang)}, status=err.status)
+    return render(request, "error.html", status=err.status, message=err.message(lang),
+                  code=err.code)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Users see a page or JSON in their language; never a traceback."""
+    try:
+        return await handler(request)
+    except XietongError as err:
+        return error_response(request, err)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
+        code = "not_found" if exc.status == 404 else "method_not_allowed"
+        return error_response(request, XietongError(code))
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(request, XietongError("internal"))
+
+
+@web.middleware
+async def access_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    spec = spec_of(request)
+    if spec is None:      # static files and unknown paths
+        return await handler(request)
+    hub = hub_of(request)
+    ip = client_ip(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = await hub.identity.session(cookie, ip) if cookie else None
+    request["session"] = session
+    if session is None and cookie:
+        request["session_expired"] = True
+
+    if not spec.public:
+        if session is None:
+            if spec.json:
+                raise XietongError("auth.session_expired" if cookie else "auth.required")
+            target = "/login?next=" + request.path_qs if request.method == "GET" else "/login"
+            resp = web.HTTPSeeOther(target)
+            if cookie:
+                resp.del_cookie(SESSION_COOKIE, path="/")
+            raise resp
+        if spec.action is not None and not can(session.actor, spec.action):
+            raise XietongError("perm.denied")
+
+    anon_token = request.cookies.get(ANON_CSRF_COOKIE)
+    if session is None:
+        request["anon_csrf"] = anon_token or secrets.token_urlsafe(24)
+
+    if request.method not in SAFE_METHODS and spec.csrf:
+        await _check_csrf(request, session.csrf_token if session else anon_token)
+
+    response = await handler(request)
+    if session is None and not anon_token and not response.prepared:
+        response.set_cookie(ANON_CSRF_COOKIE, request["anon_csrf"], httponly=True,
+                            samesite="Lax", secure=is_secure(request), path="/")
+    return response
+
+
+async def _check_csrf(request: web.Request, expected: str | None) -> None:
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        allowed = {f"{request.scheme}://{request.host}", hub_of(request).config.public_url()}
+        if origin.rstrip("/") not in allowed:
+            raise XietongError("auth.bad_origin")
+    sent = request.headers.get("X-CSRF-Token", "")
+    if not sent and request.content_type in ("application/x-www-form-urlencoded",
+                                             "multipart/form-data"):
+        form = await request.post()
+        value = form.get("csrf_token", "")
+        sent = value if isinstance(value, str) else ""
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise XietongError("auth.csrf")
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    h = response.headers
+    h.setdefault("Content-Security-Policy",
+                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                 "connect-src 'self'; media-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+                 "base-uri 'none'")
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("X-Frame-Options", "DENY")
+    if spec_of(request) is not None:
+        h.setdefault("Cache-Control", "no-store")

@@ -1,0 +1,1 @@
+"""Route modules; importing one registers its routes in `webapp.routing.ROUTES`."""

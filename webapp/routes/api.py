@@ -1,0 +1,125 @@
+"""The JSON API for the people and tools that are not browsers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from hub.domain.identity import parse_roles
+from hub.domain.permissions import Action
+from hub.errors import XietongError
+from hub.services import audit
+from webapp.context import actor_of, hub_of
+from webapp.routing import api
+from webapp.schemas import AUDIT_ROW, UNIT, USER, audit_json, unit_json, user_json
+
+_UNIT_QUERY = ({"name": "unit", "in": "query", "required": False, "schema": {"type": "integer"},
+                "description": "unit id; default: your own unit"},)
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise XietongError("input.invalid", field="JSON") from None
+    if not isinstance(body, dict):
+        raise XietongError("input.invalid", field="JSON")
+    return body
+
+
+def int_arg(value: str, field: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise XietongError("input.invalid", field=field) from None
+
+
+@api("GET", "/api/me", action=Action.VIEW_HOME, summary="The logged-in user",
+     response={"type": "object", "required": ["user", "unit"],
+               "properties": {"user": USER, "unit": UNIT}})
+async def me(request: web.Request) -> web.Response:
+    hub, actor = hub_of(request), actor_of(request)
+    user = await hub.identity.user_by_login(actor.login)
+    unit = await hub.identity.unit(actor.unit_id)
+    return web.json_response({"user": user_json(user), "unit": unit_json(unit)})
+
+
+@api("GET", "/api/units", action=Action.VIEW_UNITS, summary="All units (the unit tree, flat)",
+     response={"type": "object", "required": ["units"],
+               "properties": {"units": {"type": "array", "items": UNIT}}})
+async def units(request: web.Request) -> web.Response:
+    return web.json_response({"units": [unit_json(u) for u in await hub_of(request).identity.units()]})
+
+
+@api("GET", "/api/users", action=Action.VIEW_USERS, summary="People of a unit", params=_UNIT_QUERY,
+     response={"type": "object", "required": ["users"],
+               "properties": {"users": {"type": "array", "items": USER}}})
+async def users(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    unit_id = int_arg(request.query["unit"], "unit") if "unit" in request.query else actor.unit_id
+    found = await hub_of(request).identity.users(actor, unit_id)
+    return web.json_response({"users": [user_json(u) for u in found]})
+
+
+@api("POST", "/api/users", action=Action.MANAGE_USERS, summary="Add a person to a unit",
+     body={"type": "object", "required": ["login", "name", "unit_id", "password", "roles"],
+           "properties": {"login": {"type": "string"}, "name": {"type": "string"},
+                          "unit_id": {"type": "integer"}, "password": {"type": "string"},
+                          "roles": {"type": "array", "items": {"type": "string"}},
+                          "phone": {"type": "string"}, "allowed_ips": {"type": "string"}}},
+     response={"type": "object", "required": ["user"], "properties": {"user": USER}})
+async def add_user(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    roles_raw = body.get("roles")
+    if not isinstance(roles_raw, list):
+        raise XietongError("input.invalid", field="roles")
+    user = await hub_of(request).identity.add_user(
+        actor_of(request), str(body.get("login", "")), str(body.get("name", "")),
+        int_arg(str(body.get("unit_id", "")), "unit_id"), str(body.get("password", "")),
+        parse_roles([str(r) for r in roles_raw]), str(body.get("phone", "")),
+        str(body.get("allowed_ips", "")))
+    return web.json_response({"user": user_json(user)})
+
+
+@api("POST", "/api/users/{user_id}/disable", action=Action.MANAGE_USERS,
+     summary="Disable a person's account (ends their sessions)",
+     response={"type": "object", "required": ["user"], "properties": {"user": USER}})
+async def disable_user(request: web.Request) -> web.Response:
+    user = await hub_of(request).identity.set_disabled(
+        actor_of(request), int_arg(request.match_info["user_id"], "user_id"), True)
+    return web.json_response({"user": user_json(user)})
+
+
+@api("POST", "/api/users/{user_id}/enable", action=Action.MANAGE_USERS,
+     summary="Enable a disabled account",
+     response={"type": "object", "required": ["user"], "properties": {"user": USER}})
+async def enable_user(request: web.Request) -> web.Response:
+    user = await hub_of(request).identity.set_disabled(
+        actor_of(request), int_arg(request.match_info["user_id"], "user_id"), False)
+    return web.json_response({"user": user_json(user)})
+
+
+@api("GET", "/api/audit", action=Action.VIEW_AUDIT, summary="The audit log, newest first",
+     params=({"name": "before", "in": "query", "required": False, "schema": {"type": "integer"}},
+             {"name": "action", "in": "query", "required": False, "schema": {"type": "string"}}),
+     response={"type": "object", "required": ["rows", "next_before"],
+               "properties": {"rows": {"type": "array", "items": AUDIT_ROW},
+                              "next_before": {"type": ["integer", "null"]}}})
+async def audit_rows(request: web.Request) -> web.Response:
+    before = request.query.get("before")
+    result = await audit.page(hub_of(request).store, int_arg(before, "before") if before else None,
+                              100, request.query.get("action", ""))
+    return web.json_response({"rows": [audit_json(r) for r in result.rows],
+                              "next_before": result.next_before})
+
+
+@api("GET", "/api/audit/verify", action=Action.VIEW_AUDIT, summary="Check the audit hash chain",
+     response={"type": "object", "required": ["ok", "rows", "broken_at", "reason", "head"],
+               "properties": {"ok": {"type": "boolean"}, "rows": {"type": "integer"},
+                              "broken_at": {"type": ["integer", "null"]}, "reason": {"type": "string"},
+                              "head": {"type": "string"}}})
+async def audit_verify(request: web.Request) -> web.Response:
+    check = await audit.verify(hub_of(request).store)
+    return web.json_response({"ok": check.ok, "rows": check.rows, "broken_at": check.broken_at,
+                              "reason": check.reason, "head": check.head})

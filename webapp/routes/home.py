@@ -1,0 +1,25 @@
+"""The home page: who you are and what your roles let you do."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub.domain.permissions import Action, can
+from webapp.context import actor_of, hub_of, render
+from webapp.routing import page
+
+# what a role can open from the home page: (action needed, link, catalog key)
+SHORTCUTS = [
+    (Action.VIEW_USERS, "/admin/users", "home.link_users"),
+    (Action.MANAGE_UNITS, "/admin/units", "home.link_units"),
+    (Action.VIEW_AUDIT, "/admin/audit", "home.link_audit"),
+]
+
+
+@page("GET", "/", action=Action.VIEW_HOME)
+async def home(request: web.Request) -> web.Response:
+    actor = actor_of(request)
+    unit = await hub_of(request).identity.unit(actor.unit_id)
+    links = [(href, key) for action, href, key in SHORTCUTS if can(actor, action)]
+    roles = sorted(r.value for r in actor.roles)
+    return render(request, "home.html", unit=unit, roles=roles, links=links)

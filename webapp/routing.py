@@ -1,0 +1,76 @@
+"""Every route is declared here with the permission it needs.
+
+`@page(...)` and `@api(...)` register a handler together with its action
+(from `hub.domain.permissions`), or `public=True`. The access middleware reads
+that declaration for every request; the OpenAPI document is built from the
+`@api` declarations; the permission matrix test walks the same list. A route
+not declared this way cannot be added to the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from hub.domain.permissions import Action
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    method: str
+    path: str
+    handler: Handler
+    action: Action | None          # None: any logged-in user (or public, see below)
+    public: bool = False           # no login needed
+    json: bool = False             # a JSON API endpoint (documented in OpenAPI)
+    csrf: bool = True              # state-changing requests must carry the CSRF token
+    summary: str = ""
+    request_schema: dict[str, Any] | None = None
+    response_schema: dict[str, Any] | None = None
+    params: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+
+ROUTES: list[RouteSpec] = []
+SPEC_KEY = "_xietong_route"
+
+
+def _register(method: str, path: str, action: Action | None, public: bool, json: bool, csrf: bool,
+              summary: str, request_schema: dict[str, Any] | None,
+              response_schema: dict[str, Any] | None,
+              params: tuple[dict[str, Any], ...]) -> Callable[[Handler], Handler]:
+    def wrap(handler: Handler) -> Handler:
+        spec = RouteSpec(method, path, handler, action, public, json, csrf, summary,
+                         request_schema, response_schema, params)
+        ROUTES.append(spec)
+        return handler
+    return wrap
+
+
+def page(method: str, path: str, *, action: Action | None = None, public: bool = False,
+         csrf: bool = True) -> Callable[[Handler], Handler]:
+    return _register(method, path, action, public, False, csrf, "", None, None, ())
+
+
+def api(method: str, path: str, *, summary: str, action: Action | None = None,
+        public: bool = False, body: dict[str, Any] | None = None,
+        response: dict[str, Any] | None = None, csrf: bool = True,
+        params: tuple[dict[str, Any], ...] = ()) -> Callable[[Handler], Handler]:
+    return _register(method, path, action, public, True, csrf, summary, body, response, params)
+
+
+def add_routes(app: web.Application) -> None:
+    for spec in ROUTES:
+        resource = app.router.add_resource(spec.path)
+        route = resource.add_route(spec.method, spec.handler)
+        setattr(route, SPEC_KEY, spec)
+
+
+def spec_of(request: web.Request) -> RouteSpec | None:
+    route = request.match_info.route
+    spec = getattr(route, SPEC_KEY, None)
+    return spec if isinstance(spec, RouteSpec) else None
