@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import json
 from typing import Any
 
 import jinja2
@@ -15,6 +17,10 @@ from webapp.i18n import pick_language, translate
 
 HUB = web.AppKey("hub", Hub)
 JINJA = web.AppKey("jinja", jinja2.Environment)
+SESSION = web.RequestKey("session", Session)          # set by the access middleware when logged in
+SESSION_EXPIRED = web.RequestKey("session_expired", bool)
+ANON_CSRF = web.RequestKey("anon_csrf", str)          # double-submit token before login
+LANG = web.RequestKey("lang", str)
 
 SESSION_COOKIE = "xt_session"
 ANON_CSRF_COOKIE = "xt_csrf"
@@ -26,8 +32,7 @@ def hub_of(request: web.Request) -> Hub:
 
 
 def session_of(request: web.Request) -> Session | None:
-    s = request.get("session")
-    return s if isinstance(s, Session) else None
+    return request.get(SESSION)
 
 
 def actor_of(request: web.Request) -> Actor:
@@ -39,11 +44,10 @@ def actor_of(request: web.Request) -> Actor:
 
 
 def lang_of(request: web.Request) -> str:
-    lang = request.get("lang")
-    if isinstance(lang, str):
-        return lang
-    lang = pick_language(request.cookies.get(LANG_COOKIE), hub_of(request).config.ui.default_language)
-    request["lang"] = lang
+    lang = request.get(LANG)
+    if lang is None:
+        lang = pick_language(request.cookies.get(LANG_COOKIE), hub_of(request).config.ui.default_language)
+        request[LANG] = lang
     return lang
 
 
@@ -66,8 +70,7 @@ def csrf_token_of(request: web.Request) -> str:
     s = session_of(request)
     if s is not None:
         return s.csrf_token
-    token = request.get("anon_csrf")
-    return token if isinstance(token, str) else ""
+    return request.get(ANON_CSRF, "")
 
 
 def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -> web.Response:
@@ -88,3 +91,11 @@ def safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+_dumps = functools.partial(json.dumps, ensure_ascii=False)
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    """JSON with Chinese kept readable (UTF-8, not \\u escapes)."""
+    return web.json_response(data, status=status, dumps=_dumps)

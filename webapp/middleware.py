@@ -12,7 +12,7 @@ from aiohttp import web
 from hub.domain.permissions import can
 from hub.errors import XietongError
 from webapp.context import (
-    ANON_CSRF_COOKIE, SESSION_COOKIE, client_ip, hub_of, is_secure, lang_of, render,
+    ANON_CSRF, ANON_CSRF_COOKIE, SESSION, SESSION_COOKIE, SESSION_EXPIRED, client_ip, hub_of, is_secure, json_response, lang_of, render,
 )
 from webapp.routing import spec_of
 
@@ -32,7 +32,7 @@ def wants_json(request: web.Request) -> bool:
 def error_response(request: web.Request, err: XietongError) -> web.Response:
     lang = lang_of(request)
     if wants_json(request):
-        return web.json_response({"error": err.as_json(lang)}, status=err.status)
+        return json_response({"error": err.as_json(lang)}, status=err.status)
     return render(request, "error.html", status=err.status, message=err.message(lang),
                   code=err.code)
 
@@ -47,6 +47,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
         code = "not_found" if exc.status == 404 else "method_not_allowed"
         return error_response(request, XietongError(code))
+    except web.HTTPException:
+        raise      # redirects and the like are responses, not errors
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(request, XietongError("internal"))
@@ -61,9 +63,10 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     ip = client_ip(request)
     cookie = request.cookies.get(SESSION_COOKIE)
     session = await hub.identity.session(cookie, ip) if cookie else None
-    request["session"] = session
-    if session is None and cookie:
-        request["session_expired"] = True
+    if session is not None:
+        request[SESSION] = session
+    elif cookie:
+        request[SESSION_EXPIRED] = True
 
     if not spec.public:
         if session is None:
@@ -79,14 +82,14 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
 
     anon_token = request.cookies.get(ANON_CSRF_COOKIE)
     if session is None:
-        request["anon_csrf"] = anon_token or secrets.token_urlsafe(24)
+        request[ANON_CSRF] = anon_token or secrets.token_urlsafe(24)
 
     if request.method not in SAFE_METHODS and spec.csrf:
         await _check_csrf(request, session.csrf_token if session else anon_token)
 
     response = await handler(request)
     if session is None and not anon_token and not response.prepared:
-        response.set_cookie(ANON_CSRF_COOKIE, request["anon_csrf"], httponly=True,
+        response.set_cookie(ANON_CSRF_COOKIE, request[ANON_CSRF], httponly=True,
                             samesite="Lax", secure=is_secure(request), path="/")
     return response
 

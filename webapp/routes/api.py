@@ -10,7 +10,7 @@ from hub.domain.identity import parse_roles
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services import audit
-from webapp.context import actor_of, hub_of
+from webapp.context import actor_of, hub_of, json_response
 from webapp.routing import api
 from webapp.schemas import AUDIT_ROW, UNIT, USER, audit_json, unit_json, user_json
 
@@ -42,14 +42,14 @@ async def me(request: web.Request) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
     user = await hub.identity.user_by_login(actor.login)
     unit = await hub.identity.unit(actor.unit_id)
-    return web.json_response({"user": user_json(user), "unit": unit_json(unit)})
+    return json_response({"user": user_json(user), "unit": unit_json(unit)})
 
 
 @api("GET", "/api/units", action=Action.VIEW_UNITS, summary="All units (the unit tree, flat)",
      response={"type": "object", "required": ["units"],
                "properties": {"units": {"type": "array", "items": UNIT}}})
 async def units(request: web.Request) -> web.Response:
-    return web.json_response({"units": [unit_json(u) for u in await hub_of(request).identity.units()]})
+    return json_response({"units": [unit_json(u) for u in await hub_of(request).identity.units()]})
 
 
 @api("GET", "/api/users", action=Action.VIEW_USERS, summary="People of a unit", params=_UNIT_QUERY,
@@ -59,7 +59,7 @@ async def users(request: web.Request) -> web.Response:
     actor = actor_of(request)
     unit_id = int_arg(request.query["unit"], "unit") if "unit" in request.query else actor.unit_id
     found = await hub_of(request).identity.users(actor, unit_id)
-    return web.json_response({"users": [user_json(u) for u in found]})
+    return json_response({"users": [user_json(u) for u in found]})
 
 
 @api("POST", "/api/users", action=Action.MANAGE_USERS, summary="Add a person to a unit",
@@ -79,7 +79,7 @@ async def add_user(request: web.Request) -> web.Response:
         int_arg(str(body.get("unit_id", "")), "unit_id"), str(body.get("password", "")),
         parse_roles([str(r) for r in roles_raw]), str(body.get("phone", "")),
         str(body.get("allowed_ips", "")))
-    return web.json_response({"user": user_json(user)})
+    return json_response({"user": user_json(user)})
 
 
 @api("POST", "/api/users/{user_id}/disable", action=Action.MANAGE_USERS,
@@ -88,7 +88,7 @@ async def add_user(request: web.Request) -> web.Response:
 async def disable_user(request: web.Request) -> web.Response:
     user = await hub_of(request).identity.set_disabled(
         actor_of(request), int_arg(request.match_info["user_id"], "user_id"), True)
-    return web.json_response({"user": user_json(user)})
+    return json_response({"user": user_json(user)})
 
 
 @api("POST", "/api/users/{user_id}/enable", action=Action.MANAGE_USERS,
@@ -97,7 +97,7 @@ async def disable_user(request: web.Request) -> web.Response:
 async def enable_user(request: web.Request) -> web.Response:
     user = await hub_of(request).identity.set_disabled(
         actor_of(request), int_arg(request.match_info["user_id"], "user_id"), False)
-    return web.json_response({"user": user_json(user)})
+    return json_response({"user": user_json(user)})
 
 
 @api("GET", "/api/audit", action=Action.VIEW_AUDIT, summary="The audit log, newest first",
@@ -110,7 +110,7 @@ async def audit_rows(request: web.Request) -> web.Response:
     before = request.query.get("before")
     result = await audit.page(hub_of(request).store, int_arg(before, "before") if before else None,
                               100, request.query.get("action", ""))
-    return web.json_response({"rows": [audit_json(r) for r in result.rows],
+    return json_response({"rows": [audit_json(r) for r in result.rows],
                               "next_before": result.next_before})
 
 
@@ -121,5 +121,5 @@ async def audit_rows(request: web.Request) -> web.Response:
                               "head": {"type": "string"}}})
 async def audit_verify(request: web.Request) -> web.Response:
     check = await audit.verify(hub_of(request).store)
-    return web.json_response({"ok": check.ok, "rows": check.rows, "broken_at": check.broken_at,
+    return json_response({"ok": check.ok, "rows": check.rows, "broken_at": check.broken_at,
                               "reason": check.reason, "head": check.head})

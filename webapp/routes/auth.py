@@ -6,12 +6,13 @@ from aiohttp import web
 
 from hub.errors import XietongError
 from webapp.context import (
-    LANG_COOKIE, SESSION_COOKIE, client_ip, hub_of, is_secure, lang_of, render, safe_next,
-    session_of,
+    LANG_COOKIE, SESSION_COOKIE, SESSION_EXPIRED, client_ip, hub_of, is_secure, json_response,
+    lang_of, render, safe_next, session_of,
 )
 from webapp.i18n import LANGUAGES
 from webapp.routing import api, page
 from webapp.schemas import USER, user_json
+
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, value: str) -> None:
     response.set_cookie(SESSION_COOKIE, value, httponly=True, samesite="Lax",
@@ -22,7 +23,7 @@ def set_session_cookie(request: web.Request, response: web.StreamResponse, value
 async def login_form(request: web.Request) -> web.Response:
     if session_of(request) is not None:
         raise web.HTTPSeeOther(safe_next(request.query.get("next")))
-    expired = bool(request.get("session_expired"))
+    expired = request.get(SESSION_EXPIRED, False)
     return render(request, "login.html", next=safe_next(request.query.get("next")),
                   error=None, login="", expired=expired)
 
@@ -86,7 +87,7 @@ async def api_login(request: web.Request) -> web.Response:
     done = await hub_of(request).identity.login(
         str(body.get("login", "")), str(body.get("password", "")), client_ip(request),
         request.headers.get("User-Agent", ""), old_cookie=request.cookies.get(SESSION_COOKIE))
-    response = web.json_response({"csrf_token": done.csrf_token, "user": user_json(done.user)})
+    response = json_response({"csrf_token": done.csrf_token, "user": user_json(done.user)})
     set_session_cookie(request, response, done.cookie_value)
     return response
 
@@ -97,7 +98,7 @@ async def api_logout(request: web.Request) -> web.Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await hub_of(request).identity.logout(cookie, client_ip(request))
-    response = web.json_response({"ok": True})
+    response = json_response({"ok": True})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
 
