@@ -1,0 +1,47 @@
+import sqlite3
+
+import pytest
+
+from hub.domain.identity import Role, SystemActor
+from hub.services import audit
+
+
+async def test_admin_changes_write_chained_audit_rows_in_the_same_transaction(demo_hub):
+    before = await audit.page(demo_hub.store, limit=1)
+    unit = (await demo_hub.identity.user_by_login("dhz.clerk1")).unit_id
+    user = await demo_hub.identity.add_user(SystemActor(login="ops"), "new.clerk", "新人", unit,
+                                            "long enough", frozenset({Role.CLERK}))
+    await demo_hub.identity.set_disabled(SystemActor(login="ops"), user.id, True)
+    rows = (await audit.page(demo_hub.store, limit=2)).rows
+    assert [r.action for r in rows] == ["user.disable", "user.add"]
+    assert rows[1].prev_hash == before.rows[0].hash and rows[0].prev_hash == rows[1].hash
+    assert rows[1].actor_login == "ops" and rows[1].target == f"user:{user.id}"
+    assert rows[0].at.endswith("Z")   # UTC
+    assert (await audit.verify(demo_hub.store)).ok
+
+
+async def test_a_refused_change_writes_no_audit_row(demo_hub):
+    count = (await audit.verify(demo_hub.store)).rows
+    with pytest.raises(Exception):
+        await demo_hub.identity.add_user(SystemActor(), "dhz.clerk1", "重名", 1, "long enough",
+                                         frozenset({Role.CLERK}))
+    assert (await audit.verify(demo_hub.store)).rows == count
+
+
+def test_the_audit_table_refuses_update_and_delete(demo_template):
+    con = sqlite3.connect(demo_template)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        con.execute("UPDATE audit_log SET actor_login = 'someone' WHERE id = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        con.execute("DELETE FROM audit_log WHERE id = 1")
+
+
+async def test_verify_finds_the_row_edited_behind_the_triggers_back(demo_hub, db_path):
+    assert (await audit.verify(demo_hub.store)).ok
+    con = sqlite3.connect(db_path)
+    con.execute("DROP TRIGGER audit_log_no_update")   # what an intruder with file access would do
+    con.execute("UPDATE audit_log SET target = 'user:1' WHERE id = 5")
+    con.commit()
+    con.close()
+    check = await audit.verify(demo_hub.store)
+    assert not check.ok and check.broken_at == 5

@@ -1,0 +1,111 @@
+"""The `xietong` command, run for real in a subprocess on a real database file."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+XIETONG = str(Path(sys.executable).parent / "xietong")
+FAST_HASH = {"XIETONG_PASSWORDS_ARGON2_MEMORY_KIB": "1024", "XIETONG_PASSWORDS_ARGON2_TIME_COST": "1",
+             "XIETONG_PASSWORDS_ARGON2_PARALLELISM": "1"}
+
+
+def xietong(db: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **FAST_HASH, "XIETONG_STORE_PATH": str(db), **(env or {})}
+    full_env.pop("XIETONG_PASSWORD", None)
+    return subprocess.run([XIETONG, *args], input=stdin, capture_output=True, text=True, env=full_env,
+                          timeout=60)
+
+
+SUBCOMMANDS = [[], ["init"], ["serve"], ["demo"], ["user"], ["user", "add"], ["user", "disable"],
+               ["user", "enable"], ["user", "reset-password"], ["user", "list"], ["backup"],
+               ["audit"], ["audit", "verify"]]
+
+
+@pytest.mark.parametrize("sub", SUBCOMMANDS, ids=lambda s: " ".join(s) or "xietong")
+def test_every_subcommand_explains_itself(tmp_path, sub):
+    out = xietong(tmp_path / "x.db", *sub, "--help")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("usage: xietong")
+    assert not (tmp_path / "x.db").exists()     # asking for help touches nothing
+
+
+def test_init_then_add_list_disable_reset_and_verify(tmp_path):
+    db = tmp_path / "data" / "x.db"
+    out = xietong(db, "init", "--admin", "root", "--unit-code", "GOV", "--unit-name", "某区政府办公室",
+                  stdin="a-strong-password\n")
+    assert out.returncode == 0, out.stderr
+    assert "super admin root" in out.stdout and db.exists()
+    assert xietong(db, "init", stdin="another-password\n").returncode == 1   # never twice
+
+    out = xietong(db, "user", "add", "wang.clerk", "--name", "王收发", "--unit", "gov", "--role", "clerk",
+                  "--phone", "13800138000", stdin="clerk-password\n")
+    assert out.returncode == 0, out.stderr
+    out = xietong(db, "user", "add", "bad", "--name", "坏号码", "--unit", "GOV", "--role", "clerk",
+                  "--phone", "12345", stdin="clerk-password\n")
+    assert out.returncode == 1 and "手机号" in out.stderr and "mobile" in out.stderr
+
+    listing = xietong(db, "user", "list").stdout
+    assert "wang.clerk\t王收发" in listing and "+8613800138000" in listing and "root" in listing
+
+    assert xietong(db, "user", "disable", "wang.clerk").returncode == 0
+    assert "wang.clerk\t王收发" in xietong(db, "user", "list", "--unit", "GOV").stdout
+    assert "disabled" in [l for l in xietong(db, "user", "list").stdout.splitlines() if "wang" in l][0]
+
+    out = xietong(db, "user", "reset-password", "wang.clerk", "--generate")
+    assert out.returncode == 0 and out.stdout.startswith("password of wang.clerk reset: ")
+
+    out = xietong(db, "audit", "verify")
+    assert out.returncode == 0 and "intact" in out.stdout and "审计日志完整" in out.stdout
+    actions = [r[0] for r in sqlite3.connect(db).execute("SELECT action FROM audit_log ORDER BY id")]
+    assert actions == ["unit.add", "user.add", "user.add", "user.disable", "user.reset_password"]
+
+
+def test_audit_verify_catches_a_tampered_row(tmp_path):
+    db = tmp_path / "x.db"
+    assert xietong(db, "demo").returncode == 0
+    con = sqlite3.connect(db)
+    con.execute("DROP TRIGGER audit_log_no_update")
+    con.execute("UPDATE audit_log SET actor_login = 'nobody' WHERE id = 3")
+    con.commit()
+    con.close()
+    out = xietong(db, "audit", "verify")
+    assert out.returncode == 1
+    assert "BROKEN at row 3" in out.stdout and "第 3 条" in out.stdout
+
+
+def test_demo_loads_once_and_prints_the_logins(tmp_path):
+    db = tmp_path / "x.db"
+    first = xietong(db, "demo")
+    assert first.returncode == 0 and "demo organisation loaded" in first.stdout
+    assert "Demo@2026" in first.stdout and "dhz.clerk1" in first.stdout and "duty" in first.stdout
+    again = xietong(db, "demo")
+    assert again.returncode == 0 and "loaded" not in again.stdout and "dhz.clerk1" in again.stdout
+    users = sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0]
+    assert users == 4 + 6 * 3
+
+
+def test_backup_writes_a_usable_copy(tmp_path):
+    db = tmp_path / "x.db"
+    xietong(db, "demo")
+    out = xietong(db, "backup", str(tmp_path / "b" / "copy.db"))
+    assert out.returncode == 0, out.stderr
+    listing = xietong(tmp_path / "b" / "copy.db", "user", "list")
+    assert "dhz.clerk1" in listing.stdout
+
+
+def test_a_bad_config_value_stops_start_up_naming_the_key(tmp_path):
+    out = xietong(tmp_path / "x.db", "user", "list", env={"XIETONG_WEB_PORT": "eighty"})
+    assert out.returncode == 2 and "web.port" in out.stderr
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[session]\nidle_minutes = -5\n", encoding="utf-8")
+    out = xietong(tmp_path / "x.db", "serve", "--config", str(cfg))
+    assert out.returncode == 2 and "session.idle_minutes" in out.stderr
+
+
+def test_commands_on_a_missing_database_say_what_to_do(tmp_path):
+    out = xietong(tmp_path / "nothing.db", "user", "list")
+    assert out.returncode == 1 and "xietong init" in out.stderr
