@@ -6,10 +6,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from hub.calendar_source import china_calendar
 from hub.clock import Clock, FakeClock, SystemClock
 from hub.config import Config
 from hub.crypto.passwords import PasswordHasher
+from hub.domain.calendar import WorkCalendar
+from hub.services.duty import DutyDeskService
+from hub.services.escalation import Scheduler
 from hub.services.identity import IdentityService
+from hub.services.items import ItemService
+from hub.services.stats import StatsService
 from hub.store import Store
 
 log = logging.getLogger(__name__)
@@ -28,17 +34,35 @@ class Hub:
     clock: Clock
     store: Store
     hasher: PasswordHasher
+    calendar: WorkCalendar
     identity: IdentityService
+    items: ItemService
+    duty: DutyDeskService
+    stats: StatsService
+    scheduler: Scheduler
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> "Hub":
+        """Open the store and build the services; background work starts with `run_background`."""
         clock = clock or make_clock(config)
         store = await Store.open(config.store.path, readers=config.store.readers,
                                  synchronous=config.store.synchronous, create=create)
         p = config.passwords
         hasher = PasswordHasher(p.argon2_time_cost, p.argon2_memory_kib, p.argon2_parallelism)
-        return cls(config=config, clock=clock, store=store, hasher=hasher,
-                   identity=IdentityService(store, clock, config, hasher))
+        c = config.calendar
+        calendar = china_calendar(c.extra_holidays.replace(",", " ").split(),
+                                  c.extra_workdays.replace(",", " ").split(), config.windows.working_hours)
+        scheduler = Scheduler(store, clock)
+        return cls(config=config, clock=clock, store=store, hasher=hasher, calendar=calendar,
+                   identity=IdentityService(store, clock, config, hasher),
+                   items=ItemService(store, clock, config, calendar, scheduler.wake),
+                   duty=DutyDeskService(store, clock, config),
+                   stats=StatsService(store, clock), scheduler=scheduler)
+
+    def run_background(self) -> None:
+        """Start the escalation scheduler (which first runs every step overdue since the last stop)."""
+        self.scheduler.start()
 
     async def close(self) -> None:
+        await self.scheduler.stop()
         await self.store.close()

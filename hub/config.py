@@ -98,6 +98,94 @@ class ClockConfig:
         "Start of the fake clock, ISO 8601 with offset; empty = the real time at start."))
 
 
+def _ladder_ok(text: str) -> bool:
+    from hub.domain.escalation import parse_ladder
+    try:
+        parse_ladder(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _hours_ok(text: str) -> bool:
+    from hub.domain.calendar import parse_hours
+    try:
+        parse_hours(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _dates_ok(text: str) -> bool:
+    from datetime import date
+    try:
+        for part in text.replace(",", " ").split():
+            date.fromisoformat(part)
+    except ValueError:
+        return False
+    return True
+
+
+_LADDER_HINT = "steps like remind:unread@15m, backup:unacked@50%, duty_desk:unacked@100%"
+
+
+@dataclass(frozen=True)
+class ItemsConfig:
+    attachment_limit_kib: int = field(default=3072, metadata=_doc(
+        "Largest total size of one item's attachments, in KiB (3 MB by the network's rules).",
+        _positive, "a positive integer"))
+
+
+@dataclass(frozen=True)
+class WindowsConfig:
+    extra_urgent_minutes: int = field(default=30, metadata=_doc(
+        "特急: minutes to sign for (wall time).", _positive, "a positive integer"))
+    urgent_minutes: int = field(default=120, metadata=_doc(
+        "加急: minutes to sign for (wall time).", _positive, "a positive integer"))
+    meeting_notice_minutes: int = field(default=240, metadata=_doc(
+        "Meeting notices: minutes to sign for, and never later than the meeting (wall time).",
+        _positive, "a positive integer"))
+    ordinary_hours: int = field(default=24, metadata=_doc(
+        "Ordinary items: hours to sign for, counted in working time on working days.",
+        _positive, "a positive integer"))
+    working_hours: str = field(default="00:00-24:00", metadata=_doc(
+        "Working time of a working day, e.g. 09:00-17:00; 00:00-24:00 counts the whole working day.",
+        _hours_ok, "HH:MM-HH:MM"))
+    meeting_reminder_minutes: int = field(default=60, metadata=_doc(
+        "Remind the attendees' units this many minutes before a meeting.", _positive,
+        "a positive integer"))
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    extra_holidays: str = field(default="", metadata=_doc(
+        "Days off the holidays package does not know yet, e.g. \"2027-10-01 2027-10-04\".",
+        _dates_ok, "dates YYYY-MM-DD separated by spaces or commas"))
+    extra_workdays: str = field(default="", metadata=_doc(
+        "Adjusted working weekend days (调休) the package does not know yet.",
+        _dates_ok, "dates YYYY-MM-DD separated by spaces or commas"))
+
+
+@dataclass(frozen=True)
+class EscalationConfig:
+    ordinary: str = field(default="remind:unread@15m, backup:unacked@50%, duty_desk:unacked@100%",
+                          metadata=_doc("Ladder of ordinary items (offsets count working time).",
+                                        _ladder_ok, _LADDER_HINT))
+    urgent: str = field(default="remind:unread@15m, backup:unacked@50%, duty_desk:unacked@100%",
+                        metadata=_doc("Ladder of 加急 items.", _ladder_ok, _LADDER_HINT))
+    extra_urgent: str = field(default="remind:unread@5m, backup:unacked@50%, duty_desk:unacked@100%",
+                              metadata=_doc("Ladder of 特急 items.", _ladder_ok, _LADDER_HINT))
+    meeting_notice: str = field(default="remind:unread@15m, backup:unacked@50%, duty_desk:unacked@100%",
+                                metadata=_doc("Ladder of meeting notices that are not 特急/加急.",
+                                              _ladder_ok, _LADDER_HINT))
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    allow_from: str = field(default="127.0.0.1/32 ::1/128", metadata=_doc(
+        "Addresses that may read GET /metrics (space-separated ranges)."))
+
+
 @dataclass(frozen=True)
 class LogConfig:
     level: str = field(default="INFO", metadata=_doc(
@@ -113,6 +201,11 @@ class Config:
     passwords: PasswordConfig = PasswordConfig()
     ui: UiConfig = UiConfig()
     clock: ClockConfig = ClockConfig()
+    items: ItemsConfig = ItemsConfig()
+    windows: WindowsConfig = WindowsConfig()
+    calendar: CalendarConfig = CalendarConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    metrics: MetricsConfig = MetricsConfig()
     log: LogConfig = LogConfig()
 
     def public_url(self) -> str:
@@ -214,3 +307,40 @@ def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -
     if overrides:
         cfg = _build(cfg, overrides, source="environment")
     return cfg
+
+
+_HEADER = """\
+# Xietong configuration: every key with its default.
+#
+# Copy this file, change what you need, and start with `xietong serve --config FILE`
+# (or set XIETONG_CONFIG=FILE). Any key can also be set by an environment variable
+# XIETONG_<SECTION>_<KEY>, e.g. XIETONG_WEB_PORT=9000; the environment wins over the file.
+# A wrong value stops start-up with a message naming the key.
+# (This file is written by `python -m hub.config`; a test keeps it equal to the code.)
+"""
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(v)
+
+
+def render_default_toml() -> str:
+    lines = [_HEADER]
+    current = None
+    for section, f in settings():
+        if section != current:
+            if current is not None:
+                lines.append("")
+            lines.append(f"[{section}]")
+            current = section
+        lines.append(f"# {f.metadata['doc']}")
+        lines.append(f"{f.name} = {_toml_value(f.default)}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_default_toml(), end="")

@@ -46,6 +46,31 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "unit.code_taken": (409, "The unit code {code} is already taken.", "单位代码 {code} 已被使用。"),
     "unit.bad_code": (400, "Unit codes are 2–16 capital letters or digits.", "单位代码须为 2–16 位大写字母或数字。"),
     "unit.bad_name": (400, "Please give the unit's name (1–60 characters).", "请填写单位名称（1–60 个字符）。"),
+    "item.classified": (400, "This network carries non-classified material only; the mark “{mark}” was "
+                             "found. Nothing was stored.",
+                        "本网仅传输非涉密信息，检测到密级标识“{mark}”，未予保存。"),
+    "item.bad_title": (400, "Please give a title (1–200 characters).", "请填写标题（1–200 个字符）。"),
+    "item.body_too_long": (400, "The text is too long (at most 100,000 characters).", "正文过长（最多 100000 字）。"),
+    "item.no_recipients": (400, "Choose at least one main recipient unit.", "请至少选择一个主送单位。"),
+    "item.recipient_twice": (400, "A unit cannot be both a main and a copied recipient.",
+                             "同一单位不能既是主送又是抄送。"),
+    "item.bad_recipient": (400, "Unknown recipient unit.", "收件单位不存在。"),
+    "item.attachments_too_large": (413, "Attachments may total at most {limit_mb} MB; these are {size_mb} MB. "
+                                        "Nothing was stored.",
+                                   "附件合计不得超过 {limit_mb} MB，当前为 {size_mb} MB，未予保存。"),
+    "item.bad_attachment_name": (400, "An attachment has no usable file name.", "附件文件名无效。"),
+    "item.bad_doc_number": (400, "A document number looks like 示政办发〔2026〕56号 (no leading zeros, no 第).",
+                            "发文字号格式应为“示政办发〔2026〕56号”（不编虚位，不加“第”）。"),
+    "item.bad_doc_kind": (400, "Unknown kind of document (文种).", "文种不正确。"),
+    "item.meeting_needs_time_and_place": (400, "A meeting notice needs the meeting's time and place.",
+                                          "会议通知须填写会议时间和地点。"),
+    "item.meeting_in_past": (400, "The meeting's time has already passed.", "会议时间已过。"),
+    "item.bad_kind": (400, "Unknown kind of item or urgency.", "事项类型或紧急程度不正确。"),
+    "item.not_found": (404, "No such item, or you may not see it.", "事项不存在或您无权查看。"),
+    "delivery.already_acked": (409, "This item was already signed for.", "该事项已签收。"),
+    "delivery.closed": (409, "This item can no longer be signed for ({state}).", "该事项已无法签收（{state}）。"),
+    "delivery.reason_required": (400, "Please give a reason.", "请填写理由。"),
+    "delivery.bad_assignee": (400, "Choose a clerk of the receiving unit.", "请选择收件单位的公文收发员。"),
     "input.invalid": (400, "Invalid input: {field}.", "输入有误：{field}。"),
     "db.too_new": (500, "The database (schema {found}) is newer than this program (schema {known}). "
                         "Upgrade Xietong before starting it on this database.",
@@ -60,7 +85,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
 class XietongError(Exception):
     """An error a user can meet. `code` keys MESSAGES."""
 
-    def __init__(self, code: str, **params: Any) -> None:
+    def __init__(self, code: str, /, **params: Any) -> None:  # "/": a message may have {code}
         if code not in MESSAGES:
             raise KeyError(f"unknown error code {code!r}")
         self.code = code

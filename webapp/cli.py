@@ -20,6 +20,7 @@ log = logging.getLogger("xietong")
 
 async def serve(config: Config) -> int:
     hub = await Hub.start(config)
+    hub.run_background()
     from webapp.app import make_app
     app = make_app(hub)
     runner = web.AppRunner(app, access_log=None)

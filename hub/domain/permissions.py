@@ -22,6 +22,11 @@ class Action(StrEnum):
     VIEW_UNITS = "view_units"          # the unit tree and phone book
     MANAGE_UNITS = "manage_units"      # create and edit units
     VIEW_AUDIT = "view_audit"          # read the audit log
+    ISSUE_ITEM = "issue_item"          # issue an urgent item from one's unit
+    VIEW_ITEM = "view_item"            # see an item the unit sent or received
+    HANDLE_DELIVERY = "handle_delivery"  # open, sign for (签收) or return (退回) for one's unit
+    DUTY_DESK = "duty_desk"            # the duty desk's board and actions on a unit's behalf
+    VIEW_STATS = "view_stats"          # per-unit statistics for the office's circular (通报)
 
 
 class Scope(StrEnum):
@@ -38,6 +43,11 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.MANAGE_USERS: {Role.SUPER_ADMIN: Scope.ANY, Role.UNIT_ADMIN: Scope.OWN},
     Action.MANAGE_UNITS: {Role.SUPER_ADMIN: Scope.ANY},
     Action.VIEW_AUDIT: {Role.SUPER_ADMIN: Scope.ANY},
+    Action.ISSUE_ITEM: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
+    Action.VIEW_ITEM: {**{r: Scope.OWN for r in ALL_ROLES}, Role.DUTY_DESK: Scope.ANY},
+    Action.HANDLE_DELIVERY: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
+    Action.DUTY_DESK: {Role.DUTY_DESK: Scope.ANY},
+    Action.VIEW_STATS: {Role.SUPER_ADMIN: Scope.ANY, Role.DUTY_DESK: Scope.ANY, Role.LEADER: Scope.OWN},
 }
 
 

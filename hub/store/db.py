@@ -16,6 +16,7 @@ import aiosqlite
 from hub.errors import XietongError
 from hub.store.audit import AuditQueries
 from hub.store.identity import LoginQueries, SessionQueries, UnitQueries, UserQueries
+from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries, TimerQueries
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,11 @@ class Tx:
         self.sessions = SessionQueries(conn)
         self.logins = LoginQueries(conn)
         self.audit = AuditQueries(conn)
+        self.items = ItemQueries(conn)
+        self.deliveries = DeliveryQueries(conn)
+        self.events = EventQueries(conn)
+        self.outbox = OutboxQueries(conn)
+        self.timers = TimerQueries(conn)
 
 
 class Store:

@@ -12,6 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_default_toml_documents_every_key_with_the_codes_default():
     text = (REPO / "config" / "default.toml").read_text(encoding="utf-8")
+    assert text == config.render_default_toml(), "regenerate: python -m hub.config > config/default.toml"
     documented = tomllib.loads(text)
     defaults = Config()
     for section, f in config.settings():

@@ -1,0 +1,66 @@
+"""What a clerk's phone shows: short Chinese texts that fit one or two SMS segments."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+
+from hub.domain.calendar import CST
+from hub.domain.items import Item, ItemKind, Urgency
+
+PREFIX = "【协同】"
+MAX_SEGMENTS = 2
+
+KIND_LABEL = {ItemKind.DOCUMENT: "公文", ItemKind.MEETING_NOTICE: "会议通知",
+              ItemKind.URGENT_PETITION: "紧急信访件", ItemKind.EMERGENCY_ORDER: "紧急指令"}
+URGENCY_LABEL = {Urgency.EXTRA_URGENT: "特急", Urgency.URGENT: "加急", Urgency.ORDINARY: ""}
+
+
+def segments(text: str) -> int:
+    """UCS-2 SMS segments: 70 characters in one, 67 per part when split."""
+    n = len(text)
+    return 1 if n <= 70 else math.ceil(n / 67)
+
+
+def _when(t: datetime) -> str:
+    return t.astimezone(CST).strftime("%m-%d %H:%M")
+
+
+def _fit(build: Callable[[str], str], title: str) -> str:
+    """Shorten the title (with …) until the text fits MAX_SEGMENTS."""
+    text = build(title)
+    cut = len(title)
+    while segments(text) > MAX_SEGMENTS and cut > 4:
+        cut -= 1
+        text = build(title[:cut] + "…")
+    return text
+
+
+def label(item: Item) -> str:
+    return URGENCY_LABEL[item.urgency] + KIND_LABEL[item.kind]
+
+
+def issued_text(item: Item) -> str:
+    return _fit(lambda t: f"{PREFIX}{label(item)}《{t}》，请于{_when(item.due_at)}前签收。"
+                          f"回复1签收，或回复“签收 {item.short_code}”。", item.title)
+
+
+def remind_text(item: Item) -> str:
+    return _fit(lambda t: f"{PREFIX}提醒：{label(item)}《{t}》尚未阅读，请于{_when(item.due_at)}前签收。"
+                          f"回复“签收 {item.short_code}”。", item.title)
+
+
+def backup_text(item: Item, unit_name: str) -> str:
+    return _fit(lambda t: f"{PREFIX}{unit_name}尚未签收{label(item)}《{t}》，"
+                          f"截止{_when(item.due_at)}，请督促办理。", item.title)
+
+
+def duty_desk_text(item: Item, unit_name: str) -> str:
+    return _fit(lambda t: f"{PREFIX}值班提醒：{unit_name}超时未签收{label(item)}《{t}》，请跟进。", item.title)
+
+
+def meeting_reminder_text(item: Item) -> str:
+    at = _when(item.meeting_at) if item.meeting_at else ""
+    return _fit(lambda t: f"{PREFIX}会议提醒：《{t}》将于{at}在{item.meeting_place}召开，请准时参加。",
+                item.title)

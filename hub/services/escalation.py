@@ -1,0 +1,189 @@
+"""The escalation scheduler: runs each due ladder step exactly once, from the durable schedule.
+
+The schedule is the `timers` table (one row per step still to run, indexed by
+due time). The scheduler sleeps until the earliest due time, or until woken
+because an earlier one was added; it never scans the pending rows. A step
+runs in one transaction with its effects: it records itself in `steps_run`
+(whose primary key refuses a second run), writes its events and SMS, and
+replaces its timer with the next step's. A step that finds its delivery
+signed for, returned or withdrawn does nothing but record that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from hub.clock import Clock
+from hub.domain.escalation import StepAction, snapshot_steps, step_applies
+from hub.domain.identity import Role, User
+from hub.domain.items import Delivery, DeliveryState, Item
+from hub.domain.sms_text import backup_text, duty_desk_text, meeting_reminder_text, remind_text
+from hub.store import Store, Tx
+from hub.store.items import Timer
+
+log = logging.getLogger(__name__)
+
+BATCH = 200      # timers run per transaction (each under its own savepoint)
+
+
+class Scheduler:
+    def __init__(self, store: Store, clock: Clock, on_ran: Callable[[int], None] | None = None) -> None:
+        self.store, self.clock = store, clock
+        self._wake = asyncio.Event()
+        self._sleeping_until: datetime | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._on_ran = on_ran or (lambda _n: None)
+        self.ran = 0          # steps whose effects were applied, since start
+
+    def wake(self, due: datetime | None = None) -> None:
+        """Tell the scheduler a step is due at `due` (sooner than it sleeps, or it ignores it)."""
+        if due is None or self._sleeping_until is None or due < self._sleeping_until:
+            self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="xietong-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                if await self.run_due():
+                    continue
+                async with self.store.read() as tx:
+                    earliest = await tx.timers.earliest()
+                self._wake.clear()
+                self._sleeping_until = earliest
+                waits = [asyncio.ensure_future(self._wake.wait())]
+                if earliest is not None:
+                    waits.append(asyncio.ensure_future(self.clock.sleep_until(earliest)))
+                try:
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for w in waits:
+                        w.cancel()
+                    self._sleeping_until = None
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("scheduler pass failed; retrying")
+                await asyncio.sleep(1)
+
+    async def run_due(self) -> int:
+        """Run every step due by now, in batches; returns how many timers were handled."""
+        handled = 0
+        while True:
+            now = self.clock.now()
+            async with self.store.read() as tx:
+                timers = await tx.timers.due(now, BATCH)
+            if not timers:
+                return handled
+            async with self.store.write() as tx:
+                people = _People(tx)
+                for timer in timers:
+                    await tx.conn.execute("SAVEPOINT step")
+                    try:
+                        if await self._run(tx, people, timer, now):
+                            self.ran += 1
+                        await tx.conn.execute("RELEASE step")
+                    except Exception:
+                        log.exception("step %s failed; it will be retried", timer)
+                        await tx.conn.execute("ROLLBACK TO step")
+                        await tx.conn.execute("RELEASE step")
+            handled += len(timers)
+            self._on_ran(len(timers))
+            if len(timers) < BATCH:
+                return handled
+
+    async def _run(self, tx: Tx, people: "_People", timer: Timer, now: datetime) -> bool:
+        current = await tx.timers.get(timer.id)
+        if current is None:          # already run (or cancelled) by someone else
+            return False
+        delivery = await tx.deliveries.get(timer.delivery_id)
+        item = await tx.items.get(delivery.item_id) if delivery else None
+        await tx.timers.delete(timer.id)
+        if delivery is None or item is None:
+            return False
+        if timer.kind == "meeting_reminder":
+            return await self._meeting_reminder(tx, people, timer, now, delivery, item)
+        steps = snapshot_steps(item.ladder)
+        step = steps[timer.step]
+        applies = step_applies(step, delivery.state) and item.withdrawn_at is None
+        await tx.timers.record_run(delivery.id, "step", timer.step, now, applies)
+        if delivery.is_open and item.withdrawn_at is None and timer.step + 1 < len(steps):
+            next_due = datetime.fromisoformat(item.ladder[timer.step + 1]["due_at"])
+            await tx.timers.add(next_due, "step", delivery.id, timer.step + 1)
+        if not applies:
+            return False
+        await tx.deliveries.set_level(delivery.id, timer.step + 1)
+        unit = await people.unit_name(delivery.unit_id)
+        event_id = await tx.events.add(now, "item.escalated", item.id, item.sender_unit_id, delivery.id,
+                                       delivery.unit_id, None, step=timer.step, action=step.action.value,
+                                       condition=step.condition.value, level=timer.step + 1,
+                                       due_at=timer.due_at.isoformat(), unit=unit)
+        if step.action is StepAction.REMIND:
+            await _sms(tx, now, event_id, delivery, await people.of(delivery.unit_id, Role.CLERK), remind_text(item))
+        elif step.action is StepAction.BACKUP:
+            backups = [c for c in await people.of(delivery.unit_id, Role.CLERK) if c.id != delivery.assignee_id]
+            leaders = await people.of(delivery.unit_id, Role.LEADER)
+            await _sms(tx, now, event_id, delivery, backups + leaders, backup_text(item, unit))
+        elif step.action is StepAction.DUTY_DESK:
+            await tx.deliveries.mark_escalated(delivery.id, now)
+            await _sms(tx, now, event_id, delivery, await people.duty_desk(), duty_desk_text(item, unit))
+        return True
+
+    async def _meeting_reminder(self, tx: Tx, people: "_People", timer: Timer, now: datetime,
+                                delivery: Delivery, item: Item) -> bool:
+        applies = delivery.state is DeliveryState.ACKED and item.withdrawn_at is None
+        await tx.timers.record_run(delivery.id, "meeting_reminder", timer.step, now, applies)
+        if not applies:
+            return False
+        attendees = [(n, p) for did, n, p in await tx.deliveries.attendees(item.id) if did == delivery.id]
+        event_id = await tx.events.add(now, "meeting.reminder", item.id, item.sender_unit_id, delivery.id,
+                                       delivery.unit_id, None, attendees=[n for n, _ in attendees])
+        text = meeting_reminder_text(item)
+        await _sms(tx, now, event_id, delivery, await people.of(delivery.unit_id, Role.CLERK), text)
+        for _, phone in attendees:
+            if phone:
+                await tx.outbox.add_sms(now, event_id, delivery.id, None, phone, text)
+        return True
+
+
+async def _sms(tx: Tx, now: datetime, event_id: int, delivery: Delivery, users: list[User], text: str) -> None:
+    for u in users:
+        if u.phone:
+            await tx.outbox.add_sms(now, event_id, delivery.id, u.id, u.phone, text)
+
+
+class _People:
+    """Look-ups of who to tell, cached for one batch."""
+
+    def __init__(self, tx: Tx) -> None:
+        self.tx = tx
+        self._roles: dict[tuple[int | None, Role], list[User]] = {}
+        self._units: dict[int, str] = {}
+
+    async def of(self, unit_id: int | None, role: Role) -> list[User]:
+        key = (unit_id, role)
+        if key not in self._roles:
+            self._roles[key] = await self.tx.users.with_role(role, unit_id)
+        return self._roles[key]
+
+    async def duty_desk(self) -> list[User]:
+        return await self.of(None, Role.DUTY_DESK)
+
+    async def unit_name(self, unit_id: int) -> str:
+        if unit_id not in self._units:
+            unit = await self.tx.units.get(unit_id)
+            self._units[unit_id] = unit.name if unit else ""
+        return self._units[unit_id]

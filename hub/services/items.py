@@ -1,0 +1,272 @@
+"""Issuing urgent items and handling their deliveries (read, sign for, return)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from hub.clock import Clock
+from hub.config import Config
+from hub.domain.calendar import WorkCalendar
+from hub.domain.escalation import (
+    WindowRules, ladder_snapshot, parse_ladder, response_window, step_due_times,
+)
+from hub.domain.identity import Actor, Role, Unit, User
+from hub.domain.items import (
+    AckVia, Delivery, DeliveryState, Item, ItemDraft, ItemKind, RecipientRole, Urgency, check_can_acknowledge,
+    check_draft, receipt_number,
+)
+from hub.domain.permissions import Action, can, require
+from hub.domain.sms_text import issued_text
+from hub.errors import XietongError
+from hub.services import audit
+from hub.store import Store, Tx
+from hub.store.items import AttachmentInfo, Event, OutboxMessage
+
+Wake = Callable[[datetime], None]
+
+
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    delivery: Delivery
+    item: Item
+    sender: Unit
+
+
+@dataclass(frozen=True)
+class RecipientView:
+    delivery: Delivery
+    unit: Unit
+    acked_by: User | None
+    attendees: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: Item
+    sender: Unit
+    attachments: list[AttachmentInfo]
+    recipients: list[RecipientView]
+    mine: Delivery | None                     # the viewer's unit's delivery, if it is a recipient
+    events: list[Event] = field(default_factory=list)
+    can_handle: bool = False                  # may sign for / return on the unit's behalf
+    is_sender: bool = False
+
+
+def window_rules(config: Config) -> WindowRules:
+    w = config.windows
+    return WindowRules(extra_urgent=timedelta(minutes=w.extra_urgent_minutes),
+                       urgent=timedelta(minutes=w.urgent_minutes),
+                       meeting_notice=timedelta(minutes=w.meeting_notice_minutes),
+                       ordinary=timedelta(hours=w.ordinary_hours))
+
+
+def ladder_text(config: Config, kind: ItemKind, urgency: Urgency) -> str:
+    e = config.escalation
+    if urgency is Urgency.EXTRA_URGENT:
+        return e.extra_urgent
+    if urgency is Urgency.URGENT:
+        return e.urgent
+    return e.meeting_notice if kind is ItemKind.MEETING_NOTICE else e.ordinary
+
+
+async def unit_people(tx: Tx, unit_id: int, role: Role) -> list[User]:
+    return await tx.users.with_role(role, unit_id)
+
+
+class ItemService:
+    def __init__(self, store: Store, clock: Clock, config: Config, calendar: WorkCalendar,
+                 wake: Wake | None = None) -> None:
+        self.store, self.clock, self.config, self.calendar = store, clock, config, calendar
+        self._wake = wake or (lambda _due: None)
+
+    # -- issuing ------------------------------------------------------------------------
+
+    async def issue(self, actor: Actor, draft: ItemDraft) -> Item:
+        """One transaction: the item, a delivery per recipient unit, events, SMS outbox, first steps."""
+        require(actor, Action.ISSUE_ITEM, actor.unit_id)
+        now = self.clock.now()
+        check_draft(draft, now, self.config.items.attachment_limit_kib * 1024)
+        window = response_window(draft.kind, draft.urgency, now, draft.meeting_at,
+                                 window_rules(self.config), self.calendar)
+        steps = parse_ladder(ladder_text(self.config, draft.kind, draft.urgency))
+        due_times = step_due_times(steps, now, window, self.calendar)
+        recipients = [(u, RecipientRole.MAIN) for u in draft.main_units]
+        recipients += [(u, RecipientRole.COPY) for u in draft.copy_units]
+        async with self.store.write() as tx:
+            units = {u.id: u for u in await tx.units.all()}
+            if any(uid not in units for uid, _ in recipients):
+                raise XietongError("item.bad_recipient")
+            code = await self._short_code(tx)
+            item_id = await tx.items.add(draft, actor.unit_id, actor.user_id, now, window.due_at,
+                                         window.working_time, ladder_snapshot(steps, due_times), code)
+            for a in draft.attachments:
+                await tx.items.add_attachment(item_id, a)
+            item = await tx.items.get(item_id)
+            assert item is not None
+            text = issued_text(item)
+            for unit_id, role in recipients:
+                clerks = await unit_people(tx, unit_id, Role.CLERK)
+                delivery_id = await tx.deliveries.add(item_id, unit_id, role, now, window.due_at,
+                                                      clerks[0].id if clerks else None)
+                event_id = await tx.events.add(now, "item.issued", item_id, actor.unit_id, delivery_id,
+                                               unit_id, actor.user_id, role=role.value)
+                for clerk in clerks:
+                    if clerk.phone:
+                        await tx.outbox.add_sms(now, event_id, delivery_id, clerk.id, clerk.phone, text)
+                await tx.timers.add(due_times[0], "step", delivery_id, 0)
+            await audit.record(tx, now, actor, "item.issue", f"item:{item_id}", kind=draft.kind.value,
+                               urgency=draft.urgency.value, title=item.title,
+                               recipients=[u for u, _ in recipients])
+        self._wake(due_times[0])
+        return item
+
+    async def _short_code(self, tx: Tx) -> str:
+        taken = await tx.items.open_short_codes()
+        for _ in range(50):
+            code = f"{secrets.randbelow(9000) + 1000}"
+            if code not in taken:
+                return code
+        return f"{secrets.randbelow(90000) + 10000}"   # 9,000 open items: use five digits
+
+    # -- what a unit sees -------------------------------------------------------------
+
+    async def inbox(self, actor: Actor) -> list[InboxEntry]:
+        require(actor, Action.VIEW_ITEM, actor.unit_id)
+        async with self.store.read() as tx:
+            deliveries = await tx.deliveries.for_unit(actor.unit_id)
+            items = await tx.items.many(sorted({d.item_id for d in deliveries}))
+            units = {u.id: u for u in await tx.units.all()}
+        return [InboxEntry(d, items[d.item_id], units[items[d.item_id].sender_unit_id]) for d in deliveries]
+
+    async def sent(self, actor: Actor) -> list[tuple[Item, list[Delivery]]]:
+        require(actor, Action.VIEW_ITEM, actor.unit_id)
+        async with self.store.read() as tx:
+            items = await tx.items.sent_by(actor.unit_id)
+            return [(i, await tx.deliveries.for_item(i.id)) for i in items]
+
+    async def view(self, actor: Actor, item_id: int, record_read: bool = True) -> ItemView:
+        """An item as the viewer may see it; opening it as a recipient records *read*."""
+        async with self.store.read() as tx:
+            item = await tx.items.get(item_id)
+            if item is None:
+                raise XietongError("item.not_found")
+            deliveries = await tx.deliveries.for_item(item_id)
+        units_involved = [item.sender_unit_id, *(d.unit_id for d in deliveries)]
+        if not can(actor, Action.VIEW_ITEM, units_involved):
+            raise XietongError("item.not_found")
+        mine = next((d for d in deliveries if d.unit_id == actor.unit_id), None)
+        can_handle = mine is not None and can(actor, Action.HANDLE_DELIVERY, mine.unit_id)
+        if record_read and mine is not None and mine.state is DeliveryState.PENDING:
+            now = self.clock.now()
+            async with self.store.write() as tx:
+                current = await tx.deliveries.get(mine.id)
+                if current is not None and current.state is DeliveryState.PENDING:
+                    await tx.deliveries.mark_read(mine.id, actor.user_id, now)
+                    await tx.events.add(now, "item.read", item.id, item.sender_unit_id, mine.id, mine.unit_id,
+                                        actor.user_id, by=actor.name)
+        async with self.store.read() as tx:
+            deliveries = await tx.deliveries.for_item(item_id)
+            units = {u.id: u for u in await tx.units.all()}
+            attachments = await tx.items.attachments(item_id)
+            attendees = await tx.deliveries.attendees(item_id)
+            ackers = {d.acked_by: await tx.users.get(d.acked_by) for d in deliveries if d.acked_by}
+            events = await tx.events.for_item(item_id)
+        is_sender = actor.unit_id == item.sender_unit_id
+        visible = [d for d in deliveries if is_sender or d.unit_id == actor.unit_id
+                   or can(actor, Action.DUTY_DESK)]
+        recipients = [RecipientView(d, units[d.unit_id], ackers.get(d.acked_by) if d.acked_by else None,
+                                    [(n, p) for did, n, p in attendees if did == d.id]) for d in visible]
+        mine = next((d for d in deliveries if d.unit_id == actor.unit_id), None)
+        seen = {d.id for d in visible}
+        return ItemView(item, units[item.sender_unit_id], attachments, recipients, mine,
+                        [e for e in events if e.delivery_id is None or e.delivery_id in seen],
+                        can_handle, is_sender)
+
+    async def attachment(self, actor: Actor, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
+        async with self.store.read() as tx:
+            found = await tx.items.attachment_content(attachment_id)
+        if found is None:
+            raise XietongError("not_found")
+        await self.view(actor, found[0].item_id, record_read=False)   # the same visibility rule
+        return found
+
+    # -- signing for, returning ---------------------------------------------------------
+
+    async def acknowledge(self, actor: Actor, delivery_id: int, via: AckVia = AckVia.WEB,
+                          attendees: Sequence[Attendee] = ()) -> Delivery:
+        """签收 for the actor's unit: a receipt to the sender, and escalation stops for good."""
+        async with self.store.write() as tx:
+            delivery, item = await self._delivery(tx, delivery_id)
+            require(actor, Action.HANDLE_DELIVERY, delivery.unit_id)
+            done = await acknowledge_in(tx, self.clock.now(), self.config, actor, delivery, item, via,
+                                        "", attendees)
+        self._after_ack(done, item)
+        return done
+
+    async def return_item(self, actor: Actor, delivery_id: int, reason: str) -> Delivery:
+        """退回: the unit sends the item back with a reason; the sender sees it."""
+        reason = reason.strip()
+        if not reason:
+            raise XietongError("delivery.reason_required")
+        now = self.clock.now()
+        async with self.store.write() as tx:
+            delivery, item = await self._delivery(tx, delivery_id)
+            require(actor, Action.HANDLE_DELIVERY, delivery.unit_id)
+            check_can_acknowledge(delivery.state)
+            await tx.deliveries.mark_returned(delivery.id, now, reason[:500])
+            await tx.timers.cancel_steps(delivery.id)
+            await tx.events.add(now, "item.returned", item.id, item.sender_unit_id, delivery.id,
+                                delivery.unit_id, actor.user_id, by=actor.name, reason=reason[:500])
+            await audit.record(tx, now, actor, "delivery.return", f"delivery:{delivery.id}", reason=reason[:500])
+            updated = await tx.deliveries.get(delivery.id)
+        assert updated is not None
+        return updated
+
+    async def _delivery(self, tx: Tx, delivery_id: int) -> tuple[Delivery, Item]:
+        delivery = await tx.deliveries.get(delivery_id)
+        item = await tx.items.get(delivery.item_id) if delivery else None
+        if delivery is None or item is None:
+            raise XietongError("item.not_found")
+        return delivery, item
+
+    def _after_ack(self, delivery: Delivery, item: Item) -> None:
+        if item.kind is ItemKind.MEETING_NOTICE and item.meeting_at is not None:
+            self._wake(item.meeting_at - timedelta(minutes=self.config.windows.meeting_reminder_minutes))
+
+
+async def acknowledge_in(tx: Tx, now: datetime, config: Config, actor: Actor, delivery: Delivery, item: Item,
+                         via: AckVia, note: str, attendees: Sequence[Attendee]) -> Delivery:
+    """The one way a delivery is signed for, whoever does it and however (web, SMS, chat, duty desk)."""
+    check_can_acknowledge(delivery.state)
+    receipt_no = receipt_number(item.issued_at, delivery.id)
+    await tx.deliveries.mark_acked(delivery.id, actor.user_id, now, via, note, receipt_no)
+    await tx.timers.cancel_steps(delivery.id)
+    names = []
+    for a in attendees:
+        if a.name.strip():
+            await tx.deliveries.add_attendee(delivery.id, a.name.strip()[:40], a.phone)
+            names.append(a.name.strip()[:40])
+    if item.kind is ItemKind.MEETING_NOTICE and item.meeting_at is not None:
+        remind_at = item.meeting_at - timedelta(minutes=config.windows.meeting_reminder_minutes)
+        if remind_at > now:
+            await tx.timers.add(remind_at, "meeting_reminder", delivery.id, 0)
+    await tx.events.add(now, "item.acked", item.id, item.sender_unit_id, delivery.id, delivery.unit_id,
+                        actor.user_id, by=actor.name, via=via.value, receipt_no=receipt_no, note=note,
+                        attendees=names)
+    await tx.events.add(now, "receipt", item.id, item.sender_unit_id, delivery.id, delivery.unit_id,
+                        actor.user_id, receipt_no=receipt_no, unit=actor.unit_name if via is not AckVia.DUTY_DESK
+                        else "", by=actor.name, via=via.value)
+    await audit.record(tx, now, actor, "delivery.ack", f"delivery:{delivery.id}", via=via.value,
+                       receipt_no=receipt_no, note=note)
+    updated = await tx.deliveries.get(delivery.id)
+    assert updated is not None
+    return updated
