@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 import jinja2
 from aiohttp import web
 
 from hub.app import Hub
+from hub.domain.calendar import CST
 from webapp import routing
 from webapp.context import HUB, JINJA
 from webapp.middleware import access_middleware, error_middleware, security_headers
 
 # importing the route modules registers their routes
-from webapp.routes import admin, api, auth, health, home  # noqa: F401
+from webapp.routes import admin, api, api_items, auth, duty, health, home, items, testing  # noqa: F401
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
+
+
+def beijing_time(when: datetime | None) -> str:
+    """Times are shown in Beijing time (北京时间), month-day hour:minute."""
+    return when.astimezone(CST).strftime("%m-%d %H:%M") if when else ""
+
+
+def file_size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1048576:.1f} MB"
 
 
 def make_app(hub: Hub) -> web.Application:
@@ -31,6 +42,8 @@ def make_app(hub: Hub) -> web.Application:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
+    app[JINJA].filters["bj"] = beijing_time
+    app[JINJA].filters["filesize"] = file_size
     routing.add_routes(app)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     app.on_response_prepare.append(security_headers)

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hub.clock import Clock
 from hub.domain.escalation import StepAction, snapshot_steps, step_applies
@@ -28,6 +28,7 @@ from hub.store.items import Timer
 log = logging.getLogger(__name__)
 
 BATCH = 200      # timers run per transaction (each under its own savepoint)
+RETRY_AFTER = timedelta(minutes=1)   # a step that failed is tried again this much later
 
 
 class Scheduler:
@@ -97,13 +98,12 @@ class Scheduler:
                             self.ran += 1
                         await tx.conn.execute("RELEASE step")
                     except Exception:
-                        log.exception("step %s failed; it will be retried", timer)
+                        log.exception("step %s failed; retrying in %s", timer, RETRY_AFTER)
                         await tx.conn.execute("ROLLBACK TO step")
                         await tx.conn.execute("RELEASE step")
+                        await tx.timers.postpone(timer.id, now + RETRY_AFTER)
             handled += len(timers)
-            self._on_ran(len(timers))
-            if len(timers) < BATCH:
-                return handled
+            self._on_ran(len(timers))   # and loop: a step may have scheduled a next one already due
 
     async def _run(self, tx: Tx, people: "_People", timer: Timer, now: datetime) -> bool:
         current = await tx.timers.get(timer.id)

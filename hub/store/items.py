@@ -367,6 +367,9 @@ class TimerQueries:
     async def delete(self, timer_id: int) -> None:
         await self.conn.execute("DELETE FROM timers WHERE id = ?", (timer_id,))
 
+    async def postpone(self, timer_id: int, due_at: datetime) -> None:
+        await self.conn.execute("UPDATE timers SET due_at = ? WHERE id = ?", (utc_iso(due_at), timer_id))
+
     async def cancel_steps(self, delivery_id: int) -> None:
         await self.conn.execute("DELETE FROM timers WHERE delivery_id = ? AND kind = 'step'", (delivery_id,))
 

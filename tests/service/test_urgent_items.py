@@ -158,3 +158,14 @@ async def test_meeting_attendance_grows_and_units_are_reminded_before_the_meetin
         assert len(reminders) == 1 and reminders[0].data["attendees"] == ["李镇长", "王主任"]
         bodies = [m.phone for m in await tx.outbox.for_delivery(view.mine.id) if "会议提醒" in m.body]
         assert "+8613900000001" in bodies and len(bodies) == 3   # two clerks and the named attendee
+
+
+async def test_after_a_long_stop_every_overdue_step_runs_once_in_order(demo_hub):
+    item = await issue_extra_urgent(demo_hub, "DHZ")
+    demo_hub.clock.advance(hours=3)                 # the hub was down for the whole window
+    await demo_hub.scheduler.run_due()
+    await demo_hub.scheduler.run_due()              # a second pass finds nothing more to do
+    async with demo_hub.store.read() as tx:
+        (d,) = await tx.deliveries.for_item(item.id)
+        steps = [e.data["action"] for e in await tx.events.for_delivery(d.id) if e.type == "item.escalated"]
+    assert steps == ["remind", "backup", "duty_desk"] and d.escalated_at is not None

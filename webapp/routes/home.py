@@ -10,6 +10,11 @@ from webapp.routing import page
 
 # what a role can open from the home page: (action needed, link, catalog key)
 SHORTCUTS = [
+    (Action.HANDLE_DELIVERY, "/inbox", "home.link_inbox"),
+    (Action.ISSUE_ITEM, "/items/new", "home.link_issue"),
+    (Action.ISSUE_ITEM, "/sent", "home.link_sent"),
+    (Action.DUTY_DESK, "/duty", "home.link_duty"),
+    (Action.VIEW_STATS, "/stats", "home.link_stats"),
     (Action.VIEW_USERS, "/admin/users", "home.link_users"),
     (Action.MANAGE_UNITS, "/admin/units", "home.link_units"),
     (Action.VIEW_AUDIT, "/admin/audit", "home.link_audit"),
@@ -22,4 +27,7 @@ async def home(request: web.Request) -> web.Response:
     unit = await hub_of(request).identity.unit(actor.unit_id)
     links = [(href, key) for action, href, key in SHORTCUTS if can(actor, action)]
     roles = sorted(r.value for r in actor.roles)
-    return render(request, "home.html", unit=unit, roles=roles, links=links)
+    open_items = 0
+    if can(actor, Action.HANDLE_DELIVERY, actor.unit_id):
+        open_items = sum(1 for e in await hub_of(request).items.inbox(actor) if e.delivery.is_open)
+    return render(request, "home.html", unit=unit, roles=roles, links=links, open_items=open_items)

@@ -1,0 +1,153 @@
+"""The JSON API of urgent items: issue, inbox, read, sign for, return, the duty desk."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
+from hub.domain.permissions import Action
+from hub.errors import XietongError
+from hub.services.items import Attendee
+from webapp.context import actor_of, hub_of, json_response
+from webapp.routes.api import int_arg, json_body
+from webapp.routing import api
+from webapp.schemas import DELIVERY, ITEM, delivery_json, item_json
+
+_ID_LIST = {"type": "array", "items": {"type": "integer"}}
+_ISSUE_BODY = {
+    "type": "object", "required": ["kind", "urgency", "title", "main_units"],
+    "properties": {
+        "kind": {"enum": [k.value for k in ItemKind]}, "urgency": {"enum": [u.value for u in Urgency]},
+        "title": {"type": "string"}, "body": {"type": "string"}, "main_units": _ID_LIST, "copy_units": _ID_LIST,
+        "doc_number": {"type": "string"}, "doc_kind": {"type": "string"}, "issuing_office": {"type": "string"},
+        "doc_date": {"type": "string"}, "meeting_at": {"type": "string", "description": "ISO 8601 with offset"},
+        "meeting_place": {"type": "string"},
+        "attachments": {"type": "array", "items": {"type": "object", "required": ["name", "content_base64"],
+                                                   "properties": {"name": {"type": "string"},
+                                                                  "content_base64": {"type": "string"}}}}},
+}
+_DELIVERY_RESPONSE = {"type": "object", "required": ["delivery"], "properties": {"delivery": DELIVERY}}
+
+
+def _ids(value: Any, field: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
+        raise XietongError("input.invalid", field=field)
+    return tuple(value)
+
+
+def draft_from_json(body: dict[str, Any]) -> ItemDraft:
+    try:
+        kind, urgency = ItemKind(str(body.get("kind"))), Urgency(str(body.get("urgency")))
+    except ValueError:
+        raise XietongError("item.bad_kind") from None
+    meeting_at = None
+    if body.get("meeting_at"):
+        try:
+            meeting_at = datetime.fromisoformat(str(body["meeting_at"]))
+        except ValueError:
+            raise XietongError("input.invalid", field="meeting_at") from None
+        if meeting_at.tzinfo is None:
+            raise XietongError("input.invalid", field="meeting_at (needs a UTC offset)")
+    files = []
+    for a in body.get("attachments") or []:
+        try:
+            files.append(Attachment(str(a["name"]), base64.b64decode(a["content_base64"], validate=True)))
+        except (KeyError, TypeError, binascii.Error):
+            raise XietongError("input.invalid", field="attachments") from None
+    return ItemDraft(kind=kind, urgency=urgency, title=str(body.get("title", "")), body=str(body.get("body", "")),
+                     main_units=_ids(body.get("main_units"), "main_units"),
+                     copy_units=_ids(body.get("copy_units", []), "copy_units"),
+                     doc_number=str(body.get("doc_number", "")), doc_kind=str(body.get("doc_kind", "")),
+                     issuing_office=str(body.get("issuing_office", "")), doc_date=str(body.get("doc_date", "")),
+                     meeting_at=meeting_at, meeting_place=str(body.get("meeting_place", "")),
+                     attachments=tuple(files))
+
+
+@api("POST", "/api/items", action=Action.ISSUE_ITEM, summary="Issue an urgent item to recipient units",
+     body=_ISSUE_BODY,
+     response={"type": "object", "required": ["item", "deliveries"],
+               "properties": {"item": ITEM, "deliveries": {"type": "array", "items": DELIVERY}}})
+async def issue(request: web.Request) -> web.Response:
+    hub, actor = hub_of(request), actor_of(request)
+    item = await hub.items.issue(actor, draft_from_json(await json_body(request)))
+    view = await hub.items.view(actor, item.id, record_read=False)
+    return json_response({"item": item_json(item), "deliveries": [delivery_json(r.delivery) for r in view.recipients]})
+
+
+@api("GET", "/api/inbox", action=Action.VIEW_ITEM, summary="What your unit received, open ones first",
+     response={"type": "object", "required": ["entries"], "properties": {"entries": {"type": "array", "items": {
+         "type": "object", "required": ["delivery", "item"],
+         "properties": {"delivery": DELIVERY, "item": ITEM}}}}})
+async def inbox(request: web.Request) -> web.Response:
+    entries = await hub_of(request).items.inbox(actor_of(request))
+    return json_response({"entries": [{"delivery": delivery_json(e.delivery), "item": item_json(e.item)}
+                                      for e in entries]})
+
+
+@api("GET", "/api/items/{item_id}", action=Action.VIEW_ITEM,
+     summary="One item with the deliveries you may see; opening it as a recipient records it as read",
+     response={"type": "object", "required": ["item", "deliveries"],
+               "properties": {"item": ITEM, "deliveries": {"type": "array", "items": DELIVERY},
+                              "mine": {"anyOf": [DELIVERY, {"type": "null"}]}}})
+async def show(request: web.Request) -> web.Response:
+    view = await hub_of(request).items.view(actor_of(request), int_arg(request.match_info["item_id"], "item_id"))
+    return json_response({"item": item_json(view.item),
+                          "deliveries": [delivery_json(r.delivery) for r in view.recipients],
+                          "mine": delivery_json(view.mine) if view.mine else None})
+
+
+@api("POST", "/api/deliveries/{delivery_id}/ack", action=Action.HANDLE_DELIVERY,
+     summary="Sign for (签收) on your unit's behalf; the sender gets a receipt",
+     body={"type": "object", "properties": {"attendees": {"type": "array", "items": {
+         "type": "object", "required": ["name"], "properties": {"name": {"type": "string"},
+                                                                "phone": {"type": "string"}}}}}},
+     response=_DELIVERY_RESPONSE)
+async def acknowledge(request: web.Request) -> web.Response:
+    body = await json_body(request) if request.can_read_body else {}
+    attendees = [Attendee(str(a.get("name", "")), str(a.get("phone", ""))) for a in body.get("attendees") or []
+                 if isinstance(a, dict)]
+    done = await hub_of(request).items.acknowledge(
+        actor_of(request), int_arg(request.match_info["delivery_id"], "delivery_id"), attendees=attendees)
+    return json_response({"delivery": delivery_json(done)})
+
+
+@api("POST", "/api/deliveries/{delivery_id}/return", action=Action.HANDLE_DELIVERY,
+     summary="Return (退回) an item to its sender with a reason",
+     body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+     response=_DELIVERY_RESPONSE)
+async def return_item(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    done = await hub_of(request).items.return_item(
+        actor_of(request), int_arg(request.match_info["delivery_id"], "delivery_id"), str(body.get("reason", "")))
+    return json_response({"delivery": delivery_json(done)})
+
+
+@api("GET", "/api/duty/board", action=Action.DUTY_DESK,
+     summary="The duty desk's board: every open delivery past a ladder step",
+     response={"type": "object", "required": ["entries"], "properties": {"entries": {"type": "array", "items": {
+         "type": "object", "required": ["delivery", "item", "unit", "overdue_seconds", "clerks"],
+         "properties": {"delivery": DELIVERY, "item": ITEM, "unit": {"type": "string"},
+                        "overdue_seconds": {"type": "number"},
+                        "clerks": {"type": "array", "items": {"type": "object"}}}}}}})
+async def board(request: web.Request) -> web.Response:
+    entries = await hub_of(request).duty.board(actor_of(request))
+    return json_response({"entries": [{
+        "delivery": delivery_json(e.delivery), "item": item_json(e.item), "unit": e.unit.name,
+        "overdue_seconds": e.overdue.total_seconds(),
+        "clerks": [{"name": c.name, "phone": c.phone} for c in e.clerks + e.leaders]} for e in entries]})
+
+
+@api("POST", "/api/duty/deliveries/{delivery_id}/ack", action=Action.DUTY_DESK,
+     summary="The duty desk signs for a unit, with the reason",
+     body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+     response=_DELIVERY_RESPONSE)
+async def duty_ack(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    done = await hub_of(request).duty.acknowledge_on_behalf(
+        actor_of(request), int_arg(request.match_info["delivery_id"], "delivery_id"), str(body.get("reason", "")))
+    return json_response({"delivery": delivery_json(done)})

@@ -1,0 +1,190 @@
+"""Urgent items in the web app: issue, inbox, sent, the item page, sign for, return, attachments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, unquote
+
+from aiohttp import web
+
+from hub.domain.calendar import CST
+from hub.domain.items import DOC_KINDS, Attachment, ItemDraft, ItemKind, Urgency
+from hub.domain.permissions import Action
+from hub.errors import XietongError
+from hub.services.items import Attendee
+from webapp.context import actor_of, hub_of, lang_of, render
+from webapp.routing import page
+
+FORM_FIELDS = ("kind", "urgency", "title", "body", "doc_number", "doc_kind", "issuing_office", "doc_date",
+               "meeting_at", "meeting_place")
+
+
+def parse_local_time(text: str) -> datetime | None:
+    """A `datetime-local` field, read as Beijing time."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=CST)
+    except ValueError:
+        raise XietongError("input.invalid", field="meeting_at") from None
+
+
+def unit_list(values: list[str], field: str) -> tuple[int, ...]:
+    try:
+        return tuple(dict.fromkeys(int(v) for v in values if v))
+    except ValueError:
+        raise XietongError("input.invalid", field=field) from None
+
+
+def parse_attendees(text: str) -> list[Attendee]:
+    """One person a line: a name, optionally followed by a mobile number."""
+    from hub.domain.identity import normalize_phone
+    people = []
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        phone = normalize_phone(parts[-1]) if len(parts) > 1 and parts[-1].lstrip("+").isdigit() else ""
+        name = " ".join(parts[:-1] if phone else parts)
+        people.append(Attendee(name, phone))
+    return people
+
+
+def upload_name(name: str) -> str:
+    """Browsers send UTF-8 file names as they are; some clients percent-encode them."""
+    if "%" in name:
+        decoded = unquote(name, errors="strict") if _looks_encoded(name) else name
+        return decoded
+    return name
+
+
+def _looks_encoded(name: str) -> bool:
+    try:
+        unquote(name, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return all(name[i + 1:i + 3].isalnum() and len(name[i + 1:i + 3]) == 2
+               for i, c in enumerate(name) if c == "%")
+
+
+async def draft_from_form(request: web.Request) -> tuple[ItemDraft, dict[str, str]]:
+    form = await request.post()
+    values = {k: str(form.get(k, "")) for k in FORM_FIELDS}
+    try:
+        kind, urgency = ItemKind(values["kind"]), Urgency(values["urgency"])
+    except ValueError:
+        raise XietongError("item.bad_kind") from None
+    files = []
+    for f in form.getall("attachments", []):
+        if isinstance(f, web.FileField) and f.filename:
+            files.append(Attachment(upload_name(f.filename), f.file.read(),
+                                    f.content_type or "application/octet-stream"))
+    draft = ItemDraft(
+        kind=kind, urgency=urgency, title=values["title"], body=values["body"],
+        main_units=unit_list([str(v) for v in form.getall("main_units", [])], "main_units"),
+        copy_units=unit_list([str(v) for v in form.getall("copy_units", [])], "copy_units"),
+        doc_number=values["doc_number"], doc_kind=values["doc_kind"], issuing_office=values["issuing_office"],
+        doc_date=values["doc_date"], meeting_at=parse_local_time(values["meeting_at"]),
+        meeting_place=values["meeting_place"], attachments=tuple(files))
+    return draft, values
+
+
+async def new_item_page(request: web.Request, values: dict[str, Any] | None = None, error: str | None = None,
+                        main: tuple[int, ...] = (), copy: tuple[int, ...] = (), status: int = 200) -> web.Response:
+    hub, actor = hub_of(request), actor_of(request)
+    units = [u for u in await hub.identity.units() if u.id != actor.unit_id]
+    defaults = dict.fromkeys(FORM_FIELDS, "") | {"kind": "document", "urgency": "extra_urgent"}
+    return render(request, "item_new.html", status=status, units=units, doc_kinds=DOC_KINDS,
+                  kinds=[k.value for k in ItemKind], urgencies=[u.value for u in Urgency],
+                  form=defaults | (values or {}), main=set(main), copy=set(copy), error=error,
+                  limit_mb=hub.config.items.attachment_limit_kib // 1024)
+
+
+@page("GET", "/items/new", action=Action.ISSUE_ITEM)
+async def new_item(request: web.Request) -> web.Response:
+    return await new_item_page(request)
+
+
+@page("POST", "/items", action=Action.ISSUE_ITEM)
+async def issue_item(request: web.Request) -> web.StreamResponse:
+    hub, actor = hub_of(request), actor_of(request)
+    values: dict[str, str] = {}
+    draft = None
+    try:
+        draft, values = await draft_from_form(request)
+        item = await hub.items.issue(actor, draft)
+    except XietongError as err:
+        if err.code == "perm.denied":
+            raise
+        return await new_item_page(request, values, err.message(lang_of(request)),
+                                   draft.main_units if draft else (), draft.copy_units if draft else (),
+                                   status=err.status)
+    raise web.HTTPSeeOther(f"/items/{item.id}")
+
+
+@page("GET", "/inbox", action=Action.VIEW_ITEM)
+async def inbox(request: web.Request) -> web.Response:
+    entries = await hub_of(request).items.inbox(actor_of(request))
+    return render(request, "inbox.html", entries=entries, now=hub_of(request).clock.now())
+
+
+@page("GET", "/sent", action=Action.VIEW_ITEM)
+async def sent(request: web.Request) -> web.Response:
+    rows = await hub_of(request).items.sent(actor_of(request))
+    return render(request, "sent.html", rows=rows)
+
+
+def _int(value: str, field: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise XietongError("input.invalid", field=field) from None
+
+
+async def item_page(request: web.Request, item_id: int, error: str | None = None, status: int = 200) -> web.Response:
+    hub = hub_of(request)
+    view = await hub.items.view(actor_of(request), item_id)
+    return render(request, "item.html", status=status, view=view, error=error, now=hub.clock.now())
+
+
+@page("GET", "/items/{item_id}", action=Action.VIEW_ITEM)
+async def show_item(request: web.Request) -> web.Response:
+    return await item_page(request, _int(request.match_info["item_id"], "item_id"))
+
+
+async def _handle(request: web.Request, op: str) -> web.StreamResponse:
+    hub, actor = hub_of(request), actor_of(request)
+    delivery_id = _int(request.match_info["delivery_id"], "delivery_id")
+    form = await request.post()
+    item_id = _int(str(form.get("item_id", "0")), "item_id")
+    try:
+        if op == "ack":
+            await hub.items.acknowledge(actor, delivery_id, attendees=parse_attendees(str(form.get("attendees", ""))))
+        else:
+            await hub.items.return_item(actor, delivery_id, str(form.get("reason", "")))
+    except XietongError as err:
+        if err.code in ("perm.denied", "item.not_found"):
+            raise
+        return await item_page(request, item_id, err.message(lang_of(request)), err.status)
+    raise web.HTTPSeeOther(f"/items/{item_id}")
+
+
+@page("POST", "/deliveries/{delivery_id}/ack", action=Action.HANDLE_DELIVERY)
+async def acknowledge(request: web.Request) -> web.StreamResponse:
+    return await _handle(request, "ack")
+
+
+@page("POST", "/deliveries/{delivery_id}/return", action=Action.HANDLE_DELIVERY)
+async def return_item(request: web.Request) -> web.StreamResponse:
+    return await _handle(request, "return")
+
+
+@page("GET", "/attachments/{attachment_id}", action=Action.VIEW_ITEM)
+async def download(request: web.Request) -> web.Response:
+    info, content = await hub_of(request).items.attachment(
+        actor_of(request), _int(request.match_info["attachment_id"], "attachment_id"))
+    return web.Response(body=content, content_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.name)}",
+        "X-Content-Type-Options": "nosniff"})
