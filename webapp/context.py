@@ -90,6 +90,9 @@ def safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after login (no open redirect)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
+    # URL parsers drop tabs and newlines, so "/\t/evil.example" would become "//evil.example"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
     return target
 
 

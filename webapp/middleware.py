@@ -6,6 +6,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -72,7 +73,9 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         if session is None:
             if spec.json:
                 raise XietongError("auth.session_expired" if cookie else "auth.required")
-            target = "/login?next=" + request.path_qs if request.method == "GET" else "/login"
+            # the page asked for, encoded so its own query string survives the round trip
+            target = ("/login?" + urlencode({"next": request.path_qs}, safe="/")
+                      if request.method == "GET" else "/login")
             resp = web.HTTPSeeOther(target)
             if cookie:
                 resp.del_cookie(SESSION_COOKIE, path="/")

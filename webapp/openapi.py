@@ -45,7 +45,7 @@ def openapi_document() -> dict[str, Any]:
                 "schema": spec.request_schema}}}
         paths.setdefault(spec.path, {})[spec.method.lower()] = op
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "Xietong (协同) API", "version": __version__,
                  "description": "JSON API of Xietong. State-changing calls need the session cookie "
                                 "and the X-CSRF-Token header returned by POST /api/login."},

@@ -205,8 +205,7 @@ class ItemService:
                           attendees: Sequence[Attendee] = ()) -> Delivery:
         """签收 for the actor's unit: a receipt to the sender, and escalation stops for good."""
         async with self.store.write() as tx:
-            delivery, item = await self._delivery(tx, delivery_id)
-            require(actor, Action.HANDLE_DELIVERY, delivery.unit_id)
+            delivery, item = await self._delivery(tx, delivery_id, actor)
             done = await acknowledge_in(tx, self.clock.now(), self.config, actor, delivery, item, via,
                                         "", attendees)
         self._after_ack(done, item)
@@ -219,8 +218,7 @@ class ItemService:
             raise XietongError("delivery.reason_required")
         now = self.clock.now()
         async with self.store.write() as tx:
-            delivery, item = await self._delivery(tx, delivery_id)
-            require(actor, Action.HANDLE_DELIVERY, delivery.unit_id)
+            delivery, item = await self._delivery(tx, delivery_id, actor)
             check_can_acknowledge(delivery.state)
             await tx.deliveries.mark_returned(delivery.id, now, reason[:500])
             await tx.timers.cancel_steps(delivery.id)
@@ -231,11 +229,14 @@ class ItemService:
         assert updated is not None
         return updated
 
-    async def _delivery(self, tx: Tx, delivery_id: int) -> tuple[Delivery, Item]:
+    async def _delivery(self, tx: Tx, delivery_id: int, actor: Actor) -> tuple[Delivery, Item]:
+        """The delivery and its item; one the actor may not even see does not exist for them."""
         delivery = await tx.deliveries.get(delivery_id)
         item = await tx.items.get(delivery.item_id) if delivery else None
-        if delivery is None or item is None:
+        if delivery is None or item is None or not can(actor, Action.VIEW_ITEM,
+                                                       [item.sender_unit_id, delivery.unit_id]):
             raise XietongError("item.not_found")
+        require(actor, Action.HANDLE_DELIVERY, delivery.unit_id)
         return delivery, item
 
     def _after_ack(self, delivery: Delivery, item: Item) -> None:

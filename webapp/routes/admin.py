@@ -13,6 +13,11 @@ from hub.services import audit
 from webapp.context import actor_of, hub_of, lang_of, render
 from webapp.routing import page
 
+# The add-person form's text fields; the template reads every one (StrictUndefined).
+USER_FORM_FIELDS = ("login", "name", "phone", "allowed_ips")
+# Likewise for the add-unit form.
+UNIT_FORM_FIELDS = ("code", "name", "kind", "parent_id", "duty_phone")
+
 def int_param(value: Any, field: str) -> int:
     try:
         return int(str(value))
@@ -33,7 +38,7 @@ async def users_page(request: web.Request, unit_id: int, error: str | None = Non
     return render(request, "admin_users.html", status=status, unit=unit, users=users, units=units,
                   can_manage=can(actor, Action.MANAGE_USERS, unit_id),
                   roles=sorted(grantable_roles(actor)), error=error, notice=notice,
-                  form=form or {})
+                  form=form or dict.fromkeys(USER_FORM_FIELDS, ""))
 
 @page("GET", "/admin/users", action=Action.VIEW_USERS)
 async def list_users(request: web.Request) -> web.Response:
@@ -45,7 +50,7 @@ async def add_user(request: web.Request) -> web.StreamResponse:
     hub, actor = hub_of(request), actor_of(request)
     form = await request.post()
     unit_id = int_param(form.get("unit_id", actor.unit_id), "unit_id")
-    values = {k: str(form.get(k, "")) for k in ("login", "name", "phone", "allowed_ips")}
+    values = {k: str(form.get(k, "")) for k in USER_FORM_FIELDS}
     try:
         roles = parse_roles([str(r) for r in form.getall("roles", [])])
         user = await hub.identity.add_user(actor, values["login"], values["name"], unit_id,
@@ -103,13 +108,13 @@ async def edit_user(request: web.Request) -> web.StreamResponse:
 async def list_units(request: web.Request) -> web.Response:
     units = await hub_of(request).identity.units()
     return render(request, "admin_units.html", units=units, kinds=[k.value for k in UnitKind],
-                  error=None, form={})
+                  error=None, form=dict.fromkeys(UNIT_FORM_FIELDS, ""))
 
 @page("POST", "/admin/units", action=Action.MANAGE_UNITS)
 async def add_unit(request: web.Request) -> web.StreamResponse:
     hub, actor = hub_of(request), actor_of(request)
     form = await request.post()
-    values = {k: str(form.get(k, "")) for k in ("code", "name", "kind", "parent_id", "duty_phone")}
+    values = {k: str(form.get(k, "")) for k in UNIT_FORM_FIELDS}
     try:
         kind = UnitKind(values["kind"]) if values["kind"] in UnitKind._value2member_map_ else None
         if kind is None:

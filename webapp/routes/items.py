@@ -165,7 +165,7 @@ async def _handle(request: web.Request, op: str) -> web.StreamResponse:
         else:
             await hub.items.return_item(actor, delivery_id, str(form.get("reason", "")))
     except XietongError as err:
-        if err.code in ("perm.denied", "item.not_found"):
+        if err.code in ("perm.denied", "item.not_found") or not item_id:
             raise
         return await item_page(request, item_id, err.message(lang_of(request)), err.status)
     raise web.HTTPSeeOther(f"/items/{item_id}")

@@ -1,0 +1,462 @@
+"""The permission matrix: the policy written out by hand, and every route walked by every role.
+
+The tables below are deliberately NOT derived from `hub.domain.permissions.POLICY`
+or from `webapp.routing.ROUTES`: a change to who may do what, or a new route,
+must show up here as a failing test until this file is updated on purpose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+import webapp.app  # noqa: F401  (importing the app registers every route)
+from hub.app import Hub
+from hub.domain.identity import Actor, Role, SystemActor
+from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
+from hub.domain.permissions import Action, can
+from hub.services.demo import DEMO_PASSWORD
+from tests.conftest import csrf_from, login
+from webapp.routing import ROUTES, RouteSpec
+
+# -- the policy, by hand ------------------------------------------------------------------
+# Each cell is "<own unit><other unit>": Y = allowed, - = refused.
+# Urgent items: clerks and leaders issue from and handle for their own unit; everyone sees
+# what their unit sent or received; the duty desk sees and acts on every unit's items;
+# the circular's statistics are for the super admin, the duty desk, and a leader's own unit.
+POLICY_TABLE = """
+action        super_admin  unit_admin  seal_keeper  clerk  leader  duty_desk  user
+view_home     YY           YY          YY           YY     YY      YY         YY
+view_users    YY           Y-          --           --     --      --         --
+manage_users  YY           Y-          --           --     --      --         --
+view_units    YY           YY          YY           YY     YY      YY         YY
+manage_units  YY           --          --           --     --      --         --
+view_audit    YY           --          --           --     --      --         --
+issue_item    --           --          --           Y-     Y-      --         --
+view_item     Y-           Y-          Y-           Y-     Y-      YY         Y-
+handle_delivery --         --          --           Y-     Y-      --         --
+duty_desk     --           --          --           --     --      YY         --
+view_stats    YY           --          --           --     Y-      YY         --
+"""
+
+
+def _parse_policy(text: str) -> dict[str, dict[str, tuple[bool, bool]]]:
+    lines = [ln.split() for ln in text.strip().splitlines()]
+    roles = lines[0][1:]
+    table: dict[str, dict[str, tuple[bool, bool]]] = {}
+    for action, *cells in lines[1:]:
+        assert len(cells) == len(roles), f"row {action} has {len(cells)} cells"
+        table[action] = {role: (cell[0] == "Y", cell[1] == "Y") for role, cell in zip(roles, cells)}
+    return table
+
+
+EXPECTED = _parse_policy(POLICY_TABLE)
+OWN_UNIT, OTHER_UNIT = 10, 20
+
+# -- every route, by hand -----------------------------------------------------------------
+PUBLIC = "public"
+LOGGED_IN = "any logged-in user"
+
+EXPECTED_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/"): "view_home",
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): LOGGED_IN,
+    ("GET", "/lang"): PUBLIC,
+    ("GET", "/admin/users"): "view_users",
+    ("POST", "/admin/users"): "manage_users",
+    ("GET", "/admin/users/{user_id}"): "manage_users",
+    ("POST", "/admin/users/{user_id}"): "manage_users",
+    ("GET", "/admin/units"): "manage_units",
+    ("POST", "/admin/units"): "manage_units",
+    ("GET", "/admin/audit"): "view_audit",
+    ("POST", "/api/login"): PUBLIC,
+    ("POST", "/api/logout"): LOGGED_IN,
+    ("GET", "/api/me"): "view_home",
+    ("GET", "/api/units"): "view_units",
+    ("GET", "/api/users"): "view_users",
+    ("POST", "/api/users"): "manage_users",
+    ("POST", "/api/users/{user_id}/disable"): "manage_users",
+    ("POST", "/api/users/{user_id}/enable"): "manage_users",
+    ("GET", "/api/audit"): "view_audit",
+    ("GET", "/api/audit/verify"): "view_audit",
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/api/openapi.json"): PUBLIC,
+    ("GET", "/items/new"): "issue_item",
+    ("POST", "/items"): "issue_item",
+    ("GET", "/inbox"): "view_item",
+    ("GET", "/sent"): "view_item",
+    ("GET", "/items/{item_id}"): "view_item",
+    ("POST", "/deliveries/{delivery_id}/ack"): "handle_delivery",
+    ("POST", "/deliveries/{delivery_id}/return"): "handle_delivery",
+    ("GET", "/attachments/{attachment_id}"): "view_item",
+    ("GET", "/duty"): "duty_desk",
+    ("POST", "/duty/deliveries/{delivery_id}"): "duty_desk",
+    ("GET", "/stats"): "view_stats",
+    ("GET", "/metrics"): PUBLIC,            # counts only, and only to metrics.allow_from addresses
+    ("POST", "/_test/clock"): PUBLIC,       # 404 unless the server runs on a fake clock
+    ("POST", "/api/items"): "issue_item",
+    ("GET", "/api/inbox"): "view_item",
+    ("GET", "/api/items/{item_id}"): "view_item",
+    ("POST", "/api/deliveries/{delivery_id}/ack"): "handle_delivery",
+    ("POST", "/api/deliveries/{delivery_id}/return"): "handle_delivery",
+    ("GET", "/api/duty/board"): "duty_desk",
+    ("POST", "/api/duty/deliveries/{delivery_id}/ack"): "duty_desk",
+}
+
+# Routes after which the walking browser holds a new session (or none) and must log in again.
+SESSION_CHANGING = {("POST", "/login"), ("POST", "/api/login"),
+                    ("POST", "/logout"), ("POST", "/api/logout")}
+
+# One account per role (demo accounts; `dhz.user` is created by the fixture below).
+ROLE_ACCOUNTS = {
+    "super_admin": "admin",
+    "unit_admin": "dh.admin",
+    "seal_keeper": "bgs.seal",
+    "clerk": "dhz.clerk1",
+    "leader": "dhz.leader",
+    "duty_desk": "duty",
+    "user": "dhz.user",
+}
+
+Key = tuple[str, str]
+
+
+def key_of(spec: RouteSpec) -> Key:
+    return spec.method, spec.path
+
+
+# -- the policy table agrees with can() ---------------------------------------------------
+
+def test_policy_table_names_every_action_and_every_role() -> None:
+    actions = {a.value for a in Action}
+    assert not actions - set(EXPECTED), \
+        f"new actions: add a reviewed row to POLICY_TABLE for {sorted(actions - set(EXPECTED))}"
+    assert not set(EXPECTED) - actions, f"actions gone: {sorted(set(EXPECTED) - actions)}"
+    for action, row in EXPECTED.items():
+        assert set(row) == {r.value for r in Role}, action
+    assert set(ROLE_ACCOUNTS) == {r.value for r in Role}
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED["view_home"]))
+@pytest.mark.parametrize("action", list(EXPECTED))
+def test_each_role_may_do_exactly_what_the_policy_table_says(action: str, role: str) -> None:
+    actor = Actor(user_id=1, login="someone", name="某人", unit_id=OWN_UNIT,
+                  roles=frozenset({Role(role)}))
+    own, other = EXPECTED[action][role]
+    assert can(actor, Action(action), OWN_UNIT) is own
+    assert can(actor, Action(action), OTHER_UNIT) is other
+    # "anywhere at all" (menus, the access middleware): yes if any unit is allowed
+    assert can(actor, Action(action)) is (own or other)
+    # an item concerning several units: own-unit grants count if the actor's unit is among them
+    assert can(actor, Action(action), [OTHER_UNIT, OWN_UNIT]) is own
+    assert can(actor, Action(action), [OTHER_UNIT]) is other
+
+
+def test_a_person_with_several_roles_gets_the_union_of_their_rights() -> None:
+    actor = Actor(user_id=1, login="both", name="两职", unit_id=OWN_UNIT,
+                  roles=frozenset({Role.CLERK, Role.UNIT_ADMIN}))
+    for action, row in EXPECTED.items():
+        own = any(row[r][0] for r in ("clerk", "unit_admin"))
+        other = any(row[r][1] for r in ("clerk", "unit_admin"))
+        assert can(actor, Action(action), OWN_UNIT) is own, action
+        assert can(actor, Action(action), OTHER_UNIT) is other, action
+
+
+# -- every route is declared, and declared as expected ------------------------------------
+
+def test_every_route_is_in_the_hand_written_route_table() -> None:
+    keys = [key_of(s) for s in ROUTES]
+    assert len(keys) == len(set(keys)), "a (method, path) is declared twice"
+    missing = set(keys) - set(EXPECTED_ROUTES)
+    gone = set(EXPECTED_ROUTES) - set(keys)
+    assert not missing, f"new routes: add them to EXPECTED_ROUTES with their access rule: {missing}"
+    assert not gone, f"routes removed: drop them from EXPECTED_ROUTES: {gone}"
+
+
+# Routes missing from EXPECTED_ROUTES fail the test above; the checks below cover the rest.
+KNOWN_ROUTES = [s for s in ROUTES if key_of(s) in EXPECTED_ROUTES]
+
+
+@pytest.mark.parametrize("spec", KNOWN_ROUTES, ids=lambda s: f"{s.method} {s.path}")
+def test_each_route_needs_a_permission_or_is_public_or_explicitly_any_logged_in_user(
+        spec: RouteSpec) -> None:
+    rule = EXPECTED_ROUTES[key_of(spec)]
+    if rule == PUBLIC:
+        assert spec.public and spec.action is None
+    elif rule == LOGGED_IN:
+        assert not spec.public and spec.action is None
+    else:
+        assert not spec.public
+        assert spec.action is not None and spec.action.value == rule
+
+
+# -- walking every route ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PathParam:
+    value: str       # what the walk puts in the path
+    unit_id: int     # the unit the object it names belongs to (own or other, for the policy)
+
+
+@pytest.fixture
+async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, PathParam]:
+    """Creates the plain `user` account, and the objects the walk's paths name.
+
+    A route with a new path parameter needs an entry here (an object to point at).
+    """
+    dhz = unit_ids["DHZ"]
+    await demo_hub.identity.add_user(SystemActor(), "dhz.user", "普通用户甲", dhz, DEMO_PASSWORD,
+                                     frozenset({Role.USER}))
+    target = await demo_hub.identity.add_user(SystemActor(), "dhz.target", "被管理人", dhz,
+                                              DEMO_PASSWORD, frozenset({Role.CLERK}))
+    # an item from the education bureau to 东湖镇 (DHZ) with an attachment: it concerns DHZ,
+    # and not the district office (BGS), so BGS accounts count as "another unit" here
+    sender = await demo_hub.identity.user_by_login("jyj.clerk1")
+    item = await demo_hub.items.issue(
+        await demo_hub.identity.actor(sender.id, "127.0.0.1"),
+        ItemDraft(kind=ItemKind.DOCUMENT, urgency=Urgency.URGENT, title="权限矩阵用通知", body="正文",
+                  main_units=(dhz,), attachments=(Attachment("附件.txt", b"content"),)))
+    async with demo_hub.store.read() as tx:
+        (delivery,) = await tx.deliveries.for_item(item.id)
+        (attachment,) = await tx.items.attachments(item.id)
+    return {"user_id": PathParam(str(target.id), target.unit_id),
+            "item_id": PathParam(str(item.id), dhz),
+            "delivery_id": PathParam(str(delivery.id), dhz),
+            "attachment_id": PathParam(str(attachment.id), dhz)}
+
+
+def path_params(spec: RouteSpec, params: dict[str, PathParam]) -> list[PathParam]:
+    names = re.findall(r"{(\w+)}", spec.path)
+    unknown = set(names) - set(params)
+    assert not unknown, f"{spec.path}: the matrix test does not know how to fill {unknown}"
+    return [params[n] for n in names]
+
+
+def concrete_path(spec: RouteSpec, params: dict[str, PathParam]) -> str:
+    path_params(spec, params)
+    return re.sub(r"{(\w+)}", lambda m: params[m.group(1)].value, spec.path)
+
+
+async def send(client: TestClient, spec: RouteSpec, path: str, token: str | None,  # type: ignore[type-arg]
+               account: str) -> Any:
+    """The request a browser or API client would send: GET, or POST with a harmless body.
+
+    The login routes get the walking account's own credentials (an empty login body
+    is a wrong password, which says nothing about access).
+    """
+    headers = {"X-CSRF-Token": token} if token else {}
+    if spec.method == "GET":
+        return await client.get(path, allow_redirects=False)
+    if key_of(spec) == ("POST", "/login"):
+        return await client.post(path, data={"login": account, "password": DEMO_PASSWORD,
+                                             "next": "/"}, headers=headers, allow_redirects=False)
+    if key_of(spec) == ("POST", "/api/login"):
+        return await client.post(path, json={"login": account, "password": DEMO_PASSWORD},
+                                 allow_redirects=False)
+    if spec.json:
+        return await client.post(path, json={}, headers=headers, allow_redirects=False)
+    return await client.post(path, data={}, headers=headers, allow_redirects=False)
+
+
+def allowed_for(rule: str, role: str, same_unit: bool) -> bool:
+    if rule in (PUBLIC, LOGGED_IN):
+        return True
+    own, other = EXPECTED[rule][role]
+    return own if same_unit else other
+
+
+ITEM_PARAMS = {"item_id", "delivery_id", "attachment_id"}
+
+
+def hidden_from(spec: RouteSpec, role: str, same_unit: bool) -> bool:
+    """A role that may use the route somewhere, but may not even see this item, gets 404:
+    the item's existence is not revealed. A role with no grant at all is refused (403)
+    before the item is looked at."""
+    if not ITEM_PARAMS & set(re.findall(r"{(\w+)}", spec.path)):
+        return False
+    rule = EXPECTED_ROUTES[key_of(spec)]
+    return any(EXPECTED[rule][role]) and not allowed_for("view_item", role, same_unit)
+
+
+async def assert_denied(resp: Any, spec: RouteSpec, where: str, hidden: bool = False) -> None:
+    body = await resp.text()
+    status, code, text = (404, "item.not_found", "事项不存在或您无权查看") if hidden else \
+        (403, "perm.denied", "您无权执行此操作")
+    assert resp.status == status, f"{where}: expected {status}, got {resp.status}: {body[:300]}"
+    if spec.json:
+        assert resp.content_type == "application/json", where
+        assert (await resp.json())["error"]["code"] == code, where
+    else:
+        assert resp.content_type == "text/html", where
+        assert f'data-code="{code}"' in body and text in body, where
+
+
+async def assert_reached(resp: Any, where: str, logout: bool = False) -> None:
+    body = await resp.text()
+    assert resp.status not in (401, 403), f"{where}: got {resp.status}: {body[:300]}"
+    assert resp.status < 500, f"{where}: got {resp.status}: {body[:300]}"
+    if resp.status in (302, 303) and not logout:   # logging out rightly ends on the login page
+        assert urlsplit(resp.headers["Location"]).path != "/login", \
+            f"{where}: sent back to the login page"
+
+
+@pytest.mark.parametrize("role", list(ROLE_ACCOUNTS))
+async def test_each_role_reaches_exactly_the_routes_the_policy_allows(
+        client: TestClient, demo_hub: Hub, walk_params: dict[str, PathParam],  # type: ignore[type-arg]
+        role: str) -> None:
+    account = ROLE_ACCOUNTS[role]
+    user = await demo_hub.identity.user_by_login(account)
+    assert user.roles == frozenset({Role(role)}), f"{account} should be exactly {role}"
+    token = await login(client, account)
+    walked: set[Key] = set()
+    for spec in KNOWN_ROUTES:
+        path = concrete_path(spec, walk_params)
+        # a route naming an object concerns that object's unit; the rest the actor's own
+        same_unit = all(p.unit_id == user.unit_id for p in path_params(spec, walk_params))
+        where = f"{role} ({account}) {spec.method} {path}"
+        resp = await send(client, spec, path, token, account)
+        if allowed_for(EXPECTED_ROUTES[key_of(spec)], role, same_unit):
+            await assert_reached(resp, where, logout=key_of(spec) == ("POST", "/logout"))
+        else:
+            await assert_denied(resp, spec, where, hidden_from(spec, role, same_unit))
+        walked.add(key_of(spec))
+        if key_of(spec) in SESSION_CHANGING:
+            token = await login(client, account)
+    assert walked == set(EXPECTED_ROUTES)
+
+
+async def test_anonymous_visitors_are_sent_to_login_or_refused_on_every_non_public_route(
+        client: TestClient, walk_params: dict[str, PathParam]) -> None:  # type: ignore[type-arg]
+    walked: set[Key] = set()
+    for spec in KNOWN_ROUTES:
+        path = concrete_path(spec, walk_params)
+        where = f"anonymous {spec.method} {path}"
+        rule = EXPECTED_ROUTES[key_of(spec)]
+        client.session.cookie_jar.clear()
+        token = await csrf_from(client, "/login")      # the pre-login double-submit token
+        resp = await send(client, spec, path, token, "dhz.clerk1")
+        body = await resp.text()
+        if rule == PUBLIC:
+            await assert_reached(resp, where)
+        elif spec.json:
+            assert resp.status == 401, f"{where}: {resp.status} {body[:200]}"
+            assert (await resp.json())["error"]["code"] == "auth.required", where
+        elif spec.method == "GET":
+            assert resp.status == 303, where
+            loc = urlsplit(resp.headers["Location"])
+            assert loc.path == "/login", where
+            assert parse_qs(loc.query)["next"] == [path], where
+        else:
+            assert resp.status == 303, where
+            assert urlsplit(resp.headers["Location"]).path == "/login", where
+        walked.add(key_of(spec))
+    assert walked == set(EXPECTED_ROUTES)
+
+
+async def test_after_login_the_visitor_lands_on_the_page_they_asked_for(
+        client: TestClient) -> None:  # type: ignore[type-arg]
+    asked = "/admin/audit?action=auth.&before=1000"
+    resp = await client.get(asked, allow_redirects=False)
+    assert resp.status == 303
+    login_url = resp.headers["Location"]
+    assert parse_qs(urlsplit(login_url).query)["next"] == [asked]
+    html = await (await client.get(login_url)).text()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    next_field = re.search(r'name="next" value="([^"]+)"', html)
+    assert token and next_field
+    resp = await client.post("/login", data={"login": "admin", "password": DEMO_PASSWORD,
+                                             "csrf_token": token.group(1),
+                                             "next": next_field.group(1).replace("&amp;", "&")},
+                             allow_redirects=False)
+    assert resp.status == 303
+    assert resp.headers["Location"] == asked
+
+
+# -- own unit versus another unit ---------------------------------------------------------
+
+def new_person(unit_id: int, login_name: str) -> dict[str, Any]:
+    return {"login": login_name, "name": "新同事", "unit_id": unit_id, "password": "Passw0rd!x",
+            "roles": ["clerk"], "phone": "13900139000"}
+
+
+async def test_unit_admin_sees_the_people_of_their_own_unit(
+        client: TestClient, unit_ids: dict[str, int]) -> None:  # type: ignore[type-arg]
+    await login(client, "dh.admin")
+    dhz = unit_ids["DHZ"]
+    page = await client.get(f"/admin/users?unit={dhz}")
+    assert page.status == 200
+    assert "dhz.clerk1" in await page.text()
+    resp = await client.get(f"/api/users?unit={dhz}")
+    assert resp.status == 200
+    logins = {u["login"] for u in (await resp.json())["users"]}
+    assert {"dh.admin", "dhz.clerk1", "dhz.clerk2", "dhz.leader"} <= logins
+    assert all(u["unit_id"] == dhz for u in (await resp.json())["users"])
+
+
+@pytest.mark.parametrize("other", ["BGS", "XSZ", "ZBS"])
+async def test_unit_admin_cannot_see_another_units_people(
+        client: TestClient, unit_ids: dict[str, int], other: str) -> None:  # type: ignore[type-arg]
+    await login(client, "dh.admin")
+    page = await client.get(f"/admin/users?unit={unit_ids[other]}")
+    assert page.status == 403
+    html = await page.text()
+    assert 'data-code="perm.denied"' in html
+    assert f"{other.lower()}.clerk1" not in html
+    resp = await client.get(f"/api/users?unit={unit_ids[other]}")
+    assert resp.status == 403
+    assert (await resp.json())["error"]["code"] == "perm.denied"
+
+
+async def test_unit_admin_adds_people_to_their_own_unit_but_not_to_another(
+        client: TestClient, demo_hub: Hub, unit_ids: dict[str, int]) -> None:  # type: ignore[type-arg]
+    token = await login(client, "dh.admin")
+    headers = {"X-CSRF-Token": token}
+    resp = await client.post("/api/users", json=new_person(unit_ids["DHZ"], "dhz.new"),
+                             headers=headers)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["user"]["unit_id"] == unit_ids["DHZ"]
+
+    resp = await client.post("/api/users", json=new_person(unit_ids["XSZ"], "xsz.new"),
+                             headers=headers)
+    assert resp.status == 403
+    assert (await resp.json())["error"]["code"] == "perm.denied"
+    logins = {u.login for u in await demo_hub.identity.users(SystemActor(), unit_ids["XSZ"])}
+    assert "xsz.new" not in logins
+
+
+async def test_unit_admin_cannot_open_or_disable_a_person_of_another_unit(
+        client: TestClient, demo_hub: Hub) -> None:  # type: ignore[type-arg]
+    token = await login(client, "dh.admin")
+    stranger = await demo_hub.identity.user_by_login("xsz.clerk1")
+    own = await demo_hub.identity.user_by_login("dhz.clerk2")
+
+    assert (await client.get(f"/admin/users/{own.id}")).status == 200
+    page = await client.get(f"/admin/users/{stranger.id}")
+    assert page.status == 403
+    assert 'data-code="perm.denied"' in await page.text()
+
+    resp = await client.post(f"/api/users/{stranger.id}/disable", headers={"X-CSRF-Token": token})
+    assert resp.status == 403
+    assert (await resp.json())["error"]["code"] == "perm.denied"
+    assert not (await demo_hub.identity.user_by_login("xsz.clerk1")).disabled
+
+
+@pytest.mark.parametrize("unit", ["BGS", "DHZ", "XSZ", "WJJ"])
+async def test_super_admin_sees_and_adds_people_in_any_unit(
+        client: TestClient, unit_ids: dict[str, int], unit: str) -> None:  # type: ignore[type-arg]
+    token = await login(client, "admin")
+    uid = unit_ids[unit]
+    assert (await client.get(f"/admin/users?unit={uid}")).status == 200
+    resp = await client.get(f"/api/users?unit={uid}")
+    assert resp.status == 200
+    assert f"{unit.lower()}.clerk1" in {u["login"] for u in (await resp.json())["users"]}
+    resp = await client.post("/api/users", json=new_person(uid, f"{unit.lower()}.added"),
+                             headers={"X-CSRF-Token": token})
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["user"]["unit_id"] == uid
