@@ -39,6 +39,12 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._on_ran = on_ran or (lambda _n: None)
         self.ran = 0          # steps whose effects were applied, since start
+        self.idle = asyncio.Event()   # set while it waits with nothing due (tests and health checks)
+
+    @property
+    def sleeping_until(self) -> datetime | None:
+        """The due time it waits for, while idle (None: nothing scheduled, or busy)."""
+        return self._sleeping_until
 
     def wake(self, due: datetime | None = None) -> None:
         """Tell the scheduler a step is due at `due` (sooner than it sleeps, or it ignores it)."""
@@ -65,6 +71,7 @@ class Scheduler:
                     earliest = await tx.timers.earliest()
                 self._wake.clear()
                 self._sleeping_until = earliest
+                self.idle.set()
                 waits = [asyncio.ensure_future(self._wake.wait())]
                 if earliest is not None:
                     waits.append(asyncio.ensure_future(self.clock.sleep_until(earliest)))
@@ -74,6 +81,7 @@ class Scheduler:
                     for w in waits:
                         w.cancel()
                     self._sleeping_until = None
+                    self.idle.clear()
             except asyncio.CancelledError:
                 raise
             except Exception:
