@@ -1,0 +1,183 @@
+"""Browser tests: the real `xietong` command line serving a demo database, driven by
+Debian's headless Chromium through Playwright's sync API, at phone size.
+
+One server runs for the whole session (the demo is prepared by `xietong demo` in a
+subprocess, with cheap Argon2 settings, on a fake clock that starts at the real time and
+that tests move forward with `move_clock`); every test gets a fresh browser context, so
+cookies and language choices never leak between tests. A failing test leaves a
+full-page screenshot in test-artifacts/<test name>.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.services.demo import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+E2E_DIR = Path(__file__).resolve().parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
+         "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
+START_TIMEOUT_S = 15.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    db_path: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(db_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XIETONG_")}
+    env.update({
+        "XIETONG_STORE_PATH": str(db_path),
+        "XIETONG_PASSWORDS_ARGON2_MEMORY_KIB": "1024",
+        "XIETONG_PASSWORDS_ARGON2_TIME_COST": "1",
+        "XIETONG_PASSWORDS_ARGON2_PARALLELISM": "1",
+        # a fake clock (starting at the real time) that tests move through POST /_test/clock
+        "XIETONG_CLOCK_FAKE": "true",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    with tempfile.TemporaryDirectory(prefix="xietong-e2e-") as tmp:
+        db_path = Path(tmp) / "xietong.db"
+        env = server_env(db_path)
+        demo = subprocess.run([sys.executable, "-m", "webapp.cli", "demo"], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        if demo.returncode != 0:
+            pytest.fail(f"`xietong demo` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}")
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        log_path = Path(tmp) / "serve.log"
+        with open(log_path, "w", encoding="utf-8") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "webapp.cli", "serve", "--host", "127.0.0.1",
+                 "--port", str(port)],
+                env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while not healthy(url):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    output = log_path.read_text(encoding="utf-8", errors="replace")
+                    pytest.fail(f"`xietong serve` did not become healthy at {url} "
+                                f"(exit code {proc.poll()}):\n{output}")
+                time.sleep(0.1)   # waiting for a process to start, not for business time
+            yield Server(url=url, db_path=db_path)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Any]:
+    """Chromium for the e2e package only: the sync API keeps an asyncio loop running in
+    this thread while it is open, which would break every async test that runs after it
+    (`asyncio.run() cannot be called from a running event loop`)."""
+    if not Path(CHROMIUM).exists():
+        message = f"Debian chromium not installed ({CHROMIUM}): apt-get install chromium fonts-wqy-microhei"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI must not skip browser tests)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_phone_context(browser: Any) -> Any:
+    """A fresh phone-sized context (own cookies): 390x844 CSS pixels, touch, zh-CN."""
+    return browser.new_context(**PHONE)
+
+
+@pytest.fixture
+def phone(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = new_phone_context(browser)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed and not page.is_closed():
+            ARTIFACTS.mkdir(exist_ok=True)
+            try:
+                page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+            except Exception as exc:   # a screenshot must never hide the real failure
+                print(f"could not save a screenshot: {exc}", file=sys.stderr)
+        context.close()
+
+
+def move_clock(server: Server, seconds: float) -> str:
+    """Move the server's fake clock forward; every escalation step now due has run when this
+    returns. Sessions idle longer than the idle limit end, so log in again afterwards."""
+    request = urllib.request.Request(
+        f"{server.url}/_test/clock", data=json.dumps({"seconds": seconds}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return str(json.loads(resp.read())["now"])
+
+
+def login(page: Any, server: Server, account: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the real form and wait for the home page."""
+    page.goto(f"{server.url}/login")
+    page.fill('input[name="login"]', account)
+    page.fill('input[name="password"]', password)
+    page.click('form[action="/login"] button[type="submit"]')
+    page.wait_for_url(f"{server.url}/")
