@@ -181,6 +181,23 @@ class EscalationConfig:
 
 
 @dataclass(frozen=True)
+class RealtimeConfig:
+    retention_days: int = field(default=7, metadata=_doc(
+        "A reconnecting client is replayed events up to this many days old; older: told to reload.",
+        lambda v: v >= 7, "at least 7"))
+    queue_frames: int = field(default=512, metadata=_doc(
+        "Frames waiting for one slow connection before it is dropped (it resumes by id).",
+        _positive, "a positive integer"))
+    heartbeat_seconds: int = field(default=20, metadata=_doc(
+        "Ping every this many seconds; a connection silent for 1.5× this is closed (dead within 30 s).",
+        _positive, "a positive integer"))
+    compress: bool = field(default=False, metadata=_doc("permessage-deflate on the websocket (off: cheaper)."))
+    poll_ms: int = field(default=1000, metadata=_doc(
+        "Also look for new events this often (events written by other processes, e.g. the CLI).",
+        _positive, "a positive integer"))
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     allow_from: str = field(default="127.0.0.1/32 ::1/128", metadata=_doc(
         "Addresses that may read GET /metrics (space-separated ranges)."))
@@ -205,6 +222,7 @@ class Config:
     windows: WindowsConfig = WindowsConfig()
     calendar: CalendarConfig = CalendarConfig()
     escalation: EscalationConfig = EscalationConfig()
+    realtime: RealtimeConfig = RealtimeConfig()
     metrics: MetricsConfig = MetricsConfig()
     log: LogConfig = LogConfig()
 

@@ -24,6 +24,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                              "会话已过期，请重新登录。"),
     "auth.csrf": (403, "The form has expired or came from another site. Reload the page and try again.",
                   "表单已失效或来源不明，请刷新页面后重试。"),
+    "auth.bad_token": (401, "Unknown or revoked access token.", "访问令牌无效或已注销。"),
     "auth.bad_origin": (403, "Request from a foreign origin refused.", "拒绝来自外部来源的请求。"),
     "perm.denied": (403, "You are not allowed to do this.", "您无权执行此操作。"),
     "not_found": (404, "Not found.", "未找到。"),

@@ -16,7 +16,9 @@ from webapp.context import HUB, JINJA
 from webapp.middleware import access_middleware, error_middleware, security_headers
 
 # importing the route modules registers their routes
-from webapp.routes import admin, api, api_items, auth, duty, health, home, items, testing  # noqa: F401
+from webapp.routes import (  # noqa: F401
+    admin, api, api_items, auth, duty, health, home, items, realtime, testing,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,4 +49,5 @@ def make_app(hub: Hub) -> web.Application:
     routing.add_routes(app)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     app.on_response_prepare.append(security_headers)
+    realtime.setup(app)
     return app

@@ -23,7 +23,18 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def bearer_token(request: web.Request) -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def is_websocket(request: web.Request) -> bool:
+    return request.headers.get("Upgrade", "").lower() == "websocket"
+
+
 def wants_json(request: web.Request) -> bool:
+    if is_websocket(request):
+        return True
     spec = spec_of(request)
     if spec is not None:
         return spec.json
@@ -63,7 +74,13 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     hub = hub_of(request)
     ip = client_ip(request)
     cookie = request.cookies.get(SESSION_COOKIE)
-    session = await hub.identity.session(cookie, ip) if cookie else None
+    bearer = bearer_token(request)
+    if bearer:
+        session = await hub.identity.token_session(bearer, ip)
+        if session is None:
+            raise XietongError("auth.bad_token")
+    else:
+        session = await hub.identity.session(cookie, ip) if cookie else None
     if session is not None:
         request[SESSION] = session
     elif cookie:
@@ -71,7 +88,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
 
     if not spec.public:
         if session is None:
-            if spec.json:
+            if spec.json or is_websocket(request):
                 raise XietongError("auth.session_expired" if cookie else "auth.required")
             # the page asked for, encoded so its own query string survives the round trip
             target = ("/login?" + urlencode({"next": request.path_qs}, safe="/")
@@ -87,7 +104,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     if session is None:
         request[ANON_CSRF] = anon_token or secrets.token_urlsafe(24)
 
-    if request.method not in SAFE_METHODS and spec.csrf:
+    if request.method not in SAFE_METHODS and spec.csrf and not (session and session.by_token):
         await _check_csrf(request, session.csrf_token if session else anon_token)
 
     response = await handler(request)
@@ -97,12 +114,18 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     return response
 
 
-async def _check_csrf(request: web.Request, expected: str | None) -> None:
+def origin_allowed(request: web.Request) -> bool:
+    """A request a browser sent from another site carries that site's Origin: refuse it."""
     origin = request.headers.get("Origin")
-    if origin and origin != "null":
-        allowed = {f"{request.scheme}://{request.host}", hub_of(request).config.public_url()}
-        if origin.rstrip("/") not in allowed:
-            raise XietongError("auth.bad_origin")
+    if not origin:
+        return True
+    allowed = {f"{request.scheme}://{request.host}", hub_of(request).config.public_url()}
+    return origin.rstrip("/") in allowed
+
+
+async def _check_csrf(request: web.Request, expected: str | None) -> None:
+    if not origin_allowed(request):
+        raise XietongError("auth.bad_origin")
     sent = request.headers.get("X-CSRF-Token", "")
     if not sent and request.content_type in ("application/x-www-form-urlencoded",
                                              "multipart/form-data"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,8 +34,10 @@ class BoardEntry:
 
 
 class DutyDeskService:
-    def __init__(self, store: Store, clock: Clock, config: Config) -> None:
+    def __init__(self, store: Store, clock: Clock, config: Config,
+                 published: Callable[[], None] | None = None) -> None:
         self.store, self.clock, self.config = store, clock, config
+        self._published = published or (lambda: None)   # events were committed: tell the feed
 
     async def board(self, actor: Actor) -> list[BoardEntry]:
         """Every open delivery on which a ladder step has run, the most overdue first."""
@@ -71,8 +74,10 @@ class DutyDeskService:
             raise XietongError("delivery.reason_required")
         async with self.store.write() as tx:
             d, item = await self._get(tx, delivery_id)
-            return await acknowledge_in(tx, self.clock.now(), self.config, actor, d, item, AckVia.DUTY_DESK,
+            done = await acknowledge_in(tx, self.clock.now(), self.config, actor, d, item, AckVia.DUTY_DESK,
                                         reason[:500], ())
+        self._published()
+        return done
 
     async def resend(self, actor: Actor, delivery_id: int) -> None:
         """Send the notice again to the unit's clerks."""
@@ -87,6 +92,7 @@ class DutyDeskService:
                 if clerk.phone:
                     await tx.outbox.add_sms(now, event_id, d.id, clerk.id, clerk.phone, issued_text(item))
             await audit.record(tx, now, actor, "delivery.resend", f"delivery:{d.id}")
+        self._published()
 
     async def reassign(self, actor: Actor, delivery_id: int, clerk_id: int) -> Delivery:
         """Make another clerk of the unit the one to call first, and tell them."""
@@ -106,6 +112,7 @@ class DutyDeskService:
             await audit.record(tx, now, actor, "delivery.reassign", f"delivery:{d.id}", to=clerk.id)
             updated = await tx.deliveries.get(d.id)
         assert updated is not None
+        self._published()
         return updated
 
     async def _get(self, tx: Tx, delivery_id: int) -> tuple[Delivery, Item]:

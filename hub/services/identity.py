@@ -37,8 +37,9 @@ class LoggedIn:
 @dataclass(frozen=True)
 class Session:
     actor: Actor
-    csrf_token: str
+    csrf_token: str          # empty for bearer tokens: they are not sent by browsers on their own
     created_at: datetime
+    by_token: bool = False
 
 
 def actor_for(user: User, unit: Unit | None, ip: str) -> Actor:
@@ -143,6 +144,37 @@ class IdentityService:
             async with self.store.write() as wtx:
                 await wtx.sessions.touch(key, now)
         return Session(actor_for(user, unit, ip), row.csrf_token, row.created_at)
+
+    # -- bearer tokens (bots, tools) ---------------------------------------------------
+
+    async def create_token(self, who: Who, login: str, name: str) -> tuple[int, str]:
+        """A new bearer token for a user; the token itself is shown once and never stored."""
+        user = await self.user_by_login(login)
+        _require(who, Action.MANAGE_USERS, user.unit_id)
+        token = "xt_" + secrets.token_urlsafe(32)
+        now = self.clock.now()
+        async with self.store.write() as tx:
+            token_id = await tx.tokens.add(session_hash(token), user.id, name.strip()[:60] or "token", now)
+            await audit.record(tx, now, who, "token.create", f"user:{user.id}", token_id=token_id, name=name)
+        return token_id, token
+
+    async def revoke_token(self, who: Who, token_id: int) -> bool:
+        now = self.clock.now()
+        async with self.store.write() as tx:
+            done = await tx.tokens.revoke(token_id, now)
+            if done:
+                await audit.record(tx, now, who, "token.revoke", f"token:{token_id}")
+        return done
+
+    async def token_session(self, token: str, ip: str) -> Session | None:
+        """The acting user of a bearer token, or None if unknown, revoked or the user disabled."""
+        async with self.store.read() as tx:
+            row = await tx.tokens.by_hash(session_hash(token))
+            user = await tx.users.get(row.user_id) if row and not row.revoked else None
+            unit = await tx.units.get(user.unit_id) if user else None
+        if row is None or user is None or user.disabled or (user.is_admin and not ip_allowed(user.allowed_ips, ip)):
+            return None
+        return Session(actor_for(user, unit, ip), "", row.created_at, by_token=True)
 
     async def actor(self, user_id: int, ip: str = "") -> Actor:
         async with self.store.read() as tx:

@@ -84,9 +84,10 @@ async def unit_people(tx: Tx, unit_id: int, role: Role) -> list[User]:
 
 class ItemService:
     def __init__(self, store: Store, clock: Clock, config: Config, calendar: WorkCalendar,
-                 wake: Wake | None = None) -> None:
+                 wake: Wake | None = None, published: Callable[[], None] | None = None) -> None:
         self.store, self.clock, self.config, self.calendar = store, clock, config, calendar
         self._wake = wake or (lambda _due: None)
+        self._published = published or (lambda: None)   # events were committed: tell the feed
 
     # -- issuing ------------------------------------------------------------------------
 
@@ -126,6 +127,7 @@ class ItemService:
             await audit.record(tx, now, actor, "item.issue", f"item:{item_id}", kind=draft.kind.value,
                                urgency=draft.urgency.value, title=item.title,
                                recipients=[u for u, _ in recipients])
+        self._published()
         self._wake(due_times[0])
         return item
 
@@ -173,6 +175,7 @@ class ItemService:
                     await tx.deliveries.mark_read(mine.id, actor.user_id, now)
                     await tx.events.add(now, "item.read", item.id, item.sender_unit_id, mine.id, mine.unit_id,
                                         actor.user_id, by=actor.name)
+            self._published()
         async with self.store.read() as tx:
             deliveries = await tx.deliveries.for_item(item_id)
             units = {u.id: u for u in await tx.units.all()}
@@ -208,6 +211,7 @@ class ItemService:
             delivery, item = await self._delivery(tx, delivery_id, actor)
             done = await acknowledge_in(tx, self.clock.now(), self.config, actor, delivery, item, via,
                                         "", attendees)
+        self._published()
         self._after_ack(done, item)
         return done
 
@@ -227,6 +231,7 @@ class ItemService:
             await audit.record(tx, now, actor, "delivery.return", f"delivery:{delivery.id}", reason=reason[:500])
             updated = await tx.deliveries.get(delivery.id)
         assert updated is not None
+        self._published()
         return updated
 
     async def _delivery(self, tx: Tx, delivery_id: int, actor: Actor) -> tuple[Delivery, Item]:

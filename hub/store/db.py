@@ -15,7 +15,7 @@ import aiosqlite
 
 from hub.errors import XietongError
 from hub.store.audit import AuditQueries
-from hub.store.identity import LoginQueries, SessionQueries, UnitQueries, UserQueries
+from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQueries, UserQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries, TimerQueries
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class Tx:
         self.users = UserQueries(conn)
         self.sessions = SessionQueries(conn)
         self.logins = LoginQueries(conn)
+        self.tokens = TokenQueries(conn)
         self.audit = AuditQueries(conn)
         self.items = ItemQueries(conn)
         self.deliveries = DeliveryQueries(conn)

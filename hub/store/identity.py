@@ -223,3 +223,45 @@ class LoginQueries:
 
     async def prune(self, before: datetime) -> None:
         await self.conn.execute("DELETE FROM login_failures WHERE at < ?", (utc_iso(before),))
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime
+    revoked: bool
+
+
+class TokenQueries:
+    """Bearer tokens for bots and tools; only a SHA-256 of the token is stored."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def add(self, token_hash: str, user_id: int, name: str, at: datetime) -> int:
+        cur = await self.conn.execute(
+            "INSERT INTO api_tokens (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)",
+            (token_hash, user_id, name, utc_iso(at)))
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def by_hash(self, token_hash: str) -> TokenRow | None:
+        async with self.conn.execute("SELECT * FROM api_tokens WHERE token_hash = ?", (token_hash,)) as cur:
+            r = await cur.fetchone()
+        return TokenRow(r["id"], r["user_id"], r["name"], parse_utc(r["created_at"]),
+                        r["revoked_at"] is not None) if r else None
+
+    async def for_user(self, user_id: int | None = None) -> list[TokenRow]:
+        sql, args = "SELECT * FROM api_tokens", ()
+        if user_id is not None:
+            sql, args = sql + " WHERE user_id = ?", (user_id,)
+        async with self.conn.execute(sql + " ORDER BY id", args) as cur:
+            return [TokenRow(r["id"], r["user_id"], r["name"], parse_utc(r["created_at"]),
+                             r["revoked_at"] is not None) for r in await cur.fetchall()]
+
+    async def revoke(self, token_id: int, at: datetime) -> bool:
+        cur = await self.conn.execute(
+            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (utc_iso(at), token_id))
+        return cur.rowcount == 1

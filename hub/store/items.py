@@ -184,6 +184,13 @@ class DeliveryQueries:
             row = await cur.fetchone()
         return _delivery(row) if row else None
 
+    async def many(self, ids: list[int]) -> dict[int, Delivery]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        async with self.conn.execute(f"SELECT * FROM deliveries WHERE id IN ({marks})", ids) as cur:
+            return {r["id"]: _delivery(r) for r in await cur.fetchall()}
+
     async def for_item(self, item_id: int) -> list[Delivery]:
         async with self.conn.execute("SELECT * FROM deliveries WHERE item_id = ? ORDER BY id", (item_id,)) as cur:
             return [_delivery(r) for r in await cur.fetchall()]
@@ -311,6 +318,26 @@ class EventQueries:
         async with self.conn.execute("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?",
                                      (after_id, limit)) as cur:
             return [_event(r) for r in await cur.fetchall()]
+
+    async def after_for_units(self, after_id: int, unit_id: int | None, limit: int = 1000) -> list[Event]:
+        """Events after an id that concern a unit as sender or recipient (every unit if None)."""
+        if unit_id is None:
+            return await self.after(after_id, limit)
+        async with self.conn.execute(
+                "SELECT * FROM events WHERE id > ? AND (sender_unit_id = ? OR unit_id = ?) ORDER BY id LIMIT ?",
+                (after_id, unit_id, unit_id, limit)) as cur:
+            return [_event(r) for r in await cur.fetchall()]
+
+    async def last_id(self) -> int:
+        async with self.conn.execute("SELECT coalesce(max(id), 0) FROM events") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def first_id_since(self, since: datetime) -> int | None:
+        """The first event at or after a time: where replay by id may start."""
+        async with self.conn.execute("SELECT min(id) FROM events WHERE at >= ?", (utc_iso(since),)) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
 
     async def counts_by_type(self) -> dict[str, int]:
         async with self.conn.execute("SELECT type, count(*) FROM events GROUP BY type") as cur:

@@ -1,0 +1,1 @@
+"""The notification engine: the realtime event feed (and, later, the SMS channel)."""

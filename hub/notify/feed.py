@@ -1,0 +1,181 @@
+"""The realtime feed: every event a user may see, in id order, live and on resume.
+
+Services poke the feed after they commit; the feed reads the new events from
+the store (the source of truth), encodes each once, and puts the frame in
+the bounded queue of every subscriber who may see it (the one permission
+rule, `VIEW_ITEM`, decides). A subscriber whose queue is full is dropped: its
+client resumes by id. A client that resumes gets the events after its last
+id from the store first; live frames that arrive meanwhile are buffered and
+the ones already replayed are skipped, so there is no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from hub.clock import Clock
+from hub.domain.identity import Actor
+from hub.domain.permissions import Action, can
+from hub.notify.frames import event_frame
+from hub.store import Store
+from hub.store.items import Event
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+class TooOld(Exception):
+    """The client's last id is older than the replay window: it must reload its inbox."""
+
+
+@dataclass(eq=False)
+class Subscriber:
+    actor: Actor
+    queue: asyncio.Queue[tuple[int, str]]
+    on_overflow: Callable[[], None]
+    sees_all: bool
+    overflowed: bool = False
+    units: frozenset[int] = field(default_factory=frozenset)
+
+    def offer(self, event_id: int, frame: str) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait((event_id, frame))
+        except asyncio.QueueFull:
+            self.overflowed = True
+            self.on_overflow()
+
+
+class EventFeed:
+    def __init__(self, store: Store, clock: Clock, retention: timedelta, queue_frames: int = 512,
+                 poll_seconds: float = 1.0) -> None:
+        self.store, self.clock, self.retention = store, clock, retention
+        self.queue_frames, self.poll_seconds = queue_frames, poll_seconds
+        self._by_unit: dict[int, set[Subscriber]] = {}
+        self._all: set[Subscriber] = set()
+        self._poked = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.last_id = 0            # the newest event distributed
+        self.distributed = asyncio.Event()   # set after each pass that sent something (tests, benchmarks)
+
+    # -- subscribers -----------------------------------------------------------------
+
+    def subscribe(self, actor: Actor, on_overflow: Callable[[], None]) -> Subscriber | None:
+        """Start receiving live frames; None if the actor may see no items at all."""
+        if not can(actor, Action.VIEW_ITEM):
+            return None
+        sub = Subscriber(actor, asyncio.Queue(self.queue_frames), on_overflow,
+                         sees_all=can(actor, Action.VIEW_ITEM, ()), units=frozenset({actor.unit_id}))
+        if sub.sees_all:
+            self._all.add(sub)
+        else:
+            self._by_unit.setdefault(actor.unit_id, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self._all.discard(sub)
+        subs = self._by_unit.get(sub.actor.unit_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._by_unit[sub.actor.unit_id]
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._all) + sum(len(s) for s in self._by_unit.values())
+
+    # -- replay ----------------------------------------------------------------------
+
+    async def replay(self, sub: Subscriber, since: int, upto: int | None = None) -> list[tuple[int, str]]:
+        """Frames after `since` that the subscriber may see, oldest first (raises TooOld)."""
+        async with self.store.read() as tx:
+            floor = await tx.events.first_id_since(self.clock.now() - self.retention)
+            head = await tx.events.last_id()
+        if floor is None:
+            floor = head + 1
+        if since + 1 < floor and since < head:
+            raise TooOld()
+        out: list[tuple[int, str]] = []
+        after = since
+        unit = None if sub.sees_all else sub.actor.unit_id
+        while True:
+            async with self.store.read() as tx:
+                events = await tx.events.after_for_units(after, unit, BATCH)
+                frames = await self._encode(tx, events)
+            out.extend(frames)
+            if len(events) < BATCH:
+                return out
+            after = events[-1].id
+
+    # -- distribution ----------------------------------------------------------------
+
+    def poke(self) -> None:
+        """New events were committed: distribute them now."""
+        self._poked.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="xietong-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def prime(self) -> None:
+        """Start after the newest event already stored: those are for replay, not live."""
+        async with self.store.read() as tx:
+            self.last_id = await tx.events.last_id()
+
+    async def _loop(self) -> None:
+        await self.prime()
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._poked.wait(), self.poll_seconds)   # I/O polling, not business time
+            self._poked.clear()
+            try:
+                await self.distribute()
+            except Exception:
+                log.exception("feed distribution failed; retrying")
+
+    async def distribute(self) -> int:
+        """Send every event after `last_id` to the subscribers who may see it; returns how many."""
+        sent = 0
+        while True:
+            async with self.store.read() as tx:
+                events = await tx.events.after(self.last_id, BATCH)
+                frames = await self._encode(tx, events)
+            for event, (event_id, frame) in zip(events, frames):
+                for sub in self._audience(event):
+                    sub.offer(event_id, frame)
+                self.last_id = event_id
+                await asyncio.sleep(0)   # let connection writers take their frame before the next
+            sent += len(events)
+            if len(events) < BATCH:
+                if sent:
+                    self.distributed.set()
+                return sent
+
+    def _audience(self, e: Event) -> set[Subscriber]:
+        targets = set(self._all)
+        targets |= self._by_unit.get(e.sender_unit_id, set())
+        if e.unit_id is not None:
+            targets |= self._by_unit.get(e.unit_id, set())
+        return targets
+
+    async def _encode(self, tx: "object", events: list[Event]) -> list[tuple[int, str]]:
+        from hub.store import Tx
+        assert isinstance(tx, Tx)
+        items = await tx.items.many(sorted({e.item_id for e in events}))
+        deliveries = await tx.deliveries.many(sorted({e.delivery_id for e in events if e.delivery_id}))
+        return [(e.id, event_frame(e, items.get(e.item_id), deliveries.get(e.delivery_id or 0)))
+                for e in events]

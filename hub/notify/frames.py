@@ -1,0 +1,36 @@
+"""Realtime protocol v1: how an event becomes a JSON frame (see docs/realtime-protocol.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hub.domain.items import Delivery, Item
+from hub.store.items import Event
+
+PROTOCOL_VERSION = 1
+
+
+def _iso(t: Any) -> Any:
+    return t.isoformat() if t is not None else None
+
+
+def event_frame(e: Event, item: Item | None, delivery: Delivery | None) -> str:
+    """The one encoding of an event, shared by every connection that may see it."""
+    frame: dict[str, Any] = {"v": PROTOCOL_VERSION, "id": e.id, "type": e.type, "at": _iso(e.at),
+                             "data": e.data, "board": bool(delivery is not None and delivery.level > 0)}
+    if item is not None:
+        frame["item"] = {"id": item.id, "kind": item.kind.value, "urgency": item.urgency.value,
+                         "title": item.title, "short_code": item.short_code,
+                         "sender_unit_id": item.sender_unit_id, "issued_at": _iso(item.issued_at),
+                         "due_at": _iso(item.due_at), "meeting_at": _iso(item.meeting_at)}
+    if delivery is not None:
+        frame["delivery"] = {"id": delivery.id, "unit_id": delivery.unit_id, "state": delivery.state.value,
+                             "due_at": _iso(delivery.due_at), "receipt_no": delivery.receipt_no,
+                             "level": delivery.level, "escalated_at": _iso(delivery.escalated_at)}
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def control_frame(type_: str, **fields: Any) -> str:
+    return json.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields}, ensure_ascii=False,
+                      separators=(",", ":"))

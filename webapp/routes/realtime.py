@@ -1,0 +1,167 @@
+"""`GET /ws`: the realtime channel (protocol v1, docs/realtime-protocol.md).
+
+Authenticated by the session cookie (browsers) or a bearer token (bots,
+tools) before the upgrade, with the Origin checked; a client resumes with
+`?since=<last id>` and gets every event it missed, in order, then the live
+stream. Client frames `read` and `ack` go through the same services (and the
+same permission rule) as the web buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import weakref
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from hub.domain.identity import Actor
+from hub.domain.items import AckVia
+from hub.domain.permissions import Action
+from hub.errors import XietongError
+from hub.notify.feed import Subscriber, TooOld
+from hub.notify.frames import PROTOCOL_VERSION, control_frame
+from webapp.context import SESSION_COOKIE, actor_of, client_ip, hub_of, lang_of, session_of
+from webapp.middleware import origin_allowed
+from webapp.routing import page
+
+log = logging.getLogger(__name__)
+
+SOCKETS = web.AppKey("sockets", weakref.WeakSet)   # open websockets, closed at shutdown
+CLOSE_TOO_SLOW = 4008        # the client fell behind: reconnect with since=<last id>
+CLOSE_SESSION_ENDED = 4001   # logged out, disabled or expired: log in again
+RECHECK_SECONDS = 60         # how often a long-lived connection re-checks its session
+
+
+@page("GET", "/ws", action=Action.VIEW_ITEM)
+async def websocket(request: web.Request) -> web.StreamResponse:
+    if not origin_allowed(request):
+        raise XietongError("auth.bad_origin")
+    hub, actor = hub_of(request), actor_of(request)
+    since_text = request.query.get("since", "")
+    try:
+        since = int(since_text) if since_text else None
+    except ValueError:
+        raise XietongError("input.invalid", field="since") from None
+    cfg = hub.config.realtime
+    ws = web.WebSocketResponse(heartbeat=cfg.heartbeat_seconds, compress=cfg.compress, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
+
+    def overflow() -> None:
+        asyncio.get_running_loop().create_task(ws.close(code=CLOSE_TOO_SLOW, message=b"too slow; resume by id"))
+
+    sub = hub.feed.subscribe(actor, overflow)
+    if sub is None:
+        await ws.close(code=4003, message=b"forbidden")
+        return ws
+    writer = None
+    try:
+        last = await _start(ws, hub, sub, since)
+        writer = asyncio.create_task(_write(ws, request, sub, last))
+        await _read(ws, request, actor)
+    finally:
+        hub.feed.unsubscribe(sub)
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await writer
+    return ws
+
+
+async def _start(ws: web.WebSocketResponse, hub: Any, sub: Subscriber, since: int | None) -> int:
+    """Hello, then the replay; returns the last id sent (live frames up to it are skipped)."""
+    async with hub.store.read() as tx:
+        head = await tx.events.last_id()
+    await ws.send_str(control_frame("hello", last_id=head, resumed_from=since))
+    if since is None:
+        return head
+    try:
+        frames = await hub.feed.replay(sub, since)
+    except TooOld:
+        await ws.send_str(control_frame("reset", reason="too_old", last_id=head))
+        return head
+    last = since
+    for event_id, frame in frames:
+        await ws.send_str(frame)
+        last = event_id
+    await ws.send_str(control_frame("replayed", last_id=max(last, since), count=len(frames)))
+    return last
+
+
+async def _write(ws: web.WebSocketResponse, request: web.Request, sub: Subscriber, last: int) -> None:
+    """Live frames in id order, skipping what the replay already sent."""
+    while not ws.closed:
+        try:
+            event_id, frame = await asyncio.wait_for(sub.queue.get(), RECHECK_SECONDS)
+        except asyncio.TimeoutError:
+            if not await _still_allowed(request):
+                await ws.close(code=CLOSE_SESSION_ENDED, message=b"session ended")
+                return
+            continue
+        if event_id <= last:
+            continue
+        await ws.send_str(frame)
+        last = event_id
+
+
+async def _still_allowed(request: web.Request) -> bool:
+    session = session_of(request)
+    hub = hub_of(request)
+    if session is None:
+        return False
+    if session.by_token:
+        token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+        return await hub.identity.token_session(token, client_ip(request)) is not None
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    return await hub.identity.session(cookie, client_ip(request)) is not None
+
+
+async def _read(ws: web.WebSocketResponse, request: web.Request, actor: Actor) -> None:
+    """Client frames: {"type": "read", "item": ID} and {"type": "ack", "delivery": ID}."""
+    hub = hub_of(request)
+    async for msg in ws:
+        if msg.type != WSMsgType.TEXT:
+            continue
+        ref: Any = None
+        try:
+            frame = json.loads(msg.data)
+            if not isinstance(frame, dict):
+                raise ValueError
+            ref = frame.get("ref")
+            kind = frame.get("type")
+            if kind == "ack":
+                done = await hub.items.acknowledge(actor, int(frame["delivery"]), via=AckVia.WEB)
+                reply = control_frame("ack.ok", ref=ref, delivery=done.id, receipt_no=done.receipt_no)
+            elif kind == "read":
+                view = await hub.items.view(actor, int(frame["item"]))
+                reply = control_frame("read.ok", ref=ref, item=view.item.id,
+                                      delivery=view.mine.id if view.mine else None)
+            elif kind == "ping":
+                reply = control_frame("pong", ref=ref)
+            else:
+                raise ValueError
+        except XietongError as err:
+            reply = control_frame("error", ref=ref, **err.as_json(lang_of(request)))
+        except (ValueError, KeyError, TypeError):
+            reply = control_frame("error", ref=ref, code="input.invalid",
+                                  message='frame must be JSON like {"type": "ack", "delivery": 12}')
+        await ws.send_str(reply)
+
+
+__all__ = ["websocket", "PROTOCOL_VERSION"]
+
+
+async def close_all(app: web.Application) -> None:
+    """On shutdown: tell every client the server is going away; they resume by id."""
+    for ws in list(app[SOCKETS]):
+        with contextlib.suppress(Exception):
+            await ws.close(code=1001, message=b"server restarting; resume by id")
+
+
+def setup(app: web.Application) -> None:
+    app[SOCKETS] = weakref.WeakSet()
+    app.on_shutdown.append(close_all)
