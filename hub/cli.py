@@ -140,6 +140,30 @@ async def cmd_user(args: argparse.Namespace, config: Config) -> int:
         await hub.close()
 
 
+async def cmd_token(args: argparse.Namespace, config: Config) -> int:
+    hub = await with_hub(config)
+    try:
+        if args.token_cmd == "create":
+            token_id, token = await hub.identity.create_token(CLI, args.login, args.name)
+            print(f"token {token_id} for {args.login.lower()} ({args.name}); shown once, keep it secret:")
+            print(token)
+        elif args.token_cmd == "revoke":
+            if not await hub.identity.revoke_token(CLI, args.id):
+                print(f"no active token {args.id}", file=sys.stderr)
+                return 1
+            print(f"revoked token {args.id}")
+        else:
+            async with hub.store.read() as tx:
+                rows = await tx.tokens.for_user()
+                users = {u.id: u.login for u in await tx.users.list()}
+            for r in rows:
+                state = "revoked" if r.revoked else "active"
+                print(f"{r.id}\t{users.get(r.user_id, '?')}\t{r.name}\t{r.created_at:%Y-%m-%d}\t{state}")
+        return 0
+    finally:
+        await hub.close()
+
+
 async def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     hub = await with_hub(config)
     try:
@@ -223,6 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
     ls = usub.add_parser("list", parents=[common], help="list people")
     ls.add_argument("--unit", help="only this unit (code)")
     p.set_defaults(run=cmd_user)
+
+    p = sub.add_parser("token", parents=[common], help="bearer tokens for bots and tools")
+    tsub = p.add_subparsers(dest="token_cmd", required=True, metavar="ACTION")
+    t = tsub.add_parser("create", parents=[common], help="make a token acting as a user (shown once)")
+    t.add_argument("login")
+    t.add_argument("--name", required=True, help="what the token is for, e.g. duty-bot")
+    t = tsub.add_parser("revoke", parents=[common], help="revoke a token")
+    t.add_argument("id", type=int)
+    tsub.add_parser("list", parents=[common], help="list tokens (never their values)")
+    p.set_defaults(run=cmd_token)
 
     p = sub.add_parser("backup", parents=[common], help="write a consistent copy of the live database")
     p.add_argument("dest", help="file to write")

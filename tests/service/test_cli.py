@@ -22,7 +22,8 @@ def xietong(db: Path, *args: str, stdin: str = "", env: dict[str, str] | None = 
 
 SUBCOMMANDS = [[], ["init"], ["serve"], ["demo"], ["user"], ["user", "add"], ["user", "disable"],
                ["user", "enable"], ["user", "reset-password"], ["user", "list"], ["backup"],
-               ["audit"], ["audit", "verify"]]
+               ["audit"], ["audit", "verify"], ["token"], ["token", "create"], ["token", "revoke"],
+               ["token", "list"]]
 
 
 @pytest.mark.parametrize("sub", SUBCOMMANDS, ids=lambda s: " ".join(s) or "xietong")
@@ -109,3 +110,18 @@ def test_a_bad_config_value_stops_start_up_naming_the_key(tmp_path):
 def test_commands_on_a_missing_database_say_what_to_do(tmp_path):
     out = xietong(tmp_path / "nothing.db", "user", "list")
     assert out.returncode == 1 and "xietong init" in out.stderr
+
+
+def test_a_token_is_shown_once_listed_without_its_value_and_revoked(tmp_path):
+    db = tmp_path / "x.db"
+    xietong(db, "demo")
+    out = xietong(db, "token", "create", "duty", "--name", "duty-bot")
+    assert out.returncode == 0, out.stderr
+    token = out.stdout.splitlines()[-1]
+    assert token.startswith("xt_") and len(token) > 40
+    listing = xietong(db, "token", "list").stdout
+    assert "duty\tduty-bot" in listing and "active" in listing and token not in listing
+    stored = sqlite3.connect(db).execute("SELECT token_hash FROM api_tokens").fetchone()[0]
+    assert token not in stored
+    assert xietong(db, "token", "revoke", "1").returncode == 0
+    assert "revoked" in xietong(db, "token", "list").stdout
