@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import resource
 import signal
 import ssl
 import sys
@@ -18,7 +20,19 @@ from hub.config import Config
 log = logging.getLogger("xietong")
 
 
+def raise_open_files_limit() -> int:
+    """Every phone holds a socket open: allow as many as the system lets this process have."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        target = 1_048_576 if hard == resource.RLIM_INFINITY else hard
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 async def serve(config: Config) -> int:
+    limit = raise_open_files_limit()
+    log.info("open files limit: %d", limit)
     hub = await Hub.start(config)
     hub.run_background()
     from webapp.app import make_app

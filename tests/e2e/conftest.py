@@ -181,3 +181,38 @@ def login(page: Any, server: Server, account: str, password: str = DEMO_PASSWORD
     page.fill('input[name="password"]', password)
     page.click('form[action="/login"] button[type="submit"]')
     page.wait_for_url(f"{server.url}/")
+
+
+class ApiClient:
+    """A logged-in JSON API client (urllib; cookies kept), for setting the scene from the test."""
+
+    def __init__(self, server: Server, account: str, password: str = DEMO_PASSWORD) -> None:
+        import http.cookiejar
+        self.server = server
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.csrf = str(self.call("POST", "/api/login", {"login": account, "password": password})["csrf_token"])
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if getattr(self, "csrf", None):
+            headers["X-CSRF-Token"] = self.csrf
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.server.url + path, data=data, headers=headers, method=method)
+        with self.opener.open(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def unit_ids(self, *codes: str) -> list[int]:
+        units = {u["code"]: u["id"] for u in self.call("GET", "/api/units")["units"]}
+        return [units[c] for c in codes]
+
+    def issue(self, title: str, *codes: str, urgency: str = "extra_urgent") -> Any:
+        return self.call("POST", "/api/items", {"kind": "document", "urgency": urgency, "title": title,
+                                                "body": "请立即处理。", "main_units": self.unit_ids(*codes)})
+
+
+def drop_sockets(server: Server) -> int:
+    """Cut every open websocket on the (fake-clock) test server, as a network drop would."""
+    req = urllib.request.Request(f"{server.url}/_test/drop-sockets", data=b"{}",
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return int(json.loads(resp.read())["dropped"])

@@ -17,7 +17,7 @@ from webapp.routing import ROUTES
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 # JSON routes deliberately served outside /api/ (each listed here on purpose)
-JSON_OUTSIDE_API = {("GET", "/healthz"), ("POST", "/_test/clock")}
+JSON_OUTSIDE_API = {("GET", "/healthz"), ("POST", "/_test/clock"), ("POST", "/_test/drop-sockets")}
 Validator = jsonschema.Draft202012Validator   # OpenAPI 3.1 schemas are JSON Schema 2020-12
 
 

@@ -100,7 +100,9 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/stats"): "view_stats",
     ("GET", "/metrics"): PUBLIC,            # counts only, and only to metrics.allow_from addresses
     ("POST", "/_test/clock"): PUBLIC,       # 404 unless the server runs on a fake clock
-    ("GET", "/ws"): "view_item",            # a plain GET (no upgrade) is refused with 400 once let in
+    ("GET", "/ws"): "view_item",
+    ("GET", "/sw.js"): PUBLIC,
+    ("POST", "/_test/drop-sockets"): PUBLIC,  # 404 unless the server runs on a fake clock            # a plain GET (no upgrade) is refused with 400 once let in
     ("POST", "/api/items"): "issue_item",
     ("GET", "/api/inbox"): "view_item",
     ("GET", "/api/items/{item_id}"): "view_item",

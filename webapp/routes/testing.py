@@ -36,3 +36,17 @@ async def move_clock(request: web.Request) -> web.Response:
     now = hub.clock.advance(timedelta(seconds=seconds))
     await hub.scheduler.run_due()      # the answer comes after every step now due has run
     return json_response({"now": now.isoformat()})
+
+
+@api("POST", "/_test/drop-sockets", public=True, csrf=False,
+     summary="TEST SERVERS ONLY (clock.fake): cut every open websocket, as a network drop would",
+     response={"type": "object", "required": ["dropped"], "properties": {"dropped": {"type": "integer"}}})
+async def drop_sockets(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    if not isinstance(hub.clock, FakeClock) or client_ip(request) not in LOOPBACK:
+        raise XietongError("not_found")
+    from webapp.routes.realtime import SOCKETS
+    sockets = list(request.app[SOCKETS])
+    for ws in sockets:
+        await ws.close(code=1012, message=b"dropped by test")
+    return json_response({"dropped": len(sockets)})
