@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timedelta
 
 from hub.calendar_source import china_calendar
@@ -12,6 +14,8 @@ from hub.config import Config
 from hub.crypto.passwords import PasswordHasher
 from hub.domain.calendar import WorkCalendar
 from hub.notify.feed import EventFeed
+from hub.notify.gateway import Gateway, TwilioGateway
+from hub.notify.sms import SmsService
 from hub.services.duty import DutyDeskService
 from hub.services.escalation import Scheduler
 from hub.services.identity import IdentityService
@@ -29,6 +33,25 @@ def make_clock(config: Config) -> Clock:
     return FakeClock(start or SystemClock().now())
 
 
+def sms_auth_token(config: Config) -> str:
+    """From the config file path, the environment (XIETONG_SMS_AUTH_TOKEN) or the config value."""
+    if config.sms.auth_token_file:
+        return Path(config.sms.auth_token_file).read_text(encoding="utf-8").strip()
+    return config.sms.auth_token
+
+
+def webhook_base(config: Config) -> str:
+    return (config.sms.public_base_url or config.public_url()).rstrip("/")
+
+
+def make_gateway(config: Config) -> Gateway | None:
+    s = config.sms
+    if not s.enabled:
+        return None
+    return TwilioGateway(s.api_base_url, s.account_sid, sms_auth_token(config), s.from_number,
+                         s.messaging_service_sid, webhook_base(config) + "/hooks/twilio/status")
+
+
 @dataclass
 class Hub:
     config: Config
@@ -42,6 +65,7 @@ class Hub:
     stats: StatsService
     scheduler: Scheduler
     feed: EventFeed
+    sms: SmsService
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> "Hub":
@@ -56,20 +80,31 @@ class Hub:
                                   c.extra_workdays.replace(",", " ").split(), config.windows.working_hours)
         r = config.realtime
         feed = EventFeed(store, clock, timedelta(days=r.retention_days), r.queue_frames, r.poll_ms / 1000)
-        scheduler = Scheduler(store, clock, on_ran=lambda _n: feed.poke())
+        pokes: list[Callable[[], None]] = [feed.poke]
+
+        def published() -> None:
+            """Events and outbox rows were committed: tell the feed and the SMS sender."""
+            for poke in pokes:
+                poke()
+
+        scheduler = Scheduler(store, clock, on_ran=lambda _n: published())
+        identity = IdentityService(store, clock, config, hasher)
+        items = ItemService(store, clock, config, calendar, scheduler.wake, published)
+        sms = SmsService(store, clock, config, make_gateway(config), items, identity, published, scheduler.wake)
+        pokes.append(sms.poke)
         return cls(config=config, clock=clock, store=store, hasher=hasher, calendar=calendar,
-                   identity=IdentityService(store, clock, config, hasher),
-                   items=ItemService(store, clock, config, calendar, scheduler.wake, feed.poke),
-                   duty=DutyDeskService(store, clock, config, feed.poke),
-                   stats=StatsService(store, clock), scheduler=scheduler, feed=feed)
+                   identity=identity, items=items, duty=DutyDeskService(store, clock, config, published),
+                   stats=StatsService(store, clock), scheduler=scheduler, feed=feed, sms=sms)
 
     def run_background(self) -> None:
         """Start the escalation scheduler (which first runs every step overdue since the last stop)
         and the realtime feed."""
         self.scheduler.start()
         self.feed.start()
+        self.sms.start()
 
     async def close(self) -> None:
+        await self.sms.stop()
         await self.feed.stop()
         await self.scheduler.stop()
         await self.store.close()

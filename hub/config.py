@@ -198,6 +198,34 @@ class RealtimeConfig:
 
 
 @dataclass(frozen=True)
+class SmsConfig:
+    enabled: bool = field(default=False, metadata=_doc(
+        "Send SMS through the Twilio-compatible API below (off: SMS stay queued in the outbox)."))
+    api_base_url: str = field(default="https://api.twilio.com", metadata=_doc(
+        "Twilio's API, or the Twilio-compatible gateway inside the private network."))
+    account_sid: str = field(default="", metadata=_doc("Twilio account SID (AC...)."))
+    auth_token: str = field(default="", metadata=_doc(
+        "Twilio auth token; better set XIETONG_SMS_AUTH_TOKEN or auth_token_file. Never logged."))
+    auth_token_file: str = field(default="", metadata=_doc("File holding the auth token (read at start)."))
+    from_number: str = field(default="", metadata=_doc("Sender number in E.164, e.g. +8610690000000."))
+    messaging_service_sid: str = field(default="", metadata=_doc(
+        "Messaging service SID (MG...); used instead of from_number when set."))
+    public_base_url: str = field(default="", metadata=_doc(
+        "Base URL the gateway calls back (webhook signatures are checked against it); "
+        "empty = web.public_url."))
+    rate_per_second: float = field(default=1.0, metadata=_doc(
+        "Messages per second per sender number.", _positive, "a positive number"))
+    digest_seconds: int = field(default=120, metadata=_doc(
+        "Notices for one phone within this many seconds go out as one digest (the first at once).",
+        lambda v: v >= 0, "0 or more"))
+    max_attempts: int = field(default=5, metadata=_doc(
+        "Tries per message before it is marked failed (temporary errors only).", _positive,
+        "a positive integer"))
+    retry_seconds: int = field(default=30, metadata=_doc(
+        "Wait before the first retry; doubles with each try.", _positive, "a positive integer"))
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     allow_from: str = field(default="127.0.0.1/32 ::1/128", metadata=_doc(
         "Addresses that may read GET /metrics (space-separated ranges)."))
@@ -223,6 +251,7 @@ class Config:
     calendar: CalendarConfig = CalendarConfig()
     escalation: EscalationConfig = EscalationConfig()
     realtime: RealtimeConfig = RealtimeConfig()
+    sms: SmsConfig = SmsConfig()
     metrics: MetricsConfig = MetricsConfig()
     log: LogConfig = LogConfig()
 

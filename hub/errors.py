@@ -72,6 +72,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "delivery.closed": (409, "This item can no longer be signed for ({state}).", "该事项已无法签收（{state}）。"),
     "delivery.reason_required": (400, "Please give a reason.", "请填写理由。"),
     "delivery.bad_assignee": (400, "Choose a clerk of the receiving unit.", "请选择收件单位的公文收发员。"),
+    "sms.bad_signature": (403, "The webhook's signature is missing or wrong.", "回调签名缺失或不正确。"),
     "input.invalid": (400, "Invalid input: {field}.", "输入有误：{field}。"),
     "db.too_new": (500, "The database (schema {found}) is newer than this program (schema {known}). "
                         "Upgrade Xietong before starting it on this database.",

@@ -17,7 +17,7 @@ from webapp.middleware import access_middleware, error_middleware, security_head
 
 # importing the route modules registers their routes
 from webapp.routes import (  # noqa: F401
-    admin, api, api_items, auth, duty, health, home, items, pwa, realtime, testing,
+    admin, api, api_items, auth, duty, health, home, items, pwa, realtime, testing, twilio_hooks,
 )
 
 log = logging.getLogger(__name__)

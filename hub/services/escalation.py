@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hub.clock import Clock
-from hub.domain.escalation import StepAction, snapshot_steps, step_applies
+from hub.domain.escalation import Step, StepAction, snapshot_steps, step_applies
 from hub.domain.identity import Role, User
 from hub.domain.items import Delivery, DeliveryState, Item
 from hub.domain.sms_text import backup_text, duty_desk_text, meeting_reminder_text, remind_text
@@ -99,10 +99,11 @@ class Scheduler:
                 return handled
             async with self.store.write() as tx:
                 people = _People(tx)
+                ahead = await _ReadAhead.load(tx, timers)
                 for timer in timers:
                     await tx.conn.execute("SAVEPOINT step")
                     try:
-                        if await self._run(tx, people, timer, now):
+                        if await self._run(tx, people, ahead, timer, now):
                             self.ran += 1
                         await tx.conn.execute("RELEASE step")
                     except Exception:
@@ -113,18 +114,16 @@ class Scheduler:
             handled += len(timers)
             self._on_ran(len(timers))   # and loop: a step may have scheduled a next one already due
 
-    async def _run(self, tx: Tx, people: "_People", timer: Timer, now: datetime) -> bool:
-        current = await tx.timers.get(timer.id)
-        if current is None:          # already run (or cancelled) by someone else
+    async def _run(self, tx: Tx, people: "_People", ahead: "_ReadAhead", timer: Timer, now: datetime) -> bool:
+        scheduled, delivery, item = await ahead.target(tx, timer)
+        if not scheduled:            # already run (or cancelled) by someone else
             return False
-        delivery = await tx.deliveries.get(timer.delivery_id)
-        item = await tx.items.get(delivery.item_id) if delivery else None
         await tx.timers.delete(timer.id)
         if delivery is None or item is None:
             return False
         if timer.kind == "meeting_reminder":
             return await self._meeting_reminder(tx, people, timer, now, delivery, item)
-        steps = snapshot_steps(item.ladder)
+        steps = ahead.steps(item)
         step = steps[timer.step]
         applies = step_applies(step, delivery.state) and item.withdrawn_at is None
         await tx.timers.record_run(delivery.id, "step", timer.step, now, applies)
@@ -171,6 +170,56 @@ async def _sms(tx: Tx, now: datetime, event_id: int, delivery: Delivery, users: 
     for u in users:
         if u.phone:
             await tx.outbox.add_sms(now, event_id, delivery.id, u.id, u.phone, text)
+
+
+class _ReadAhead:
+    """A batch's timers still scheduled, their deliveries and items, read once at the start of the batch.
+
+    Read inside the batch's write transaction, so what it holds is what each step would read for itself:
+    no other writer runs meanwhile, and the steps themselves change only timers of their own, a
+    delivery's `level` and `escalated_at` (which no step reads) and nothing of an item. If reading
+    ahead fails, each step reads for itself (and a failure stays that one step's).
+    """
+
+    def __init__(self) -> None:
+        self.ok = False
+        self.scheduled: set[int] = set()
+        self.deliveries: dict[int, Delivery] = {}
+        self.items: dict[int, Item] = {}
+        self._steps: dict[int, tuple[Step, ...]] = {}
+
+    @classmethod
+    async def load(cls, tx: Tx, timers: list[Timer]) -> "_ReadAhead":
+        ahead = cls()
+        try:
+            ahead.scheduled = await tx.timers.scheduled([t.id for t in timers])
+            ahead.deliveries = await tx.deliveries.many(
+                sorted({t.delivery_id for t in timers if t.id in ahead.scheduled}))
+            ahead.items = await tx.items.many(sorted({d.item_id for d in ahead.deliveries.values()}))
+            ahead.ok = True
+        except Exception:
+            log.warning("reading a batch of %d steps ahead failed; each step reads for itself", len(timers),
+                        exc_info=True)
+        return ahead
+
+    async def target(self, tx: Tx, timer: Timer) -> tuple[bool, Delivery | None, Item | None]:
+        """(still scheduled?, its delivery, the delivery's item)."""
+        if not self.ok:
+            if await tx.timers.get(timer.id) is None:
+                return False, None, None
+            delivery = await tx.deliveries.get(timer.delivery_id)
+            return True, delivery, await tx.items.get(delivery.item_id) if delivery else None
+        if timer.id not in self.scheduled:
+            return False, None, None
+        delivery = self.deliveries.get(timer.delivery_id)
+        return True, delivery, self.items.get(delivery.item_id) if delivery else None
+
+    def steps(self, item: Item) -> tuple[Step, ...]:
+        """The item's ladder snapshot, parsed once per batch."""
+        steps = self._steps.get(item.id)
+        if steps is None:
+            steps = self._steps[item.id] = snapshot_steps(item.ladder)
+        return steps
 
 
 class _People:

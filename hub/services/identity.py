@@ -296,6 +296,13 @@ class IdentityService:
         async with self.store.read() as tx:
             return await tx.users.list(unit_id)
 
+    async def sms_opted_out(self, who: Who, unit_id: int) -> set[str]:
+        """Phones of the unit's people that refused SMS at the gateway (STOP, error 21610)."""
+        _require(who, Action.VIEW_USERS, unit_id)
+        async with self.store.read() as tx:
+            phones = {u.phone for u in await tx.users.list(unit_id) if u.phone}
+            return phones & set(await tx.sms.opted_out())
+
     async def user(self, who: Who, user_id: int) -> User:
         async with self.store.read() as tx:
             user = await tx.users.get(user_id)

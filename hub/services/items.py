@@ -205,12 +205,12 @@ class ItemService:
     # -- signing for, returning ---------------------------------------------------------
 
     async def acknowledge(self, actor: Actor, delivery_id: int, via: AckVia = AckVia.WEB,
-                          attendees: Sequence[Attendee] = ()) -> Delivery:
+                          attendees: Sequence[Attendee] = (), note: str = "") -> Delivery:
         """签收 for the actor's unit: a receipt to the sender, and escalation stops for good."""
         async with self.store.write() as tx:
             delivery, item = await self._delivery(tx, delivery_id, actor)
             done = await acknowledge_in(tx, self.clock.now(), self.config, actor, delivery, item, via,
-                                        "", attendees)
+                                        note, attendees)
         self._published()
         self._after_ack(done, item)
         return done

@@ -17,6 +17,7 @@ from hub.errors import XietongError
 from hub.store.audit import AuditQueries
 from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQueries, UserQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries, TimerQueries
+from hub.store.sms import SmsQueries
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Tx:
         self.events = EventQueries(conn)
         self.outbox = OutboxQueries(conn)
         self.timers = TimerQueries(conn)
+        self.sms = SmsQueries(conn)
 
 
 class Store:

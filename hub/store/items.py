@@ -385,6 +385,14 @@ class TimerQueries:
                 " ORDER BY due_at, id LIMIT ?", (utc_iso(now), limit)) as cur:
             return [Timer(r[0], parse_utc(r[1]), r[2], r[3], r[4]) for r in await cur.fetchall()]
 
+    async def scheduled(self, timer_ids: list[int]) -> set[int]:
+        """Which of these timers are still scheduled (not run or cancelled since they were read)."""
+        if not timer_ids:
+            return set()
+        marks = ",".join("?" * len(timer_ids))
+        rows = await self.conn.execute_fetchall(f"SELECT id FROM timers WHERE id IN ({marks})", timer_ids)
+        return {r[0] for r in rows}
+
     async def get(self, timer_id: int) -> Timer | None:
         async with self.conn.execute("SELECT id, due_at, kind, delivery_id, step FROM timers WHERE id = ?",
                                      (timer_id,)) as cur:

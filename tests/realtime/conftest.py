@@ -43,8 +43,9 @@ class LiveServer:
         return await websockets.connect(self.ws_url + query, additional_headers=headers, **kw)
 
 
-async def start_server(hub: Hub, port: int) -> LiveServer:
-    hub.run_background()
+async def start_server(hub: Hub, port: int, background: bool = True) -> LiveServer:
+    if background:
+        hub.run_background()
     runner = web.AppRunner(make_app(hub))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

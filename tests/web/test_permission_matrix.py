@@ -102,6 +102,8 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/_test/clock"): PUBLIC,       # 404 unless the server runs on a fake clock
     ("GET", "/ws"): "view_item",
     ("GET", "/sw.js"): PUBLIC,
+    ("POST", "/hooks/twilio/status"): PUBLIC,   # signed by the gateway instead (404 while SMS is off)
+    ("POST", "/hooks/twilio/sms"): PUBLIC,
     ("POST", "/_test/drop-sockets"): PUBLIC,  # 404 unless the server runs on a fake clock            # a plain GET (no upgrade) is refused with 400 once let in
     ("POST", "/api/items"): "issue_item",
     ("GET", "/api/inbox"): "view_item",

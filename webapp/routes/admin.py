@@ -38,6 +38,7 @@ async def users_page(request: web.Request, unit_id: int, error: str | None = Non
     return render(request, "admin_users.html", status=status, unit=unit, users=users, units=units,
                   can_manage=can(actor, Action.MANAGE_USERS, unit_id),
                   roles=sorted(grantable_roles(actor)), error=error, notice=notice,
+                  opted_out=await hub.identity.sms_opted_out(actor, unit_id),
                   form=form or dict.fromkeys(USER_FORM_FIELDS, ""))
 
 @page("GET", "/admin/users", action=Action.VIEW_USERS)

@@ -1,0 +1,83 @@
+"""Xietong with SMS on, talking through the real `twilio` client to the Twilio-compatible
+simulator, both served on 127.0.0.1; the simulator's callbacks reach Xietong's webhooks."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bots import twilio_sim
+from hub.app import Hub
+from hub.clock import FakeClock
+from tests.conftest import make_config
+from tests.realtime.conftest import LiveServer, free_port, start_server
+
+ACCOUNT, TOKEN = "AC" + "1" * 32, "test-auth-token"
+
+
+@dataclass
+class SmsWorld:
+    hub: Hub
+    xietong: LiveServer
+    sim_app: web.Application
+    sim_url: str
+    sim_runner: web.AppRunner
+    config_args: dict[str, Any]
+    db: Path
+    clock: FakeClock
+
+    @property
+    def sim(self) -> twilio_sim.SimState:
+        return self.sim_app[twilio_sim.STATE]
+
+    def to(self, phone: str) -> list[dict[str, Any]]:
+        return [m for m in self.sim.messages if m["to"] == phone and m.get("direction") == "outbound-api"]
+
+    async def flush(self, **kw: bool) -> int:
+        return await twilio_sim.flush(self.sim_app, **kw)
+
+    async def reply(self, phone: str, body: str, sid: str | None = None) -> dict[str, Any]:
+        return await twilio_sim.reply(self.sim_app, phone, body, sid)
+
+    async def restart(self) -> None:
+        """Stop Xietong (as after a crash the process is gone) and start it again on the same file."""
+        await self.xietong.runner.cleanup()
+        await self.hub.close()
+        self.hub = await Hub.start(make_config(self.db, **self.config_args), self.clock)
+        self.xietong = await start_server(self.hub, int(self.xietong.url.rsplit(":", 1)[1]), background=False)
+
+
+@pytest.fixture
+async def world(demo_template: Path, tmp_path: Path, clock: FakeClock) -> AsyncIterator[SmsWorld]:
+    db = tmp_path / "xietong.db"
+    shutil.copy(demo_template, db)
+    sim_port, xt_port = free_port(), free_port()
+    sim_app = twilio_sim.make_app(ACCOUNT, TOKEN, f"http://127.0.0.1:{xt_port}/hooks/twilio/sms",
+                                  auto_callbacks=False)
+    sim_runner = web.AppRunner(sim_app)
+    await sim_runner.setup()
+    await web.TCPSite(sim_runner, "127.0.0.1", sim_port).start()
+    args = {"sms": {"enabled": True, "api_base_url": f"http://127.0.0.1:{sim_port}", "account_sid": ACCOUNT,
+                    "auth_token": TOKEN, "from_number": "+8610690000000",
+                    "public_base_url": f"http://127.0.0.1:{xt_port}", "rate_per_second": 1000},
+            "web": {"port": xt_port}}
+    hub = await Hub.start(make_config(db, **args), clock)
+    xietong = await start_server(hub, xt_port, background=False)
+    w = SmsWorld(hub, xietong, sim_app, f"http://127.0.0.1:{sim_port}", sim_runner, args, db, clock)
+    yield w
+    await w.xietong.runner.cleanup()
+    await w.hub.close()
+    await sim_runner.cleanup()
+
+
+async def post_form(url: str, data: dict[str, str], headers: dict[str, str] | None = None) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as s:
+        async with s.post(url, data=data, headers=headers or {}) as resp:
+            return resp.status, await resp.text()
