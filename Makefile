@@ -13,10 +13,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-## run: create ./data/xietong.db with the demo organisation and serve on 127.0.0.1:8080
+## run: create ./data/xietong.db with the demo organisation and serve on 127.0.0.1:8080,
+## with the SMS gateway simulator on 127.0.0.1:8081 (its page shows what each phone got)
 run: $(STAMP)
 	$(BIN)/xietong demo
-	$(BIN)/xietong serve
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))'); \
+	XIETONG_SMS_AUTH_TOKEN=$$token $(BIN)/python -m bots.twilio_sim --port 8081 \
+		--inbound-url http://127.0.0.1:8080/hooks/twilio/sms & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	XIETONG_CONFIG=config/demo.toml XIETONG_SMS_AUTH_TOKEN=$$token $(BIN)/xietong serve
 
 ## test: the whole suite (unit, service, web, browser)
 test: $(STAMP)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import html
+import os
 import re
 import secrets
 import xml.etree.ElementTree as ET
@@ -306,7 +307,8 @@ def main() -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)
     p.add_argument("--account-sid", default="ACdemo00000000000000000000000000")
-    p.add_argument("--auth-token", default="demo-auth-token")
+    p.add_argument("--auth-token", default=os.environ.get("XIETONG_SMS_AUTH_TOKEN", "demo-auth-token"),
+                   help="checked on API calls, used to sign webhooks (default: $XIETONG_SMS_AUTH_TOKEN)")
     p.add_argument("--inbound-url", default="http://127.0.0.1:8080/hooks/twilio/sms",
                    help="where replies from handsets are posted (Xietong's inbound webhook)")
     args = p.parse_args()

@@ -72,6 +72,7 @@ def print_demo_logins(config: Config) -> None:
     print()
     print("Xietong demo / 协同演示  ->  " + config.public_url())
     print(f"All demo accounts use the password / 演示账号密码均为: {DEMO_PASSWORD}")
+    print("With `make run`, the SMS a clerk gets show at / 短信模拟器: http://127.0.0.1:8081/")
     for acc in demo_accounts():
         roles = ",".join(r.value for r in acc.roles)
         print(f"  {acc.login:<14} {acc.name:<4}\t{acc.unit}\t{roles}")

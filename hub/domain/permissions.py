@@ -27,6 +27,7 @@ class Action(StrEnum):
     HANDLE_DELIVERY = "handle_delivery"  # open, sign for (签收) or return (退回) for one's unit
     DUTY_DESK = "duty_desk"            # the duty desk's board and actions on a unit's behalf
     VIEW_STATS = "view_stats"          # per-unit statistics for the office's circular (通报)
+    VIEW_SMS = "view_sms"              # the SMS sent through the gateway, with their states
 
 
 class Scope(StrEnum):
@@ -48,6 +49,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.HANDLE_DELIVERY: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
     Action.DUTY_DESK: {Role.DUTY_DESK: Scope.ANY},
     Action.VIEW_STATS: {Role.SUPER_ADMIN: Scope.ANY, Role.DUTY_DESK: Scope.ANY, Role.LEADER: Scope.OWN},
+    Action.VIEW_SMS: {Role.SUPER_ADMIN: Scope.ANY},
 }
 
 

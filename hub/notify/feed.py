@@ -150,15 +150,17 @@ class EventFeed:
     async def distribute(self) -> int:
         """Send every event after `last_id` to the subscribers who may see it; returns how many."""
         sent = 0
+        chunk = max(1, min(64, self.queue_frames // 4))   # a queue gets at most this many between yields
         while True:
             async with self.store.read() as tx:
                 events = await tx.events.after(self.last_id, BATCH)
                 frames = await self._encode(tx, events)
-            for event, (event_id, frame) in zip(events, frames):
+            for n, (event, (event_id, frame)) in enumerate(zip(events, frames), 1):
                 for sub in self._audience(event):
                     sub.offer(event_id, frame)
                 self.last_id = event_id
-                await asyncio.sleep(0)   # let connection writers take their frame before the next
+                if n % chunk == 0:
+                    await asyncio.sleep(0)   # let connection writers take (all) their frames before the next
             sent += len(events)
             if len(events) < BATCH:
                 if sent:

@@ -27,7 +27,8 @@ from datetime import datetime, timedelta
 
 from hub.clock import Clock
 from hub.config import Config
-from hub.domain.identity import Role, SystemActor, User
+from hub.domain.identity import Actor, Role, SystemActor, User
+from hub.domain.permissions import Action, require
 from hub.domain.items import AckVia
 from hub.domain.sms import (
     HELP_TEXT, NOT_ARRIVED, OPTED_OUT, UNKNOWN_TEXT, acked_text, digest_text, moves_forward, nothing_open_text,
@@ -40,7 +41,7 @@ from hub.services import audit
 from hub.services.identity import IdentityService
 from hub.services.items import ItemService
 from hub.store import Store, Tx
-from hub.store.sms import QueuedNotice
+from hub.store.sms import QueuedNotice, SmsMessage
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +261,12 @@ class SmsService:
                                 to=user.name if user else "", **data)
             done.append(delivery_id)
         return done
+
+    async def recent(self, actor: Actor, limit: int = 100) -> tuple[list[SmsMessage], dict[str, int]]:
+        """The latest messages sent through the gateway, and how many are in each state."""
+        require(actor, Action.VIEW_SMS)
+        async with self.store.read() as tx:
+            return await tx.sms.recent(limit), await tx.sms.count_by_state()
 
     async def reply(self, sid: str, phone: str, body: str) -> str:
         """A clerk's SMS reply; returns the text to answer with ('' for none). Acts once per SID."""

@@ -283,7 +283,7 @@ async def test_nobody_but_the_super_admin_reads_the_audit_log(client: TestClient
 
 async def test_home_page_offers_each_role_only_the_admin_tiles_it_may_open(
         client: TestClient) -> None:  # type: ignore[type-arg]
-    expected = {"admin": {"/admin/users", "/admin/units", "/admin/audit"},
+    expected = {"admin": {"/admin/users", "/admin/units", "/admin/audit", "/admin/sms"},
                 "dh.admin": {"/admin/users"}, "dhz.clerk1": set(), "duty": set()}
     for account, tiles in expected.items():
         client.session.cookie_jar.clear()

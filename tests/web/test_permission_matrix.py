@@ -42,6 +42,7 @@ view_item     Y-           Y-          Y-           Y-     Y-      YY         Y-
 handle_delivery --         --          --           Y-     Y-      --         --
 duty_desk     --           --          --           --     --      YY         --
 view_stats    YY           --          --           --     Y-      YY         --
+view_sms      YY           --          --           --     --      --         --
 """
 
 
@@ -102,6 +103,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/_test/clock"): PUBLIC,       # 404 unless the server runs on a fake clock
     ("GET", "/ws"): "view_item",
     ("GET", "/sw.js"): PUBLIC,
+    ("GET", "/admin/sms"): "view_sms",
     ("POST", "/hooks/twilio/status"): PUBLIC,   # signed by the gateway instead (404 while SMS is off)
     ("POST", "/hooks/twilio/sms"): PUBLIC,
     ("POST", "/_test/drop-sockets"): PUBLIC,  # 404 unless the server runs on a fake clock            # a plain GET (no upgrade) is refused with 400 once let in

@@ -141,3 +141,10 @@ async def audit_page(request: web.Request) -> web.Response:
     check = await audit.verify(hub.store) if request.query.get("verify") else None
     return render(request, "admin_audit.html", rows=result.rows, next_before=result.next_before,
                   action=prefix, check=check)
+
+
+@page("GET", "/admin/sms", action=Action.VIEW_SMS)
+async def sms_page(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    messages, counts = await hub.sms.recent(actor_of(request))
+    return render(request, "admin_sms.html", messages=messages, counts=counts, enabled=hub.config.sms.enabled)

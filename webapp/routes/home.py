@@ -18,6 +18,7 @@ SHORTCUTS = [
     (Action.VIEW_USERS, "/admin/users", "home.link_users"),
     (Action.MANAGE_UNITS, "/admin/units", "home.link_units"),
     (Action.VIEW_AUDIT, "/admin/audit", "home.link_audit"),
+    (Action.VIEW_SMS, "/admin/sms", "home.link_sms"),
 ]
 
 

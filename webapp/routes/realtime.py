@@ -58,17 +58,18 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     if sub is None:
         await ws.close(code=4003, message=b"forbidden")
         return ws
-    writer = None
+    tasks: list[asyncio.Task[None]] = []
     try:
         last = await _start(ws, hub, sub, since)
-        writer = asyncio.create_task(_write(ws, request, sub, last))
+        tasks.append(asyncio.create_task(_write(ws, sub, last)))
+        tasks.append(asyncio.create_task(_recheck(ws, request)))
         await _read(ws, request, actor)
     finally:
         hub.feed.unsubscribe(sub)
-        if writer is not None:
-            writer.cancel()
+        for task in tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                await writer
+                await task
     return ws
 
 
@@ -92,20 +93,27 @@ async def _start(ws: web.WebSocketResponse, hub: Any, sub: Subscriber, since: in
     return last
 
 
-async def _write(ws: web.WebSocketResponse, request: web.Request, sub: Subscriber, last: int) -> None:
-    """Live frames in id order, skipping what the replay already sent."""
+async def _write(ws: web.WebSocketResponse, sub: Subscriber, last: int) -> None:
+    """Live frames in id order, skipping what the replay already sent; all that is queued goes at once."""
+    queue = sub.queue
     while not ws.closed:
-        try:
-            event_id, frame = await asyncio.wait_for(sub.queue.get(), RECHECK_SECONDS)
-        except asyncio.TimeoutError:
-            if not await _still_allowed(request):
-                await ws.close(code=CLOSE_SESSION_ENDED, message=b"session ended")
-                return
-            continue
-        if event_id <= last:
-            continue
-        await ws.send_str(frame)
-        last = event_id
+        event_id, frame = await queue.get()     # no timer per frame: _recheck watches the session
+        while True:
+            if event_id > last:
+                await ws.send_str(frame)
+                last = event_id
+            if ws.closed or queue.empty():
+                break
+            event_id, frame = queue.get_nowait()
+
+
+async def _recheck(ws: web.WebSocketResponse, request: web.Request) -> None:
+    """Every RECHECK_SECONDS, whether busy or idle: a session that ended closes the socket (4001)."""
+    while not ws.closed:
+        await asyncio.sleep(RECHECK_SECONDS)
+        if not ws.closed and not await _still_allowed(request):
+            await ws.close(code=CLOSE_SESSION_ENDED, message=b"session ended")
+            return
 
 
 async def _still_allowed(request: web.Request) -> bool:
