@@ -278,6 +278,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
         print(f"xietong: {e}", file=sys.stderr)
         return 2
     logging.basicConfig(level=config.log.level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("twilio").setLevel(logging.WARNING)   # it logs every request's headers at INFO
     command: Any = args.run
     try:
         return int(asyncio.run(command(args, config)))
