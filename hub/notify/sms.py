@@ -180,8 +180,17 @@ class SmsService:
             async with self.store.write() as tx:
                 await self._backoff(tx, message_id, self.clock.now())
             return
+        await self._store_sid(message_id, sent.sid, sent.status)
+
+    async def _store_sid(self, message_id: int, sid: str, status: str) -> None:
+        """The gateway took the message: keep its SID, and apply any status that came first."""
+        now = self.clock.now()
         async with self.store.write() as tx:
-            await tx.sms.set_sid(message_id, sent.sid, sent.status, self.clock.now())
+            await tx.sms.set_sid(message_id, sid, status, now)
+            early = await tx.sms.take_early_statuses(sid)
+            changed = [await self._apply_status(tx, sid, s, code, now) for s, code in early]
+        if any(changed):
+            self._published()
 
     async def _backoff(self, tx: Tx, message_id: int, now: datetime) -> None:
         m = await tx.sms.get(message_id)
@@ -202,8 +211,7 @@ class SmsService:
                 continue
             now = self.clock.now()
             if found is not None:                       # it did reach the gateway: never send it twice
-                async with self.store.write() as tx:
-                    await tx.sms.set_sid(m.id, found.sid, found.status, now)
+                await self._store_sid(m.id, found.sid, found.status)
                 continue
             if m.attempts >= self.config.sms.max_attempts:
                 async with self.store.write() as tx:
@@ -223,15 +231,23 @@ class SmsService:
         """A delivery status from the gateway; True if it changed anything."""
         now = self.clock.now()
         async with self.store.write() as tx:
-            m = await tx.sms.by_sid(sid)
-            if m is None or not moves_forward(m.state, status):
+            if await tx.sms.by_sid(sid) is None:       # faster than our own record of the SID
+                await tx.sms.keep_early_status(sid, status, error_code, now)
                 return False
-            await tx.sms.set_state(m.id, status, error_code, now)
-            if status in NOT_ARRIVED:
-                await self._not_arrived(tx, m.id, m.phone, status, error_code, now)
-            elif status == "delivered":
-                await self._sms_events(tx, m.id, m.phone, "sms.delivered", now, status=status)
-        self._published()
+            changed = await self._apply_status(tx, sid, status, error_code, now)
+        if changed:
+            self._published()
+        return changed
+
+    async def _apply_status(self, tx: Tx, sid: str, status: str, error_code: int | None, now: datetime) -> bool:
+        m = await tx.sms.by_sid(sid)
+        if m is None or not moves_forward(m.state, status):
+            return False
+        await tx.sms.set_state(m.id, status, error_code, now)
+        if status in NOT_ARRIVED:
+            await self._not_arrived(tx, m.id, m.phone, status, error_code, now)
+        elif status == "delivered":
+            await self._sms_events(tx, m.id, m.phone, "sms.delivered", now, status=status)
         return True
 
     async def _not_arrived(self, tx: Tx, message_id: int, phone: str, status: str, error_code: int | None,

@@ -152,6 +152,18 @@ class SmsQueries:
         async with self.conn.execute("SELECT state, count(*) FROM sms_messages GROUP BY state") as cur:
             return {r[0]: r[1] for r in await cur.fetchall()}
 
+    async def keep_early_status(self, sid: str, status: str, error_code: int | None, at: datetime) -> None:
+        await self.conn.execute(
+            "INSERT INTO sms_early_status (sid, status, error_code, received_at) VALUES (?, ?, ?, ?)",
+            (sid, status, error_code, utc_iso(at)))
+
+    async def take_early_statuses(self, sid: str) -> list[tuple[str, int | None]]:
+        async with self.conn.execute("SELECT status, error_code FROM sms_early_status WHERE sid = ? ORDER BY id",
+                                     (sid,)) as cur:
+            rows = [(r[0], r[1]) for r in await cur.fetchall()]
+        await self.conn.execute("DELETE FROM sms_early_status WHERE sid = ?", (sid,))
+        return rows
+
     # -- replies and opt-outs ----------------------------------------------------------
 
     async def inbound(self, sid: str) -> tuple[str, int | None] | None:

@@ -57,6 +57,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 class Server:
     url: str
     db_path: Path
+    sim_url: str = ""      # the SMS gateway simulator beside it
+
+    def sim(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.sim_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def sms_to(self, phone: str, containing: str, timeout: float = 15) -> list[dict[str, Any]]:
+        """The SMS the gateway got for a phone that mention `containing` (waits, bounded, for the
+        sender process to hand them over: network time, not business time)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.sim("GET", f"/_sim/messages?phone=%2B{phone.lstrip('+')}")
+                     if m["to"] == phone and containing in m["body"]]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
 
 
 def free_port() -> int:
@@ -96,8 +115,18 @@ def server() -> Iterator[Server]:
                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         if demo.returncode != 0:
             pytest.fail(f"`xietong demo` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}")
-        port = free_port()
+        port, sim_port = free_port(), free_port()
         url = f"http://127.0.0.1:{port}"
+        # SMS go through the real twilio client to the Twilio-compatible simulator on 127.0.0.1
+        env.update({"XIETONG_SMS_ENABLED": "true", "XIETONG_SMS_API_BASE_URL": f"http://127.0.0.1:{sim_port}",
+                    "XIETONG_SMS_ACCOUNT_SID": "AC" + "e2e0" * 8, "XIETONG_SMS_AUTH_TOKEN": "e2e-token",
+                    "XIETONG_SMS_FROM_NUMBER": "+8610690000000", "XIETONG_SMS_RATE_PER_SECOND": "100",
+                    "XIETONG_SMS_PUBLIC_BASE_URL": url})
+        sim = subprocess.Popen(
+            [sys.executable, "-m", "bots.twilio_sim", "--port", str(sim_port), "--account-sid",
+             env["XIETONG_SMS_ACCOUNT_SID"], "--auth-token", "e2e-token", "--inbound-url",
+             f"{url}/hooks/twilio/sms"], env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         log_path = Path(tmp) / "serve.log"
         with open(log_path, "w", encoding="utf-8") as log:
             proc = subprocess.Popen(
@@ -112,8 +141,10 @@ def server() -> Iterator[Server]:
                     pytest.fail(f"`xietong serve` did not become healthy at {url} "
                                 f"(exit code {proc.poll()}):\n{output}")
                 time.sleep(0.1)   # waiting for a process to start, not for business time
-            yield Server(url=url, db_path=db_path)
+            yield Server(url=url, db_path=db_path, sim_url=f"http://127.0.0.1:{sim_port}")
         finally:
+            sim.terminate()
+            sim.wait(timeout=5)
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 try:

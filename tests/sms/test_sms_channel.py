@@ -206,3 +206,17 @@ async def test_an_opted_out_number_is_shown_to_the_unit_admin(world):
         await session.close()
     line = next(li for li in page.split("<li") if "+8613800000008" in li)
     assert "已退订短信" in line
+
+
+async def test_a_status_that_arrives_before_the_sid_is_stored_is_applied_when_it_is(world):
+    item = await issue_extra_urgent(world.hub, "JYJ")
+    real_send = world.hub.sms.gateway.send
+
+    async def send_and_call_back_at_once(to, body):
+        sent = await real_send(to, body)
+        await world.flush()          # the gateway calls back before the sender has written the SID down
+        return sent
+    world.hub.sms.gateway.send = send_and_call_back_at_once
+    await world.hub.sms.run_once()
+    assert {r.state for r in await sms_rows(world.hub, item.id)} == {"delivered"}
+    assert len(await events(world.hub, item.id, "sms.delivered")) == 2
