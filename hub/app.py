@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import datetime, timedelta
 
@@ -16,10 +16,12 @@ from hub.domain.calendar import WorkCalendar
 from hub.notify.feed import EventFeed
 from hub.notify.gateway import Gateway, TwilioGateway
 from hub.notify.sms import SmsService
+from hub.services.documents import DocumentService
 from hub.services.duty import DutyDeskService
 from hub.services.escalation import Scheduler
 from hub.services.identity import IdentityService
 from hub.services.items import ItemService
+from hub.services.otp import OtpService
 from hub.services.stats import StatsService
 from hub.store import Store
 
@@ -66,6 +68,8 @@ class Hub:
     scheduler: Scheduler
     feed: EventFeed
     sms: SmsService
+    otp: OtpService     # one-time passwords that confirm approvals (before the init=False fields)
+    documents: DocumentService = field(init=False)
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> "Hub":
@@ -92,9 +96,15 @@ class Hub:
         items = ItemService(store, clock, config, calendar, scheduler.wake, published)
         sms = SmsService(store, clock, config, make_gateway(config), items, identity, published, scheduler.wake)
         pokes.append(sms.poke)
-        return cls(config=config, clock=clock, store=store, hasher=hasher, calendar=calendar,
-                   identity=identity, items=items, duty=DutyDeskService(store, clock, config, published),
-                   stats=StatsService(store, clock), scheduler=scheduler, feed=feed, sms=sms)
+        hub = cls(config=config, clock=clock, store=store, hasher=hasher, calendar=calendar,
+                  identity=identity, items=items, duty=DutyDeskService(store, clock, config, published),
+                  stats=StatsService(store, clock), scheduler=scheduler, feed=feed, sms=sms,
+                  otp=OtpService(store, clock, config))
+        # approvals are confirmed by the one-time-password service (bound late: it is built above)
+        hub.documents = DocumentService(store, clock, config, items,
+                                        lambda actor, code, purpose, target: hub.otp.confirm(
+                                            actor, code, purpose, target))
+        return hub
 
     def run_background(self) -> None:
         """Start the escalation scheduler (which first runs every step overdue since the last stop)

@@ -237,6 +237,29 @@ class LogConfig:
         "Log level.", lambda v: v in ("DEBUG", "INFO", "WARNING", "ERROR"), "DEBUG, INFO, WARNING or ERROR"))
 
 
+def _otp_key_ok(text: str) -> bool:
+    from hub.crypto.totp import key_text_ok
+    return key_text_ok(text)
+
+
+@dataclass(frozen=True)
+class OtpConfig:
+    key_file: str = field(default="data/otp.key", metadata=_doc(
+        "File holding the key (base64 of 32 bytes) that encrypts one-time code secrets at rest; "
+        "created with mode 0600 and a random key on first use. Keep it out of the database's "
+        "backups and back it up apart: without it every leader and seal keeper must enrol again."))
+    key: str = field(default="", metadata=_doc(
+        "The key itself instead of key_file; better set XIETONG_OTP_KEY than write it here. Never logged.",
+        _otp_key_ok, "base64 of 32 random bytes"))
+    issuer: str = field(default="协同", metadata=_doc(
+        "Name the authenticator app shows next to the account."))
+    max_failures: int = field(default=5, metadata=_doc(
+        "Wrong one-time codes of one person within the window before they are refused for a while.",
+        _positive, "a positive integer"))
+    window_minutes: int = field(default=15, metadata=_doc(
+        "Wrong one-time codes are counted over this many minutes.", _positive, "a positive integer"))
+
+
 @dataclass(frozen=True)
 class Config:
     store: StoreConfig = StoreConfig()
@@ -254,6 +277,7 @@ class Config:
     sms: SmsConfig = SmsConfig()
     metrics: MetricsConfig = MetricsConfig()
     log: LogConfig = LogConfig()
+    otp: OtpConfig = OtpConfig()
 
     def public_url(self) -> str:
         if self.web.public_url:

@@ -73,6 +73,12 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "delivery.reason_required": (400, "Please give a reason.", "请填写理由。"),
     "delivery.bad_assignee": (400, "Choose a clerk of the receiving unit.", "请选择收件单位的公文收发员。"),
     "sms.bad_signature": (403, "The webhook's signature is missing or wrong.", "回调签名缺失或不正确。"),
+    "document.bad_state": (409, "This step ({op}) is not possible while the document is {state}.",
+                           "公文当前状态（{state}）下不能进行此操作（{op}）。"),
+    "document.not_found": (404, "No such document, or you may not see it.", "公文不存在或您无权查看。"),
+    "document.comment_required": (400, "Please write a comment.", "请填写意见。"),
+    "document.no_doc_code": (400, "The unit has no document code (机关代字) yet; ask the super admin.",
+                             "本单位尚未设置机关代字，请联系超级系统管理员。"),
     "input.invalid": (400, "Invalid input: {field}.", "输入有误：{field}。"),
     "db.too_new": (500, "The database (schema {found}) is newer than this program (schema {known}). "
                         "Upgrade Xietong before starting it on this database.",
@@ -81,6 +87,27 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                            "{path} 处没有数据库，请先运行 `xietong init` 或 `xietong demo`。"),
     "internal": (500, "Something went wrong on our side. The error was logged.",
                  "系统内部错误，已记录。"),
+    "otp.not_enrolled": (409, "You have not set up one-time codes yet: open “One-time codes” on the "
+                              "home page first.",
+                         "您尚未设置动态口令，请先在首页打开“动态口令”完成设置。"),
+    "otp.wrong": (400, "The one-time code is wrong or has expired. Check that your phone's time is "
+                       "right and enter the code it shows now.",
+                  "动态口令错误或已过期，请核对手机时间后输入当前显示的口令。"),
+    "otp.reused": (409, "This one-time code has already been used. Wait for the next code (at most 30 "
+                        "seconds) and enter that.",
+                   "该动态口令已使用过，请等待下一个口令（最多 30 秒）后输入。"),
+    "otp.throttled": (429, "Too many wrong one-time codes. Try again in {minutes} minutes.",
+                      "动态口令错误次数过多，请 {minutes} 分钟后再试。"),
+    "otp.already_enrolled": (409, "One-time codes are already set up for this account. To set them up "
+                                  "again (e.g. a new phone), ask your unit administrator to reset them.",
+                             "该账号已设置动态口令。如需重新设置（例如更换手机），请联系本单位系统管理员重置。"),
+    "otp.no_pending": (409, "Start setting up one-time codes first.", "请先开始设置动态口令。"),
+    "otp.bad_key": (500, "The key that protects one-time code secrets ({source}) is not base64 of 32 "
+                         "bytes.",
+                    "保护动态口令密钥的主密钥（{source}）格式错误，应为 32 字节的 base64 编码。"),
+    "otp.unreadable": (500, "This account's one-time code secret cannot be decrypted with the configured "
+                            "key. Ask your unit administrator to reset your one-time codes.",
+                       "无法用当前配置的主密钥解密该账号的动态口令密钥，请联系本单位系统管理员重置动态口令。"),
 }
 
 

@@ -17,8 +17,10 @@ from webapp.middleware import access_middleware, error_middleware, security_head
 
 # importing the route modules registers their routes
 from webapp.routes import (  # noqa: F401
-    admin, api, api_items, auth, duty, health, home, items, pwa, realtime, testing, twilio_hooks,
+    admin, api, api_items, auth, documents, duty, health, home, items, pwa, realtime, testing,
+    twilio_hooks,
 )
+from webapp.routes import otp  # noqa: F401  (one-time passwords)
 
 log = logging.getLogger(__name__)
 

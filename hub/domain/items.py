@@ -82,6 +82,7 @@ class ItemDraft:
     meeting_at: datetime | None = None
     meeting_place: str = ""
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+    signer: str = ""              # 签发人 (upward documents)
 
 
 def find_classification_mark(*texts: str) -> str | None:
@@ -172,6 +173,7 @@ class Item:
     ladder: list[dict[str, str]]
     short_code: str
     withdrawn_at: datetime | None
+    signer: str = ""
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,11 @@ class Action(StrEnum):
     DUTY_DESK = "duty_desk"            # the duty desk's board and actions on a unit's behalf
     VIEW_STATS = "view_stats"          # per-unit statistics for the office's circular (通报)
     VIEW_SMS = "view_sms"              # the SMS sent through the gateway, with their states
+    DRAFT_DOCUMENT = "draft_document"  # draft an outgoing document (拟稿) for one's unit
+    HANDLE_OUTGOING = "handle_outgoing"  # the office: review, recheck, register, dispatch, withdraw
+    SIGN_DOCUMENT = "sign_document"    # 签发 an outgoing document, and instruct (批示) on incoming ones
+    SEAL_DOCUMENT = "seal_document"    # 用印 an outgoing document of one's unit
+    ENROL_OTP = "enrol_otp"            # set up one's own one-time codes (动态口令) to confirm approvals
 
 
 class Scope(StrEnum):
@@ -50,6 +55,11 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.DUTY_DESK: {Role.DUTY_DESK: Scope.ANY},
     Action.VIEW_STATS: {Role.SUPER_ADMIN: Scope.ANY, Role.DUTY_DESK: Scope.ANY, Role.LEADER: Scope.OWN},
     Action.VIEW_SMS: {Role.SUPER_ADMIN: Scope.ANY},
+    Action.DRAFT_DOCUMENT: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN, Role.USER: Scope.OWN},
+    Action.HANDLE_OUTGOING: {Role.CLERK: Scope.OWN},
+    Action.SIGN_DOCUMENT: {Role.LEADER: Scope.OWN},
+    Action.SEAL_DOCUMENT: {Role.SEAL_KEEPER: Scope.OWN},
+    Action.ENROL_OTP: {Role.LEADER: Scope.OWN, Role.SEAL_KEEPER: Scope.OWN},
 }
 
 

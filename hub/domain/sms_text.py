@@ -64,3 +64,7 @@ def meeting_reminder_text(item: Item) -> str:
     at = _when(item.meeting_at) if item.meeting_at else ""
     return _fit(lambda t: f"{PREFIX}会议提醒：《{t}》将于{at}在{item.meeting_place}召开，请准时参加。",
                 item.title)
+
+
+def withdrawn_text(item: Item) -> str:
+    return _fit(lambda t: f"{PREFIX}{label(item)}《{t}》已由发文单位撤销，无需再办理。", item.title)

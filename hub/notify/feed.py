@@ -28,6 +28,7 @@ from hub.store.items import Event
 log = logging.getLogger(__name__)
 
 BATCH = 500
+REPLAY_SLOTS = 2   # replays running at once; the others wait their turn, leaving readers for logins
 
 
 class TooOld(Exception):
@@ -61,6 +62,7 @@ class EventFeed:
         self._by_unit: dict[int, set[Subscriber]] = {}
         self._all: set[Subscriber] = set()
         self._poked = asyncio.Event()
+        self._replay_slots = asyncio.Semaphore(REPLAY_SLOTS)
         self._task: asyncio.Task[None] | None = None
         self.last_id = 0            # the newest event distributed
         self.distributed = asyncio.Event()   # set after each pass that sent something (tests, benchmarks)
@@ -94,7 +96,16 @@ class EventFeed:
     # -- replay ----------------------------------------------------------------------
 
     async def replay(self, sub: Subscriber, since: int, upto: int | None = None) -> list[tuple[int, str]]:
-        """Frames after `since` that the subscriber may see, oldest first (raises TooOld)."""
+        """Frames after `since` that the subscriber may see, oldest first (raises TooOld).
+
+        After an outage thousands of clients resume at once: at most REPLAY_SLOTS replays run at
+        a time (in arrival order), so that the reader connections stay free for the logins and
+        hellos of the others, whose handshakes would otherwise time out and be retried.
+        """
+        async with self._replay_slots:
+            return await self._replay(sub, since)
+
+    async def _replay(self, sub: Subscriber, since: int) -> list[tuple[int, str]]:
         async with self.store.read() as tx:
             floor = await tx.events.first_id_since(self.clock.now() - self.retention)
             head = await tx.events.last_id()

@@ -20,6 +20,10 @@ UNITS = [
     ("WJJ", "示范区卫生健康局", UnitKind.DEPARTMENT, "BGS", "0571-88500001"),
 ]
 
+# 机关代字 of each unit's outgoing documents
+DOC_CODES = {"BGS": "示政办发", "ZBS": "示值", "DHZ": "东政发", "XSZ": "西政发", "NQZ": "南政发",
+             "JYJ": "示教发", "WJJ": "示卫健发"}
+
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 _GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
           "超", "秀英", "霞", "平", "刚", "桂英", "华", "建国", "海燕"]
@@ -62,6 +66,7 @@ async def load_demo(identity: IdentityService) -> list[DemoAccount]:
         unit = await identity.add_unit(system, code, name, kind,
                                        ids[parent] if parent else None, phone)
         ids[code] = unit.id
+        await identity.set_doc_code(system, unit.id, DOC_CODES[code])
     accounts = demo_accounts()
     for n, acc in enumerate(accounts, start=1):
         await identity.add_user(system, acc.login, acc.name, ids[acc.unit], DEMO_PASSWORD,

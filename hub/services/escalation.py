@@ -114,7 +114,7 @@ class Scheduler:
             handled += len(timers)
             self._on_ran(len(timers))   # and loop: a step may have scheduled a next one already due
 
-    async def _run(self, tx: Tx, people: "_People", ahead: "_ReadAhead", timer: Timer, now: datetime) -> bool:
+    async def _run(self, tx: Tx, people: _People, ahead: _ReadAhead, timer: Timer, now: datetime) -> bool:
         scheduled, delivery, item = await ahead.target(tx, timer)
         if not scheduled:            # already run (or cancelled) by someone else
             return False
@@ -189,7 +189,7 @@ class _ReadAhead:
         self._steps: dict[int, tuple[Step, ...]] = {}
 
     @classmethod
-    async def load(cls, tx: Tx, timers: list[Timer]) -> "_ReadAhead":
+    async def load(cls, tx: Tx, timers: list[Timer]) -> _ReadAhead:
         ahead = cls()
         try:
             ahead.scheduled = await tx.timers.scheduled([t.id for t in timers])

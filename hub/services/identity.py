@@ -204,6 +204,17 @@ class IdentityService:
         assert unit is not None
         return unit
 
+    async def set_doc_code(self, who: Who, unit_id: int, doc_code: str) -> None:
+        """机关代字: the prefix of the unit's document numbers, e.g. 示政办发."""
+        _require(who, Action.MANAGE_UNITS)
+        doc_code = doc_code.strip()
+        if not 1 <= len(doc_code) <= 16:
+            raise XietongError("input.invalid", field="doc_code")
+        now = self.clock.now()
+        async with self.store.write() as tx:
+            await tx.documents.set_unit_doc_code(unit_id, doc_code)
+            await audit.record(tx, now, who, "unit.doc_code", f"unit:{unit_id}", doc_code=doc_code)
+
     async def units(self) -> list[Unit]:
         async with self.store.read() as tx:
             return await tx.units.all()

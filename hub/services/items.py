@@ -19,7 +19,7 @@ from hub.domain.items import (
     check_draft, receipt_number,
 )
 from hub.domain.permissions import Action, can, require
-from hub.domain.sms_text import issued_text
+from hub.domain.sms_text import issued_text, withdrawn_text
 from hub.errors import XietongError
 from hub.services import audit
 from hub.store import Store, Tx
@@ -93,6 +93,13 @@ class ItemService:
 
     async def issue(self, actor: Actor, draft: ItemDraft) -> Item:
         """One transaction: the item, a delivery per recipient unit, events, SMS outbox, first steps."""
+        async with self.store.write() as tx:
+            item = await self.issue_in(tx, actor, draft)
+        self.issued(item)
+        return item
+
+    async def issue_in(self, tx: Tx, actor: Actor, draft: ItemDraft) -> Item:
+        """Issue inside the caller's transaction (e.g. a document's dispatch); call `issued` after commit."""
         require(actor, Action.ISSUE_ITEM, actor.unit_id)
         now = self.clock.now()
         check_draft(draft, now, self.config.items.attachment_limit_kib * 1024)
@@ -102,34 +109,58 @@ class ItemService:
         due_times = step_due_times(steps, now, window, self.calendar)
         recipients = [(u, RecipientRole.MAIN) for u in draft.main_units]
         recipients += [(u, RecipientRole.COPY) for u in draft.copy_units]
-        async with self.store.write() as tx:
-            units = {u.id: u for u in await tx.units.all()}
-            if any(uid not in units for uid, _ in recipients):
-                raise XietongError("item.bad_recipient")
-            code = await self._short_code(tx)
-            item_id = await tx.items.add(draft, actor.unit_id, actor.user_id, now, window.due_at,
-                                         window.working_time, ladder_snapshot(steps, due_times), code)
-            for a in draft.attachments:
-                await tx.items.add_attachment(item_id, a)
-            item = await tx.items.get(item_id)
-            assert item is not None
-            text = issued_text(item)
-            for unit_id, role in recipients:
-                clerks = await unit_people(tx, unit_id, Role.CLERK)
-                delivery_id = await tx.deliveries.add(item_id, unit_id, role, now, window.due_at,
-                                                      clerks[0].id if clerks else None)
-                event_id = await tx.events.add(now, "item.issued", item_id, actor.unit_id, delivery_id,
-                                               unit_id, actor.user_id, role=role.value)
-                for clerk in clerks:
-                    if clerk.phone:
-                        await tx.outbox.add_sms(now, event_id, delivery_id, clerk.id, clerk.phone, text)
-                await tx.timers.add(due_times[0], "step", delivery_id, 0)
-            await audit.record(tx, now, actor, "item.issue", f"item:{item_id}", kind=draft.kind.value,
-                               urgency=draft.urgency.value, title=item.title,
-                               recipients=[u for u, _ in recipients])
-        self._published()
-        self._wake(due_times[0])
+        units = {u.id: u for u in await tx.units.all()}
+        if any(uid not in units for uid, _ in recipients):
+            raise XietongError("item.bad_recipient")
+        code = await self._short_code(tx)
+        item_id = await tx.items.add(draft, actor.unit_id, actor.user_id, now, window.due_at,
+                                     window.working_time, ladder_snapshot(steps, due_times), code)
+        for a in draft.attachments:
+            await tx.items.add_attachment(item_id, a)
+        item = await tx.items.get(item_id)
+        assert item is not None
+        text = issued_text(item)
+        for unit_id, role in recipients:
+            clerks = await unit_people(tx, unit_id, Role.CLERK)
+            delivery_id = await tx.deliveries.add(item_id, unit_id, role, now, window.due_at,
+                                                  clerks[0].id if clerks else None)
+            event_id = await tx.events.add(now, "item.issued", item_id, actor.unit_id, delivery_id,
+                                           unit_id, actor.user_id, role=role.value)
+            for clerk in clerks:
+                if clerk.phone:
+                    await tx.outbox.add_sms(now, event_id, delivery_id, clerk.id, clerk.phone, text)
+            await tx.timers.add(due_times[0], "step", delivery_id, 0)
+        await audit.record(tx, now, actor, "item.issue", f"item:{item_id}", kind=draft.kind.value,
+                           urgency=draft.urgency.value, title=item.title,
+                           recipients=[u for u, _ in recipients])
         return item
+
+    def issued(self, item: Item) -> None:
+        """After the issuing transaction committed: the feed, the SMS sender and the scheduler."""
+        self._published()
+        self._wake(datetime.fromisoformat(item.ladder[0]["due_at"]))
+
+    def published(self) -> None:
+        """After a caller's transaction wrote events or SMS through this service."""
+        self._published()
+
+    async def withdraw_in(self, tx: Tx, actor: Actor, item: Item, reason: str) -> None:
+        """撤销: every open delivery is withdrawn, its escalation stops, and its clerks are told."""
+        now = self.clock.now()
+        await tx.items.mark_withdrawn(item.id, now)
+        text = withdrawn_text(item)
+        for d in await tx.deliveries.for_item(item.id):
+            if not d.is_open and d.state is not DeliveryState.ACKED:
+                continue
+            if d.is_open:
+                await tx.deliveries.mark_withdrawn(d.id)
+                await tx.timers.cancel_steps(d.id)
+            event_id = await tx.events.add(now, "item.withdrawn", item.id, item.sender_unit_id, d.id, d.unit_id,
+                                           actor.user_id, by=actor.name, reason=reason)
+            for clerk in await unit_people(tx, d.unit_id, Role.CLERK):
+                if clerk.phone:
+                    await tx.outbox.add_sms(now, event_id, d.id, clerk.id, clerk.phone, text)
+        await audit.record(tx, now, actor, "item.withdraw", f"item:{item.id}", reason=reason)
 
     async def _short_code(self, tx: Tx) -> str:
         taken = await tx.items.open_short_codes()

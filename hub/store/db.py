@@ -17,7 +17,9 @@ from hub.errors import XietongError
 from hub.store.audit import AuditQueries
 from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQueries, UserQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries, TimerQueries
+from hub.store.documents import DocumentQueries
 from hub.store.sms import SmsQueries
+from hub.store.otp import OtpQueries
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ class Tx:
         self.outbox = OutboxQueries(conn)
         self.timers = TimerQueries(conn)
         self.sms = SmsQueries(conn)
+        self.documents = DocumentQueries(conn)
+        self.otp = OtpQueries(conn)
 
 
 class Store:

@@ -29,7 +29,7 @@ def _item(r: sqlite3.Row) -> Item:
                 sender_unit_id=r["sender_unit_id"], sender_user_id=r["sender_user_id"],
                 issued_at=parse_utc(r["issued_at"]), due_at=parse_utc(r["due_at"]),
                 working_time=bool(r["working_time"]), ladder=json.loads(r["ladder"]),
-                short_code=r["short_code"], withdrawn_at=_t(r["withdrawn_at"]))
+                short_code=r["short_code"], withdrawn_at=_t(r["withdrawn_at"]), signer=r["signer"])
 
 
 def _delivery(r: sqlite3.Row) -> Delivery:
@@ -109,11 +109,11 @@ class ItemQueries:
         cur = await self.conn.execute(
             "INSERT INTO items (kind, urgency, title, body, doc_number, doc_kind, issuing_office, doc_date,"
             " meeting_at, meeting_place, sender_unit_id, sender_user_id, issued_at, due_at, working_time,"
-            " ladder, short_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " ladder, short_code, signer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (d.kind.value, d.urgency.value, d.title.strip(), d.body, d.doc_number.strip(), d.doc_kind,
              d.issuing_office.strip(), d.doc_date, utc_iso(d.meeting_at) if d.meeting_at else None,
              d.meeting_place.strip(), sender_unit_id, sender_user_id, utc_iso(issued_at), utc_iso(due_at),
-             int(working_time), json.dumps(ladder), short_code))
+             int(working_time), json.dumps(ladder), short_code, d.signer))
         assert cur.lastrowid is not None
         return cur.lastrowid
 
@@ -133,6 +133,10 @@ class ItemQueries:
         async with self.conn.execute("SELECT * FROM items WHERE sender_unit_id = ? ORDER BY id DESC LIMIT ?",
                                      (unit_id, limit)) as cur:
             return [_item(r) for r in await cur.fetchall()]
+
+    async def mark_withdrawn(self, item_id: int, at: datetime) -> None:
+        await self.conn.execute("UPDATE items SET withdrawn_at = coalesce(withdrawn_at, ?) WHERE id = ?",
+                                (utc_iso(at), item_id))
 
     async def open_short_codes(self) -> set[str]:
         async with self.conn.execute(
@@ -248,6 +252,10 @@ class DeliveryQueries:
             "UPDATE deliveries SET state = 'returned', returned_at = ?, return_reason = ?"
             " WHERE id = ? AND state IN ('pending', 'read')", (utc_iso(at), reason, delivery_id))
         return cur.rowcount == 1
+
+    async def mark_withdrawn(self, delivery_id: int) -> None:
+        await self.conn.execute(
+            "UPDATE deliveries SET state = 'withdrawn' WHERE id = ? AND state IN ('pending', 'read')", (delivery_id,))
 
     async def set_level(self, delivery_id: int, level: int) -> None:
         await self.conn.execute("UPDATE deliveries SET level = max(level, ?) WHERE id = ?", (level, delivery_id))

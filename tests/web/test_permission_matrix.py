@@ -19,6 +19,7 @@ import webapp.app  # noqa: F401  (importing the app registers every route)
 from hub.app import Hub
 from hub.domain.identity import Actor, Role, SystemActor
 from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
+from hub.store.documents import DocFields
 from hub.domain.permissions import Action, can
 from hub.services.demo import DEMO_PASSWORD
 from tests.conftest import csrf_from, login
@@ -29,6 +30,7 @@ from webapp.routing import ROUTES, RouteSpec
 # Urgent items: clerks and leaders issue from and handle for their own unit; everyone sees
 # what their unit sent or received; the duty desk sees and acts on every unit's items;
 # the circular's statistics are for the super admin, the duty desk, and a leader's own unit.
+# One-time codes (to confirm approvals) are set up by leaders and seal keepers, each for themselves.
 POLICY_TABLE = """
 action        super_admin  unit_admin  seal_keeper  clerk  leader  duty_desk  user
 view_home     YY           YY          YY           YY     YY      YY         YY
@@ -43,6 +45,11 @@ handle_delivery --         --          --           Y-     Y-      --         --
 duty_desk     --           --          --           --     --      YY         --
 view_stats    YY           --          --           --     Y-      YY         --
 view_sms      YY           --          --           --     --      --         --
+enrol_otp     --           --          Y-           --     Y-      --         --
+draft_document --          --          --           Y-     Y-      --         Y-
+handle_outgoing --         --          --           Y-     --      --         --
+sign_document --           --          --           --     Y-      --         --
+seal_document --           --          Y-           --     --      --         --
 """
 
 
@@ -104,6 +111,13 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/ws"): "view_item",
     ("GET", "/sw.js"): PUBLIC,
     ("GET", "/admin/sms"): "view_sms",
+    ("GET", "/documents"): "view_item",
+    ("GET", "/documents/new"): "draft_document",
+    ("POST", "/documents"): "draft_document",
+    ("GET", "/documents/{doc_id}"): "view_item",        # each step is checked again by the document service
+    ("POST", "/documents/{doc_id}"): "view_item",
+    ("GET", "/documents/attachments/{doc_attachment_id}"): "view_item",
+    ("POST", "/items/{item_id}/instruction"): "sign_document",
     ("POST", "/hooks/twilio/status"): PUBLIC,   # signed by the gateway instead (404 while SMS is off)
     ("POST", "/hooks/twilio/sms"): PUBLIC,
     ("POST", "/_test/drop-sockets"): PUBLIC,  # 404 unless the server runs on a fake clock            # a plain GET (no upgrade) is refused with 400 once let in
@@ -114,6 +128,9 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/deliveries/{delivery_id}/return"): "handle_delivery",
     ("GET", "/api/duty/board"): "duty_desk",
     ("POST", "/api/duty/deliveries/{delivery_id}/ack"): "duty_desk",
+    ("GET", "/otp"): "enrol_otp",                  # one's own one-time codes: leaders, seal keepers
+    ("POST", "/otp/enrol"): "enrol_otp",
+    ("POST", "/otp/enrol/confirm"): "enrol_otp",
 }
 
 # Routes after which the walking browser holds a new session (or none) and must log in again.
@@ -232,7 +249,17 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
     async with demo_hub.store.read() as tx:
         (delivery,) = await tx.deliveries.for_item(item.id)
         (attachment,) = await tx.items.attachments(item.id)
+    # and a draft of 东湖镇's own, with an attachment
+    drafter = await demo_hub.identity.user_by_login("dhz.clerk1")
+    doc = await demo_hub.documents.draft(
+        await demo_hub.identity.actor(drafter.id, "127.0.0.1"),
+        DocFields("权限矩阵用发文", "正文", "通知", "ordinary", "东湖镇人民政府", (unit_ids["XSZ"],), ()),
+        [Attachment("发文附件.txt", b"content")])
+    async with demo_hub.store.read() as tx:
+        (doc_attachment,) = await tx.documents.attachments(doc.id)
     return {"user_id": PathParam(str(target.id), target.unit_id),
+            "doc_id": PathParam(str(doc.id), dhz),
+            "doc_attachment_id": PathParam(str(doc_attachment.id), dhz),
             "item_id": PathParam(str(item.id), dhz),
             "delivery_id": PathParam(str(delivery.id), dhz),
             "attachment_id": PathParam(str(attachment.id), dhz)}
@@ -279,13 +306,14 @@ def allowed_for(rule: str, role: str, same_unit: bool) -> bool:
 
 
 ITEM_PARAMS = {"item_id", "delivery_id", "attachment_id"}
+DOC_PARAMS = {"doc_id", "doc_attachment_id"}
 
 
 def hidden_from(spec: RouteSpec, role: str, same_unit: bool) -> bool:
     """A role that may use the route somewhere, but may not even see this item, gets 404:
     the item's existence is not revealed. A role with no grant at all is refused (403)
     before the item is looked at."""
-    if not ITEM_PARAMS & set(re.findall(r"{(\w+)}", spec.path)):
+    if not (ITEM_PARAMS | DOC_PARAMS) & set(re.findall(r"{(\w+)}", spec.path)):
         return False
     rule = EXPECTED_ROUTES[key_of(spec)]
     return any(EXPECTED[rule][role]) and not allowed_for("view_item", role, same_unit)
@@ -295,6 +323,8 @@ async def assert_denied(resp: Any, spec: RouteSpec, where: str, hidden: bool = F
     body = await resp.text()
     status, code, text = (404, "item.not_found", "事项不存在或您无权查看") if hidden else \
         (403, "perm.denied", "您无权执行此操作")
+    if hidden and DOC_PARAMS & set(re.findall(r"{(\w+)}", spec.path)):
+        code, text = "document.not_found", "公文不存在或您无权查看"
     assert resp.status == status, f"{where}: expected {status}, got {resp.status}: {body[:300]}"
     if spec.json:
         assert resp.content_type == "application/json", where

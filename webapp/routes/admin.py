@@ -73,7 +73,8 @@ async def edit_user_form(request: web.Request) -> web.Response:
     return render(request, "admin_user_edit.html", user=user, error=None,
                   roles=sorted(grantable_roles(actor) | user.roles),
                   editable_roles={r.value for r in grantable_roles(actor)},
-                  unit=await hub.identity.unit(user.unit_id))
+                  unit=await hub.identity.unit(user.unit_id),
+                  otp=await hub.otp.overview(actor, user.id))
 
 @page("POST", "/admin/users/{user_id}", action=Action.MANAGE_USERS)
 async def edit_user(request: web.Request) -> web.StreamResponse:
@@ -89,6 +90,9 @@ async def edit_user(request: web.Request) -> web.StreamResponse:
         elif op == "password":
             await hub.identity.reset_password(actor, user_id, str(form.get("password", "")))
             user = await hub.identity.user(actor, user_id)
+        elif op == "reset_otp":     # a lost phone: the person enrols again (audited as otp.reset)
+            await hub.otp.reset(actor, user_id)
+            user = await hub.identity.user(actor, user_id)
         else:
             roles = parse_roles([str(r) for r in form.getall("roles", [])])
             user = await hub.identity.update_user(actor, user_id, str(form.get("name", "")),
@@ -102,7 +106,8 @@ async def edit_user(request: web.Request) -> web.StreamResponse:
                       error=err.message(lang_of(request)),
                       roles=sorted(grantable_roles(actor) | user.roles),
                       editable_roles={r.value for r in grantable_roles(actor)},
-                      unit=await hub.identity.unit(user.unit_id))
+                      unit=await hub.identity.unit(user.unit_id),
+                      otp=await hub.otp.overview(actor, user.id))
     raise web.HTTPSeeOther(f"/admin/users?unit={user.unit_id}&done={op}:{user.login}")
 
 @page("GET", "/admin/units", action=Action.MANAGE_UNITS)

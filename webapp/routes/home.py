@@ -13,12 +13,14 @@ SHORTCUTS = [
     (Action.HANDLE_DELIVERY, "/inbox", "home.link_inbox"),
     (Action.ISSUE_ITEM, "/items/new", "home.link_issue"),
     (Action.ISSUE_ITEM, "/sent", "home.link_sent"),
+    (Action.DRAFT_DOCUMENT, "/documents", "home.link_documents"),
     (Action.DUTY_DESK, "/duty", "home.link_duty"),
     (Action.VIEW_STATS, "/stats", "home.link_stats"),
     (Action.VIEW_USERS, "/admin/users", "home.link_users"),
     (Action.MANAGE_UNITS, "/admin/units", "home.link_units"),
     (Action.VIEW_AUDIT, "/admin/audit", "home.link_audit"),
     (Action.VIEW_SMS, "/admin/sms", "home.link_sms"),
+    (Action.ENROL_OTP, "/otp", "home.link_otp"),
 ]
 
 
@@ -31,4 +33,5 @@ async def home(request: web.Request) -> web.Response:
     open_items = 0
     if can(actor, Action.HANDLE_DELIVERY, actor.unit_id):
         open_items = sum(1 for e in await hub_of(request).items.inbox(actor) if e.delivery.is_open)
-    return render(request, "home.html", unit=unit, roles=roles, links=links, open_items=open_items)
+    todo = await hub_of(request).documents.todo(actor) if can(actor, Action.VIEW_ITEM, actor.unit_id) else []
+    return render(request, "home.html", unit=unit, roles=roles, links=links, open_items=open_items, todo=todo)

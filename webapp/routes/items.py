@@ -10,7 +10,7 @@ from aiohttp import web
 
 from hub.domain.calendar import CST
 from hub.domain.items import DOC_KINDS, Attachment, ItemDraft, ItemKind, Urgency
-from hub.domain.permissions import Action
+from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.services.items import Attendee
 from webapp.context import actor_of, hub_of, lang_of, render
@@ -145,8 +145,11 @@ def _int(value: str, field: str) -> int:
 
 async def item_page(request: web.Request, item_id: int, error: str | None = None, status: int = 200) -> web.Response:
     hub = hub_of(request)
-    view = await hub.items.view(actor_of(request), item_id)
-    return render(request, "item.html", status=status, view=view, error=error, now=hub.clock.now())
+    actor = actor_of(request)
+    view = await hub.items.view(actor, item_id)
+    can_instruct = view.mine is not None and can(actor, Action.SIGN_DOCUMENT, view.mine.unit_id)
+    return render(request, "item.html", status=status, view=view, error=error, now=hub.clock.now(),
+                  can_instruct=can_instruct)
 
 
 @page("GET", "/items/{item_id}", action=Action.VIEW_ITEM)

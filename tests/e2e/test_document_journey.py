@@ -1,0 +1,110 @@
+"""A document's whole road at phone size: draft, review, a leader enrols an authenticator and signs
+off with a one-time code, the office numbers, seals and dispatches it, a township signs for it."""
+
+import re
+import uuid
+from datetime import datetime
+
+import pyotp
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import login, move_clock, new_phone_context
+
+
+def server_now(server) -> datetime:
+    return datetime.fromisoformat(move_clock(server, 0))
+
+
+def as_user(browser, server, account):
+    ctx = new_phone_context(browser)
+    page = ctx.new_page()
+    login(page, server, account)
+    return ctx, page
+
+
+def no_sideways_scroll(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
+
+
+def test_a_notice_is_drafted_reviewed_signed_with_a_code_numbered_sealed_dispatched_and_signed_for(browser, server):
+    title = f"关于做好冬季防火工作的通知 {uuid.uuid4().hex[:6]}"
+
+    ctx, page = as_user(browser, server, "bgs.clerk1")            # the drafter
+    page.goto(f"{server.url}/documents/new")
+    page.select_option('select[name="doc_kind"]', "通知")
+    page.check('input[name="urgency"][value="urgent"]')
+    page.fill('input[name="title"]', title)
+    page.fill('textarea[name="body"]', "各镇人民政府：\n入冬以来火灾风险上升，请切实做好防火工作。")
+    page.get_by_label("东湖镇人民政府").first.check()
+    no_sideways_scroll(page)
+    page.get_by_role("button", name="保存草稿").click()
+    expect(page.locator("#doc-state")).to_have_text("草稿")
+    page.click("#op-submit")
+    expect(page.locator("#doc-state")).to_have_text("审核中")
+    doc_url = page.url
+    ctx.close()
+
+    ctx, page = as_user(browser, server, "bgs.clerk2")            # the office reviews it
+    expect(page.locator("#todo")).to_contain_text(title)
+    page.locator("#todo a", has_text=title).click()
+    page.fill('#op-approve >> xpath=.. >> input[name="comment"]', "同意，请领导签发")
+    page.click("#op-approve")
+    expect(page.locator("#doc-state")).to_have_text("待签发")
+    ctx.close()
+
+    ctx, page = as_user(browser, server, "bgs.leader")            # the leader, on a trip, on a phone
+    page.goto(f"{server.url}/otp")
+    page.get_by_role("button", name=re.compile("绑定|开始")).click()
+    secret = page.locator("#otp-secret").inner_text().replace(" ", "")
+    expect(page.locator("svg").first).to_be_visible()              # the QR code, drawn by the server
+    totp = pyotp.TOTP(secret)
+    page.fill('input[name="code"]', totp.at(server_now(server)))
+    page.get_by_role("button", name=re.compile("完成|确认")).click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    move_clock(server, 30)                                          # the next 30-second step
+    page.goto(f"{server.url}/")
+    expect(page.locator("#todo")).to_contain_text(title)
+    page.locator("#todo a", has_text=title).click()
+    expect(page.locator("#sign")).to_be_visible()
+    no_sideways_scroll(page)
+    page.fill('#sign input[name="code"]', "000000" if totp.at(server_now(server)) != "000000" else "111111")
+    page.click("#sign button")
+    expect(page.locator("#doc-error")).to_be_visible()              # a wrong code: a clear message
+    page.screenshot(path="test-artifacts/document_signoff_wrong_code.png", full_page=True)
+    page.fill('#sign input[name="code"]', totp.at(server_now(server)))
+    page.click("#sign button")
+    expect(page.locator("#doc-state")).to_have_text("已签发，待复核登记")
+    page.screenshot(path="test-artifacts/document_signed.png", full_page=True)
+    ctx.close()
+
+    ctx, page = as_user(browser, server, "bgs.clerk2")            # recheck and number, then seal, dispatch
+    page.goto(doc_url)
+    page.click("#op-register")
+    expect(page.locator("#doc-number")).to_have_text(re.compile(r"示政办发〔\d{4}〕\d+号"))
+    number = page.locator("#doc-number").inner_text()
+    ctx.close()
+    ctx, page = as_user(browser, server, "bgs.seal")
+    page.goto(doc_url)
+    page.click("#op-seal")
+    expect(page.locator("#doc-state")).to_have_text("已用印，待核发")
+    ctx.close()
+    ctx, page = as_user(browser, server, "bgs.clerk2")
+    page.goto(doc_url)
+    page.click("#op-dispatch")
+    expect(page.locator("#doc-state")).to_have_text("已核发")
+    page.get_by_role("link", name="查看各单位签收情况").click()
+    item_url = page.url
+    ctx.close()
+
+    ctx, page = as_user(browser, server, "dhz.clerk1")            # a township clerk signs for it
+    page.goto(f"{server.url}/inbox")
+    page.locator("#inbox a", has_text=title).click()
+    expect(page.locator(".doc")).to_contain_text(number)
+    page.click("#ack-button")
+    expect(page.locator("#my-delivery")).to_contain_text("回执号")
+    ctx.close()
+
+    ctx, page = as_user(browser, server, "bgs.clerk1")            # and the receipt appears
+    page.goto(item_url)
+    expect(page.locator('li.recipient[data-unit="DHZ"] .receipt')).to_contain_text(re.compile(r"回执 HZ\d{8}-\d{6}"))
+    ctx.close()
