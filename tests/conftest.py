@@ -30,6 +30,7 @@ def make_config(db_path: Path, **sections: dict[str, Any]) -> Config:
     base = {
         "store": {"path": str(db_path), "readers": 2},
         "passwords": {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1},
+        "otp": {"key_file": str(db_path.parent / "otp.key")},   # beside the test's database, not ./data
     }
     for name, values in sections.items():
         base.setdefault(name, {}).update(values)
