@@ -12,6 +12,7 @@ from aiohttp import web
 
 from hub.app import Hub
 from hub.domain.identity import Actor
+from hub.errors import XietongError
 from hub.services.identity import Session
 from webapp.i18n import pick_language, translate
 
@@ -102,3 +103,22 @@ _dumps = functools.partial(json.dumps, ensure_ascii=False)
 def json_response(data: Any, status: int = 200) -> web.Response:
     """JSON with Chinese kept readable (UTF-8, not \\u escapes)."""
     return web.json_response(data, status=status, dumps=_dumps)
+
+
+def int_arg(value: object, field: str) -> int:
+    """A whole number from a path, query or form field, or a clear 400 naming the field."""
+    try:
+        return int(str(value))
+    except ValueError:
+        raise XietongError("input.invalid", field=field) from None
+
+
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object, or a clear 400."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise XietongError("input.invalid", field="JSON") from None
+    if not isinstance(body, dict):
+        raise XietongError("input.invalid", field="JSON")
+    return body

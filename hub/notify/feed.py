@@ -12,13 +12,13 @@ the ones already replayed are skipped, so there is no gap and no duplicate.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from hub.clock import Clock
+from hub.notify.worker import Worker, wait_for_work
 from hub.domain.identity import Actor
 from hub.domain.permissions import Action, can
 from hub.notify.frames import event_frame
@@ -63,7 +63,7 @@ class EventFeed:
         self._all: set[Subscriber] = set()
         self._poked = asyncio.Event()
         self._replay_slots = asyncio.Semaphore(REPLAY_SLOTS)
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("xietong-feed", self._loop)
         self.last_id = 0            # the newest event distributed
         self.distributed = asyncio.Event()   # set after each pass that sent something (tests, benchmarks)
 
@@ -132,15 +132,10 @@ class EventFeed:
         self._poked.set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="xietong-feed")
+        self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._worker.stop()
 
     async def prime(self) -> None:
         """Start after the newest event already stored: those are for replay, not live."""
@@ -150,8 +145,7 @@ class EventFeed:
     async def _loop(self) -> None:
         await self.prime()
         while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._poked.wait(), self.poll_seconds)   # I/O polling, not business time
+            await wait_for_work(self._poked, self.clock, poll_seconds=self.poll_seconds)
             self._poked.clear()
             try:
                 await self.distribute()

@@ -19,7 +19,6 @@ nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from datetime import datetime, timedelta
 
 from hub.clock import Clock
 from hub.config import Config
+from hub.notify.worker import Worker, wait_for_work
 from hub.domain.identity import Actor, Role, SystemActor, User
 from hub.domain.permissions import Action, require
 from hub.domain.items import AckVia
@@ -73,7 +73,7 @@ class SmsService:
         self._published, self._wake_steps = published, wake_steps
         self.rate = RateLimiter(config.sms.rate_per_second)
         self._poked = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("xietong-sms", self._loop)
         self.idle = asyncio.Event()     # set while nothing is left to send now (tests, health)
 
     # -- the background sender ----------------------------------------------------------
@@ -82,15 +82,11 @@ class SmsService:
         self._poked.set()
 
     def start(self) -> None:
-        if self.gateway is not None and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="xietong-sms")
+        if self.gateway is not None:
+            self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._worker.stop()
         if self.gateway is not None:
             await self.gateway.close()
 
@@ -104,14 +100,9 @@ class SmsService:
                     due = [t for t in (await tx.sms.next_not_before(), await tx.sms.next_retry()) if t]
                 self._poked.clear()
                 self.idle.set()
-                waits = [asyncio.ensure_future(self._poked.wait())]
-                if due:
-                    waits.append(asyncio.ensure_future(self.clock.sleep_until(min(due))))
                 try:
-                    await asyncio.wait(waits, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+                    await wait_for_work(self._poked, self.clock, min(due) if due else None, poll_seconds=5)
                 finally:
-                    for w in waits:
-                        w.cancel()
                     self.idle.clear()
             except asyncio.CancelledError:
                 raise

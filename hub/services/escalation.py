@@ -12,12 +12,12 @@ signed for, returned or withdrawn does nothing but record that.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hub.clock import Clock
+from hub.notify.worker import Worker, wait_for_work
 from hub.domain.escalation import Step, StepAction, snapshot_steps, step_applies
 from hub.domain.identity import Role, User
 from hub.domain.items import Delivery, DeliveryState, Item
@@ -36,7 +36,7 @@ class Scheduler:
         self.store, self.clock = store, clock
         self._wake = asyncio.Event()
         self._sleeping_until: datetime | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("xietong-scheduler", self._loop)
         self._on_ran = on_ran or (lambda _n: None)
         self.ran = 0          # steps whose effects were applied, since start
         self.idle = asyncio.Event()   # set while it waits with nothing due (tests and health checks)
@@ -52,15 +52,10 @@ class Scheduler:
             self._wake.set()
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="xietong-scheduler")
+        self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._worker.stop()
 
     async def _loop(self) -> None:
         while True:
@@ -72,14 +67,9 @@ class Scheduler:
                 self._wake.clear()
                 self._sleeping_until = earliest
                 self.idle.set()
-                waits = [asyncio.ensure_future(self._wake.wait())]
-                if earliest is not None:
-                    waits.append(asyncio.ensure_future(self.clock.sleep_until(earliest)))
                 try:
-                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                    await wait_for_work(self._wake, self.clock, earliest)
                 finally:
-                    for w in waits:
-                        w.cancel()
                     self._sleeping_until = None
                     self.idle.clear()
             except asyncio.CancelledError:

@@ -10,7 +10,7 @@ from hub.domain.identity import Actor, UnitKind, parse_roles
 from hub.domain.permissions import Action, can, grantable_roles
 from hub.errors import XietongError
 from hub.services import audit
-from webapp.context import actor_of, hub_of, lang_of, render
+from webapp.context import actor_of, hub_of, int_arg, lang_of, render
 from webapp.routing import page
 
 # The add-person form's text fields; the template reads every one (StrictUndefined).
@@ -18,15 +18,9 @@ USER_FORM_FIELDS = ("login", "name", "phone", "allowed_ips")
 # Likewise for the add-unit form.
 UNIT_FORM_FIELDS = ("code", "name", "kind", "parent_id", "duty_phone")
 
-def int_param(value: Any, field: str) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        raise XietongError("input.invalid", field=field) from None
-
 def chosen_unit(request: web.Request, actor: Actor) -> int:
     raw = request.query.get("unit")
-    return int_param(raw, "unit") if raw else actor.unit_id
+    return int_arg(raw, "unit") if raw else actor.unit_id
 
 async def users_page(request: web.Request, unit_id: int, error: str | None = None,
                      form: dict[str, Any] | None = None, notice: str | None = None,
@@ -50,7 +44,7 @@ async def list_users(request: web.Request) -> web.Response:
 async def add_user(request: web.Request) -> web.StreamResponse:
     hub, actor = hub_of(request), actor_of(request)
     form = await request.post()
-    unit_id = int_param(form.get("unit_id", actor.unit_id), "unit_id")
+    unit_id = int_arg(form.get("unit_id", actor.unit_id), "unit_id")
     values = {k: str(form.get(k, "")) for k in USER_FORM_FIELDS}
     try:
         roles = parse_roles([str(r) for r in form.getall("roles", [])])
@@ -67,7 +61,7 @@ async def add_user(request: web.Request) -> web.StreamResponse:
 @page("GET", "/admin/users/{user_id}", action=Action.MANAGE_USERS)
 async def edit_user_form(request: web.Request) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
-    user = await hub.identity.user(actor, int_param(request.match_info["user_id"], "user_id"))
+    user = await hub.identity.user(actor, int_arg(request.match_info["user_id"], "user_id"))
     if not can(actor, Action.MANAGE_USERS, user.unit_id):
         raise XietongError("perm.denied")
     return render(request, "admin_user_edit.html", user=user, error=None,
@@ -79,7 +73,7 @@ async def edit_user_form(request: web.Request) -> web.Response:
 @page("POST", "/admin/users/{user_id}", action=Action.MANAGE_USERS)
 async def edit_user(request: web.Request) -> web.StreamResponse:
     hub, actor = hub_of(request), actor_of(request)
-    user_id = int_param(request.match_info["user_id"], "user_id")
+    user_id = int_arg(request.match_info["user_id"], "user_id")
     form = await request.post()
     op = str(form.get("op", "update"))
     try:
@@ -125,7 +119,7 @@ async def add_unit(request: web.Request) -> web.StreamResponse:
         kind = UnitKind(values["kind"]) if values["kind"] in UnitKind._value2member_map_ else None
         if kind is None:
             raise XietongError("input.invalid", field="kind")
-        parent = int_param(values["parent_id"], "parent_id") if values["parent_id"] else None
+        parent = int_arg(values["parent_id"], "parent_id") if values["parent_id"] else None
         await hub.identity.add_unit(actor, values["code"], values["name"], kind, parent,
                                     values["duty_phone"])
     except XietongError as err:
@@ -142,7 +136,7 @@ async def audit_page(request: web.Request) -> web.Response:
     hub = hub_of(request)
     before = request.query.get("before")
     prefix = request.query.get("action", "")
-    result = await audit.page(hub.store, int_param(before, "before") if before else None, 50, prefix)
+    result = await audit.page(hub.store, int_arg(before, "before") if before else None, 50, prefix)
     check = await audit.verify(hub.store) if request.query.get("verify") else None
     return render(request, "admin_audit.html", rows=result.rows, next_before=result.next_before,
                   action=prefix, check=check)

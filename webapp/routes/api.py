@@ -10,29 +10,12 @@ from hub.domain.identity import parse_roles
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services import audit
-from webapp.context import actor_of, hub_of, json_response
+from webapp.context import actor_of, hub_of, int_arg, json_body, json_response
 from webapp.routing import api
 from webapp.schemas import AUDIT_ROW, UNIT, USER, audit_json, unit_json, user_json
 
 _UNIT_QUERY = ({"name": "unit", "in": "query", "required": False, "schema": {"type": "integer"},
                 "description": "unit id; default: your own unit"},)
-
-
-async def json_body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise XietongError("input.invalid", field="JSON") from None
-    if not isinstance(body, dict):
-        raise XietongError("input.invalid", field="JSON")
-    return body
-
-
-def int_arg(value: str, field: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise XietongError("input.invalid", field=field) from None
 
 
 @api("GET", "/api/me", action=Action.VIEW_HOME, summary="The logged-in user",

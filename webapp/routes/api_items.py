@@ -13,8 +13,7 @@ from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.items import Attendee
-from webapp.context import actor_of, hub_of, json_response
-from webapp.routes.api import int_arg, json_body
+from webapp.context import actor_of, hub_of, int_arg, json_body, json_response
 from webapp.routing import api
 from webapp.schemas import DELIVERY, ITEM, delivery_json, item_json
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from hub.errors import XietongError
 from webapp.context import (
-    LANG_COOKIE, SESSION_COOKIE, SESSION_EXPIRED, client_ip, hub_of, is_secure, json_response,
+    LANG_COOKIE, SESSION_COOKIE, SESSION_EXPIRED, client_ip, hub_of, is_secure, json_body, json_response,
     lang_of, render, safe_next, session_of,
 )
 from webapp.i18n import LANGUAGES
@@ -78,12 +78,7 @@ async def api_login(request: web.Request) -> web.Response:
     # and the content type is checked so a simple form post cannot pose as one.
     if request.content_type != "application/json":
         raise XietongError("input.invalid", field="Content-Type: application/json")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise XietongError("input.invalid", field="JSON") from None
-    if not isinstance(body, dict):
-        raise XietongError("input.invalid", field="JSON")
+    body = await json_body(request)
     done = await hub_of(request).identity.login(
         str(body.get("login", "")), str(body.get("password", "")), client_ip(request),
         request.headers.get("User-Agent", ""), old_cookie=request.cookies.get(SESSION_COOKIE))

@@ -12,18 +12,11 @@ from hub.domain.items import DOC_KINDS, Attachment, Urgency
 from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.store.documents import DocFields
-from webapp.context import actor_of, hub_of, lang_of, render
+from webapp.context import actor_of, hub_of, int_arg, lang_of, render
 from webapp.routes.items import unit_list, upload_name
 from webapp.routing import page
 
 FIELDS = ("title", "body", "doc_kind", "urgency", "issuing_office")
-
-
-def _int(value: str, field: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise XietongError("input.invalid", field=field) from None
 
 
 async def fields_from(request: web.Request) -> tuple[DocFields, list[Attachment], dict[str, Any]]:
@@ -99,13 +92,13 @@ async def _otp_status(request: web.Request) -> str:
 
 @page("GET", "/documents/{doc_id}", action=Action.VIEW_ITEM)
 async def show_document(request: web.Request) -> web.Response:
-    return await document_page(request, _int(request.match_info["doc_id"], "doc_id"))
+    return await document_page(request, int_arg(request.match_info["doc_id"], "doc_id"))
 
 
 @page("POST", "/documents/{doc_id}", action=Action.VIEW_ITEM)
 async def act_on_document(request: web.Request) -> web.StreamResponse:
     hub, actor = hub_of(request), actor_of(request)
-    doc_id = _int(request.match_info["doc_id"], "doc_id")
+    doc_id = int_arg(request.match_info["doc_id"], "doc_id")
     form = await request.post()
     op_text = str(form.get("op", ""))
     values = None
@@ -130,7 +123,7 @@ async def act_on_document(request: web.Request) -> web.StreamResponse:
 @page("GET", "/documents/attachments/{doc_attachment_id}", action=Action.VIEW_ITEM)
 async def download(request: web.Request) -> web.Response:
     info, content = await hub_of(request).documents.attachment(
-        actor_of(request), _int(request.match_info["doc_attachment_id"], "doc_attachment_id"))
+        actor_of(request), int_arg(request.match_info["doc_attachment_id"], "doc_attachment_id"))
     return web.Response(body=content, content_type="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.name)}"})
 
@@ -139,7 +132,7 @@ async def download(request: web.Request) -> web.Response:
 async def instruction(request: web.Request) -> web.StreamResponse:
     """批示 on a received item, confirmed by a one-time password."""
     hub, actor = hub_of(request), actor_of(request)
-    item_id = _int(request.match_info["item_id"], "item_id")
+    item_id = int_arg(request.match_info["item_id"], "item_id")
     form = await request.post()
     try:
         await hub.documents.instruct(actor, item_id, str(form.get("text", "")), str(form.get("code", "")).strip())

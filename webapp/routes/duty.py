@@ -11,15 +11,8 @@ from hub.domain.identity import ip_allowed, parse_ip_rules
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.stats import read_metrics
-from webapp.context import actor_of, client_ip, hub_of, lang_of, render
+from webapp.context import actor_of, client_ip, hub_of, int_arg, lang_of, render
 from webapp.routing import page
-
-
-def _int(value: str, field: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise XietongError("input.invalid", field=field) from None
 
 
 async def board_page(request: web.Request, error: str | None = None, status: int = 200) -> web.Response:
@@ -37,7 +30,7 @@ async def board(request: web.Request) -> web.Response:
 @page("POST", "/duty/deliveries/{delivery_id}", action=Action.DUTY_DESK)
 async def act(request: web.Request) -> web.StreamResponse:
     hub, actor = hub_of(request), actor_of(request)
-    delivery_id = _int(request.match_info["delivery_id"], "delivery_id")
+    delivery_id = int_arg(request.match_info["delivery_id"], "delivery_id")
     form = await request.post()
     op = str(form.get("op", ""))
     try:
@@ -46,7 +39,7 @@ async def act(request: web.Request) -> web.StreamResponse:
         elif op == "resend":
             await hub.duty.resend(actor, delivery_id)
         elif op == "reassign":
-            await hub.duty.reassign(actor, delivery_id, _int(str(form.get("clerk_id", "")), "clerk_id"))
+            await hub.duty.reassign(actor, delivery_id, int_arg(str(form.get("clerk_id", "")), "clerk_id"))
         else:
             raise XietongError("input.invalid", field="op")
     except XietongError as err:

@@ -13,7 +13,7 @@ from hub.domain.items import DOC_KINDS, Attachment, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.services.items import Attendee
-from webapp.context import actor_of, hub_of, lang_of, render
+from webapp.context import actor_of, hub_of, int_arg, lang_of, render
 from webapp.routing import page
 
 FORM_FIELDS = ("kind", "urgency", "title", "body", "doc_number", "doc_kind", "issuing_office", "doc_date",
@@ -136,13 +136,6 @@ async def sent(request: web.Request) -> web.Response:
     return render(request, "sent.html", rows=rows)
 
 
-def _int(value: str, field: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise XietongError("input.invalid", field=field) from None
-
-
 async def item_page(request: web.Request, item_id: int, error: str | None = None, status: int = 200) -> web.Response:
     hub = hub_of(request)
     actor = actor_of(request)
@@ -154,14 +147,14 @@ async def item_page(request: web.Request, item_id: int, error: str | None = None
 
 @page("GET", "/items/{item_id}", action=Action.VIEW_ITEM)
 async def show_item(request: web.Request) -> web.Response:
-    return await item_page(request, _int(request.match_info["item_id"], "item_id"))
+    return await item_page(request, int_arg(request.match_info["item_id"], "item_id"))
 
 
 async def _handle(request: web.Request, op: str) -> web.StreamResponse:
     hub, actor = hub_of(request), actor_of(request)
-    delivery_id = _int(request.match_info["delivery_id"], "delivery_id")
+    delivery_id = int_arg(request.match_info["delivery_id"], "delivery_id")
     form = await request.post()
-    item_id = _int(str(form.get("item_id", "0")), "item_id")
+    item_id = int_arg(str(form.get("item_id", "0")), "item_id")
     try:
         if op == "ack":
             await hub.items.acknowledge(actor, delivery_id, attendees=parse_attendees(str(form.get("attendees", ""))))
@@ -187,7 +180,7 @@ async def return_item(request: web.Request) -> web.StreamResponse:
 @page("GET", "/attachments/{attachment_id}", action=Action.VIEW_ITEM)
 async def download(request: web.Request) -> web.Response:
     info, content = await hub_of(request).items.attachment(
-        actor_of(request), _int(request.match_info["attachment_id"], "attachment_id"))
+        actor_of(request), int_arg(request.match_info["attachment_id"], "attachment_id"))
     return web.Response(body=content, content_type="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.name)}",
         "X-Content-Type-Options": "nosniff"})
