@@ -77,4 +77,5 @@ def utc_iso(when: datetime) -> str:
 
 
 def parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """The inverse of `utc_iso` (fromisoformat: about 100 times cheaper than strptime)."""
+    return datetime.fromisoformat(text)
