@@ -22,6 +22,7 @@ from hub.services.escalation import Scheduler
 from hub.services.identity import IdentityService
 from hub.services.items import ItemService
 from hub.services.otp import OtpService
+from hub.services.seals import SealService
 from hub.services.stats import StatsService
 from hub.store import Store
 
@@ -70,6 +71,7 @@ class Hub:
     sms: SmsService
     otp: OtpService     # one-time passwords that confirm approvals (before the init=False fields)
     documents: DocumentService = field(init=False)
+    seals: SealService = field(init=False)     # electronic seals (电子印章)
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> "Hub":
@@ -104,6 +106,9 @@ class Hub:
         hub.documents = DocumentService(store, clock, config, items,
                                         lambda actor, code, purpose, target: hub.otp.confirm(
                                             actor, code, purpose, target))
+        hub.seals = SealService(store, clock, config,
+                                lambda actor, code, purpose, target: hub.otp.confirm(actor, code, purpose, target))
+        await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 
     def run_background(self) -> None:

@@ -19,11 +19,18 @@ from typing import Any
 
 from hub import __version__
 from hub.app import Hub
+from hub.cli_seals import add_seal_commands
 from hub.config import Config, ConfigError, load
 from hub.domain.identity import SystemActor, UnitKind, parse_roles
 from hub.errors import XietongError
 from hub.services import audit
-from hub.services.demo import DEMO_PASSWORD, demo_accounts, load_demo
+from hub.services.demo import (
+    DEMO_AUTHORITY_PASSPHRASE,
+    DEMO_PASSWORD,
+    demo_accounts,
+    load_demo,
+    load_demo_seals,
+)
 
 Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
 
@@ -72,11 +79,23 @@ def print_demo_logins(config: Config) -> None:
     print()
     print("Xietong demo / 协同演示  ->  " + config.public_url())
     print(f"All demo accounts use the password / 演示账号密码均为: {DEMO_PASSWORD}")
+    print(f"Every unit's official seal (法定名称章) has the seal password / 各单位法定名称章的印章密码: {DEMO_PASSWORD}")
+    print(f"Seal authority passphrase / 印章制作单位密钥口令: {DEMO_AUTHORITY_PASSPHRASE} "
+          "(demo only; `make run` reads it from data/seal-authority.pass)")
     print("With `make run`, the SMS a clerk gets show at / 短信模拟器: http://127.0.0.1:8081/")
     for acc in demo_accounts():
         roles = ",".join(r.value for r in acc.roles)
         print(f"  {acc.login:<14} {acc.name:<4}\t{acc.unit}\t{roles}")
     print()
+
+
+def write_demo_passphrase(config: Config) -> Path:
+    """The demo authority's passphrase beside the database (config/demo.toml points the server at it)."""
+    path = Path(config.store.path).parent / "seal-authority.pass"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(DEMO_AUTHORITY_PASSPHRASE + "\n", encoding="utf-8")
+    return path
 
 
 async def cmd_demo(args: argparse.Namespace, config: Config) -> int:
@@ -92,6 +111,10 @@ async def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         if not existing:
             await load_demo(hub.identity)
             print(f"demo organisation loaded into {config.store.path}")
+        if not await hub.seals.has_authority():
+            count = await load_demo_seals(hub.seals, hub.identity)
+            print(f"demo seal authority and {count} official seals made")
+        write_demo_passphrase(config)
         print_demo_logins(config)
         return 0
     finally:
@@ -267,6 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
     asub = p.add_subparsers(dest="audit_cmd", required=True, metavar="ACTION")
     asub.add_parser("verify", parents=[common], help="walk the hash chain; report the first broken row")
     p.set_defaults(run=cmd_audit)
+
+    add_seal_commands(sub, common)
     return parser
 
 

@@ -261,6 +261,24 @@ class OtpConfig:
 
 
 @dataclass(frozen=True)
+class SealsConfig:
+    authority_passphrase_file: str = field(default="", metadata=_doc(
+        "File holding the passphrase of the seal authority's key (read at start, so the server can make "
+        "seals and publish revocation lists); empty = seals.authority_passphrase."))
+    authority_passphrase: str = field(default="", metadata=_doc(
+        "The passphrase itself; better set XIETONG_SEALS_AUTHORITY_PASSPHRASE or the file. Never logged. "
+        "Empty (and no file): the authority stays locked; stamping still works."))
+    max_password_failures: int = field(default=5, metadata=_doc(
+        "Wrong seal passwords for one seal within the window before it is refused for a while.",
+        _positive, "a positive integer"))
+    window_minutes: int = field(default=15, metadata=_doc(
+        "Wrong seal passwords are counted over this many minutes.", _positive, "a positive integer"))
+    crl_days: int = field(default=7, metadata=_doc(
+        "A revocation list is valid this many days; a fresh one is issued on every revocation and when it "
+        "lapses.", _positive, "a positive integer"))
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig = StoreConfig()
     web: WebConfig = WebConfig()
@@ -278,6 +296,7 @@ class Config:
     metrics: MetricsConfig = MetricsConfig()
     log: LogConfig = LogConfig()
     otp: OtpConfig = OtpConfig()
+    seals: SealsConfig = SealsConfig()
 
     def public_url(self) -> str:
         if self.web.public_url:

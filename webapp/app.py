@@ -21,6 +21,7 @@ from webapp.routes import (  # noqa: F401
     twilio_hooks,
 )
 from webapp.routes import otp  # noqa: F401  (one-time passwords)
+from webapp.routes import seals  # noqa: F401  (the seal authority's certificate and CRL)
 
 log = logging.getLogger(__name__)
 

@@ -33,6 +33,9 @@ class Action(StrEnum):
     SIGN_DOCUMENT = "sign_document"    # 签发 an outgoing document, and instruct (批示) on incoming ones
     SEAL_DOCUMENT = "seal_document"    # 用印 an outgoing document of one's unit
     ENROL_OTP = "enrol_otp"            # set up one's own one-time codes (动态口令) to confirm approvals
+    MANAGE_SEALS = "manage_seals"      # the seal authority: make, suspend, resume, replace, revoke, destroy seals
+    USE_SEAL = "use_seal"              # keep one's unit's seals and stamp (用印) under an approved request
+    APPROVE_SEAL_USE = "approve_seal_use"  # approve a seal-use request (用印审批) of one's unit
 
 
 class Scope(StrEnum):
@@ -60,6 +63,9 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.SIGN_DOCUMENT: {Role.LEADER: Scope.OWN},
     Action.SEAL_DOCUMENT: {Role.SEAL_KEEPER: Scope.OWN},
     Action.ENROL_OTP: {Role.LEADER: Scope.OWN, Role.SEAL_KEEPER: Scope.OWN},
+    Action.MANAGE_SEALS: {Role.SUPER_ADMIN: Scope.ANY},
+    Action.USE_SEAL: {Role.SEAL_KEEPER: Scope.OWN},
+    Action.APPROVE_SEAL_USE: {Role.LEADER: Scope.OWN},
 }
 
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.domain.identity import Role, SystemActor, UnitKind
+from hub.domain.seals import SealKind
 from hub.services.identity import IdentityService
+from hub.services.seals import SealService
 
 DEMO_PASSWORD = "Demo@2026"
+DEMO_AUTHORITY_PASSPHRASE = "SealAuthority@2026"   # the demo seal authority's key; a demo value, not a secret
+DEMO_AUTHORITY_NAME = "示范区电子印章制作中心"
+DEMO_SEAL_DAYS = 365 * 2
 
 # code, name, kind, parent code, duty phone
 UNITS = [
@@ -72,3 +77,15 @@ async def load_demo(identity: IdentityService) -> list[DemoAccount]:
         await identity.add_user(system, acc.login, acc.name, ids[acc.unit], DEMO_PASSWORD,
                                 frozenset(acc.roles), phone=f"+86138{n:08d}")
     return accounts
+
+
+async def load_demo_seals(seals: SealService, identity: IdentityService) -> int:
+    """The demo seal authority and an active official seal (法定名称章) for every unit, whose seal
+    password is DEMO_PASSWORD (set by the system: only BGS has a seal keeper in the demo)."""
+    system = SystemActor(login="demo")
+    await seals.init_authority(system, DEMO_AUTHORITY_PASSPHRASE, DEMO_AUTHORITY_NAME)
+    units = await identity.units()
+    for unit in units:
+        seal = await seals.make_seal(system, unit.id, SealKind.OFFICIAL, unit.name, DEMO_SEAL_DAYS)
+        await seals.set_seal_password(system, seal.id, DEMO_PASSWORD)
+    return len(units)

@@ -152,6 +152,8 @@ class DocumentService:
             doc = await self._visible(tx, actor, doc_id)
         rule = rule_for(op, doc.state)
         require(actor, rule.action, doc.unit_id)
+        if op is DocOp.SEAL:       # sealing is stamping with the electronic seal (hub.seals.stamp)
+            raise XietongError("document.seal_by_stamping")
         if rule.needs_comment and not comment:
             raise XietongError("document.comment_required")
         if rule.needs_code:
@@ -181,8 +183,6 @@ class DocumentService:
                     number = document_number(code_, year, seq)
                     await tx.documents.register(doc_id, code_, year, seq, number, now)
                     comment = comment or number
-            elif op is DocOp.SEAL:
-                await tx.documents.seal(doc_id, actor.user_id, now)
             elif op is DocOp.DISPATCH:
                 issued = await self.items.issue_in(tx, actor, await self._item_draft(tx, doc, now))
                 await tx.documents.dispatched(doc_id, issued.id, now)
@@ -218,6 +218,9 @@ class DocumentService:
 def _content(doc: Document, attachments: list[DocAttachment]) -> Content:
     return Content(doc.title, doc.body, doc.doc_kind, doc.urgency, doc.issuing_office, doc.main_units,
                    doc.copy_units, tuple((a.name, a.sha256) for a in attachments))
+
+
+content_of = _content      # the canonical content a leader signs and a seal stamps (hub.services.seals)
 
 
 async def instruct(store: Store, clock: Clock, confirm: Confirm, actor: Actor, item_id: int, text: str,

@@ -20,6 +20,7 @@ from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQu
 from hub.store.documents import DocumentQueries
 from hub.store.sms import SmsQueries
 from hub.store.otp import OtpQueries
+from hub.store.seals import SealQueries
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class Tx:
         self.sms = SmsQueries(conn)
         self.documents = DocumentQueries(conn)
         self.otp = OtpQueries(conn)
+        self.seals = SealQueries(conn)
 
 
 class Store:

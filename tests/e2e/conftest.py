@@ -89,6 +89,7 @@ def server_env(db_path: Path) -> dict[str, str]:
     env.update({
         "XIETONG_STORE_PATH": str(db_path),
         "XIETONG_OTP_KEY_FILE": str(db_path.parent / "otp.key"),   # not ./data/otp.key of the checkout
+        "XIETONG_SEALS_AUTHORITY_PASSPHRASE_FILE": str(db_path.parent / "seal-authority.pass"),  # by `xietong demo`
         "XIETONG_PASSWORDS_ARGON2_MEMORY_KIB": "1024",
         "XIETONG_PASSWORDS_ARGON2_TIME_COST": "1",
         "XIETONG_PASSWORDS_ARGON2_PARALLELISM": "1",

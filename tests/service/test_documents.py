@@ -12,6 +12,7 @@ from hub.domain.items import Attachment
 from hub.errors import XietongError
 from hub.store.documents import DocFields
 from tests.service.test_urgent_items import actor, unit_ids
+from tests.service.seal_helpers import active_seal, stamp, with_authority
 
 
 async def enrolled_leader(hub, login: str = "bgs.leader"):
@@ -40,13 +41,15 @@ async def to_signoff(hub, **kw):
 
 async def test_a_document_goes_from_draft_to_a_township_signing_for_it(demo_hub):
     hub = demo_hub
+    await with_authority(hub)
+    seal = await active_seal(hub)
     doc, office = await to_signoff(hub)
     leader, totp = await enrolled_leader(hub)
     doc = await hub.documents.act(leader, doc.id, DocOp.SIGN, "同意", totp.at(hub.clock.now()))
     assert doc.state is DocState.SIGNED and doc.signed_digest and doc.signer_name == leader.name
     doc = await hub.documents.act(office, doc.id, DocOp.REGISTER)
     assert doc.state is DocState.REGISTERED and doc.doc_number == "示政办发〔2026〕1号"
-    doc = await hub.documents.act(await actor(hub, "bgs.seal"), doc.id, DocOp.SEAL)
+    await stamp(hub, doc, seal, leader, totp)               # 用印: request, approval with a code, stamping
     doc = await hub.documents.act(office, doc.id, DocOp.DISPATCH)
     assert doc.state is DocState.DISPATCHED and doc.item_id
     clerk = await actor(hub, "dhz.clerk1")
@@ -140,9 +143,11 @@ async def test_an_upward_request_carries_its_signer_and_gets_a_receipt(demo_hub)
     leader, totp = await enrolled_leader(hub, "dhz.leader")
     await hub.documents.act(leader, doc.id, DocOp.SIGN, "", totp.at(hub.clock.now()))
     await hub.documents.act(office, doc.id, DocOp.REGISTER)
-    keeper = await hub.identity.add_user(SystemActor(), "dhz.seal", "东湖印管", leader.unit_id, "long enough",
-                                         frozenset({Role.SEAL_KEEPER}))   # 东湖镇 has none in the demo
-    await hub.documents.act(await hub.identity.actor(keeper.id), doc.id, DocOp.SEAL)
+    await hub.identity.add_user(SystemActor(), "dhz.seal", "东湖印管", leader.unit_id, "long enough",
+                                frozenset({Role.SEAL_KEEPER}))   # 东湖镇 has none in the demo
+    await with_authority(hub)
+    seal = await active_seal(hub, "DHZ", "dhz.seal")
+    await stamp(hub, doc, seal, leader, totp, keeper_login="dhz.seal")
     doc = await hub.documents.act(office, doc.id, DocOp.DISPATCH)
     office_clerk = await actor(hub, "bgs.clerk1")
     view = await hub.items.view(office_clerk, doc.item_id)
@@ -159,7 +164,8 @@ async def test_withdrawing_tells_the_recipients_and_stops_escalation(demo_hub):
     leader, totp = await enrolled_leader(hub)
     await hub.documents.act(leader, doc.id, DocOp.SIGN, "", totp.at(hub.clock.now()))
     await hub.documents.act(office, doc.id, DocOp.REGISTER)
-    await hub.documents.act(await actor(hub, "bgs.seal"), doc.id, DocOp.SEAL)
+    await with_authority(hub)
+    await stamp(hub, doc, await active_seal(hub), leader, totp)
     doc = await hub.documents.act(office, doc.id, DocOp.DISPATCH)
     with pytest.raises(XietongError) as e:
         await hub.documents.act(office, doc.id, DocOp.WITHDRAW)
@@ -203,3 +209,15 @@ async def test_a_leader_instructs_on_a_received_item_with_a_code_and_the_unit_se
     with pytest.raises(XietongError) as e:
         await hub.documents.instruct(await actor(hub, "bgs.leader"), item.id, "越权批示", "123456")
     assert e.value.code == "item.not_found"      # not a recipient: it does not exist for them
+
+
+async def test_sealing_is_only_by_stamping_with_the_electronic_seal(demo_hub):
+    hub = demo_hub
+    doc, office = await to_signoff(hub)
+    leader, totp = await enrolled_leader(hub)
+    await hub.documents.act(leader, doc.id, DocOp.SIGN, "", totp.at(hub.clock.now()))
+    await hub.documents.act(office, doc.id, DocOp.REGISTER)
+    with pytest.raises(XietongError) as e:
+        await hub.documents.act(await actor(hub, "bgs.seal"), doc.id, DocOp.SEAL)
+    assert e.value.code == "document.seal_by_stamping" and "用印审批" in e.value.message("zh")
+    assert (await hub.documents.view(office, doc.id)).doc.state is DocState.REGISTERED

@@ -31,6 +31,8 @@ from webapp.routing import ROUTES, RouteSpec
 # what their unit sent or received; the duty desk sees and acts on every unit's items;
 # the circular's statistics are for the super admin, the duty desk, and a leader's own unit.
 # One-time codes (to confirm approvals) are set up by leaders and seal keepers, each for themselves.
+# Electronic seals: only the super admin (the seal authority) makes and changes them; a unit's seal
+# keeper stamps with its seals, a leader of the unit approves each use.
 POLICY_TABLE = """
 action        super_admin  unit_admin  seal_keeper  clerk  leader  duty_desk  user
 view_home     YY           YY          YY           YY     YY      YY         YY
@@ -50,6 +52,9 @@ draft_document --          --          --           Y-     Y-      --         Y-
 handle_outgoing --         --          --           Y-     --      --         --
 sign_document --           --          --           --     Y-      --         --
 seal_document --           --          Y-           --     --      --         --
+manage_seals  YY           --          --           --     --      --         --
+use_seal      --           --          Y-           --     --      --         --
+approve_seal_use --        --          --           --     Y-      --         --
 """
 
 
@@ -131,6 +136,8 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/otp"): "enrol_otp",                  # one's own one-time codes: leaders, seal keepers
     ("POST", "/otp/enrol"): "enrol_otp",
     ("POST", "/otp/enrol/confirm"): "enrol_otp",
+    ("GET", "/seals/authority.pem"): PUBLIC,      # what offline verifiers of stamped documents need
+    ("GET", "/seals/crl.der"): PUBLIC,
 }
 
 # Routes after which the walking browser holds a new session (or none) and must log in again.
