@@ -17,11 +17,9 @@ from webapp.middleware import access_middleware, error_middleware, security_head
 
 # importing the route modules registers their routes
 from webapp.routes import (  # noqa: F401
-    admin, api, api_items, auth, documents, duty, health, home, items, pwa, realtime, testing,
-    twilio_hooks,
+    admin, api, api_items, auth, documents, duty, health, home, items, otp, pwa, realtime, seal_pages, seals,
+    testing, twilio_hooks,
 )
-from webapp.routes import otp  # noqa: F401  (one-time passwords)
-from webapp.routes import seals  # noqa: F401  (the seal authority's certificate and CRL)
 
 log = logging.getLogger(__name__)
 

@@ -146,6 +146,34 @@ class SealUse:
         async with self.store.read() as tx:
             return await tx.seals.requests_for_unit(leader.unit_id, UseState.PENDING)
 
+    async def stamp_of_item(self, who: Actor, item_id: int) -> tuple[int, str] | None:
+        """(document id, seal picture) when an item is a stamped document the viewer's unit got or sent."""
+        async with self.store.read() as tx:
+            doc = await tx.documents.by_item(item_id)
+            if doc is None:
+                return None
+            stampings = await tx.seals.stampings_for_document(doc.id)
+            seal = await tx.seals.get(stampings[-1].seal_id) if stampings else None
+            allowed = doc.unit_id == who.unit_id or await tx.deliveries.of_item_for_unit(item_id, who.unit_id)
+        if seal is None or not allowed:
+            return None
+        return doc.id, picture_of(seal)
+
+    async def approved_requests(self, keeper: Actor) -> list[UseRequest]:
+        """Uses a leader approved in the keeper's unit, waiting to be stamped."""
+        require(keeper, Action.USE_SEAL, keeper.unit_id)
+        async with self.store.read() as tx:
+            return await tx.seals.requests_for_unit(keeper.unit_id, UseState.APPROVED)
+
+    async def usage_register(self, who: Actor, seal_id: int) -> list[Stamping]:
+        """使用登记: every stamping with this seal (the registry, or the seal's own unit)."""
+        async with self.store.read() as tx:
+            seal = await tx.seals.get(seal_id)
+            if seal is None or not (can(who, Action.MANAGE_SEALS) or
+                                    (who.unit_id == seal.unit_id and can(who, Action.VIEW_ITEM, seal.unit_id))):
+                raise XietongError("seal.not_found")
+            return await tx.seals.stampings_for_seal(seal_id)
+
     async def stampings(self, who: Actor | SystemActor, document_id: int) -> list[Stamping]:
         """The usage register's lines for one document."""
         async with self.store.read() as tx:
@@ -155,7 +183,7 @@ class SealUse:
     async def export(self, who: Actor | SystemActor, document_id: int) -> bytes:
         """The stamped document as one file (see hub.crypto.seal_package), verifiable offline."""
         async with self.store.read() as tx:
-            doc = await _document(tx, who, document_id)
+            doc = await _exportable(tx, who, document_id)
             stampings = await tx.seals.stampings_for_document(document_id)
             if not stampings:
                 raise XietongError("seal.not_stamped")
@@ -212,10 +240,19 @@ class SealUse:
 
 async def _document(tx: Tx, who: Actor | SystemActor, document_id: int) -> Document:
     doc = await tx.documents.get(document_id)
-    if doc is None or (isinstance(who, Actor) and not (can(who, Action.VIEW_ITEM, doc.unit_id)
-                                                       or can(who, Action.MANAGE_SEALS))):
-        raise XietongError("document.not_found")
+    if doc is None or (isinstance(who, Actor) and not can(who, Action.VIEW_ITEM, doc.unit_id)):
+        raise XietongError("document.not_found")     # the seal registry sees usage, not documents
     return doc
+
+
+async def _exportable(tx: Tx, who: Actor | SystemActor, document_id: int) -> Document:
+    """The issuing unit's people, and every unit the document was dispatched to, may take the file."""
+    doc = await tx.documents.get(document_id)
+    if doc is not None and isinstance(who, Actor) and doc.item_id is not None:
+        if await tx.deliveries.of_item_for_unit(doc.item_id, who.unit_id) is not None \
+                and can(who, Action.VIEW_ITEM, who.unit_id):
+            return doc
+    return await _document(tx, who, document_id)
 
 
 async def _request(tx: Tx, who: Actor, request_id: int) -> UseRequest:

@@ -102,6 +102,11 @@ class DocumentQueries:
             r = await cur.fetchone()
         return _doc(r) if r else None
 
+    async def by_item(self, item_id: int) -> Document | None:
+        async with self.conn.execute("SELECT * FROM documents WHERE item_id = ?", (item_id,)) as cur:
+            r = await cur.fetchone()
+        return _doc(r) if r else None
+
     async def for_unit(self, unit_id: int, limit: int = 100) -> list[Document]:
         async with self.conn.execute("SELECT * FROM documents WHERE unit_id = ? ORDER BY id DESC LIMIT ?",
                                      (unit_id, limit)) as cur:

@@ -27,7 +27,6 @@ def no_sideways_scroll(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
 
 
-@pytest.mark.skip(reason="seal pages pending")   # sealing is now request → approval → stamping (hub.seals)
 def test_a_notice_is_drafted_reviewed_signed_with_a_code_numbered_sealed_dispatched_and_signed_for(browser, server):
     title = f"关于做好冬季防火工作的通知 {uuid.uuid4().hex[:6]}"
 
@@ -84,11 +83,25 @@ def test_a_notice_is_drafted_reviewed_signed_with_a_code_numbered_sealed_dispatc
     page.click("#op-register")
     expect(page.locator("#doc-number")).to_have_text(re.compile(r"示政办发〔\d{4}〕\d+号"))
     number = page.locator("#doc-number").inner_text()
+    page.click("#seal-request")                                      # 用印: ask to use the official seal
+    expect(page.locator("#seal")).to_contain_text("待审批")
     ctx.close()
-    ctx, page = as_user(browser, server, "bgs.seal")
+    ctx, page = as_user(browser, server, "bgs.leader")              # the leader approves the use with a code
     page.goto(doc_url)
-    page.click("#op-seal")
+    move_clock(server, 30)
+    page.fill('#seal input[name="code"]', totp.at(server_now(server)))
+    page.click("#seal-approve")
+    expect(page.locator("#seal")).to_contain_text("已批准")
+    ctx.close()
+    ctx, page = as_user(browser, server, "bgs.seal")                # the keeper stamps with the seal password
+    page.goto(f"{server.url}/keeper")
+    page.locator("#waiting a").first.click()
+    page.fill('#seal input[name="seal_password"]', "Demo@2026")
+    page.click("#seal-stamp")
     expect(page.locator("#doc-state")).to_have_text("已用印，待核发")
+    expect(page.locator("#seal .seal-picture svg")).to_be_visible()
+    no_sideways_scroll(page)
+    page.screenshot(path="test-artifacts/document_stamped.png", full_page=True)
     ctx.close()
     ctx, page = as_user(browser, server, "bgs.clerk2")
     page.goto(doc_url)
@@ -104,6 +117,16 @@ def test_a_notice_is_drafted_reviewed_signed_with_a_code_numbered_sealed_dispatc
     expect(page.locator(".doc")).to_contain_text(number)
     page.click("#ack-button")
     expect(page.locator("#my-delivery")).to_contain_text("回执号")
+    expect(page.locator(".doc .seal-picture svg")).to_be_visible()  # the seal in place, with a verify control
+    with page.expect_download() as download:
+        page.click("#download-stamped")
+    stamped = download.value.path()
+    page.goto(f"{server.url}/verify")
+    page.set_input_files('input[name="file"]', stamped)
+    page.get_by_role("button", name="验证").click()
+    expect(page.locator("#verify-report")).to_have_attribute("data-status", "valid")
+    expect(page.locator("#verify-report")).to_contain_text("验证通过")
+    page.screenshot(path="test-artifacts/seal_verified.png", full_page=True)
     ctx.close()
 
     ctx, page = as_user(browser, server, "bgs.clerk1")            # and the receipt appears

@@ -8,7 +8,7 @@ from hub.domain.items import AckVia, DeliveryState, ItemKind, Urgency
 from webapp.i18n import catalog
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "webapp" / "templates"
-STATIC_KEY = re.compile(r"""\bt\(\s*["']([a-z_.]*[a-z_])["']""")
+STATIC_KEY = re.compile(r"""\bt\(\s*["']([a-z_.]*[a-z0-9])["']""")
 PREFIX_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+\.)["']\s*~""")
 
 

@@ -20,6 +20,7 @@ from hub.app import Hub
 from hub.domain.identity import Actor, Role, SystemActor
 from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
 from hub.store.documents import DocFields
+from tests.service.seal_helpers import made_seal, with_authority
 from hub.domain.permissions import Action, can
 from hub.services.demo import DEMO_PASSWORD
 from tests.conftest import csrf_from, login
@@ -123,6 +124,15 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/documents/{doc_id}"): "view_item",
     ("GET", "/documents/attachments/{doc_attachment_id}"): "view_item",
     ("POST", "/items/{item_id}/instruction"): "sign_document",
+    ("GET", "/seals"): "manage_seals",
+    ("POST", "/seals"): "manage_seals",
+    ("GET", "/seals/{seal_id}"): "view_home",             # the seal service decides: registry or own unit
+    ("POST", "/seals/{seal_id}"): "view_home",
+    ("GET", "/keeper"): "use_seal",
+    ("POST", "/documents/{doc_id}/seal"): "view_item",   # request / approve / stamp: checked per step
+    ("GET", "/documents/{doc_id}/stamped"): "view_item",
+    ("GET", "/verify"): "view_home",
+    ("POST", "/verify"): "view_home",
     ("POST", "/hooks/twilio/status"): PUBLIC,   # signed by the gateway instead (404 while SMS is off)
     ("POST", "/hooks/twilio/sms"): PUBLIC,
     ("POST", "/_test/drop-sockets"): PUBLIC,  # 404 unless the server runs on a fake clock            # a plain GET (no upgrade) is refused with 400 once let in
@@ -264,7 +274,10 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
         [Attachment("发文附件.txt", b"content")])
     async with demo_hub.store.read() as tx:
         (doc_attachment,) = await tx.documents.attachments(doc.id)
+    await with_authority(demo_hub)
+    dhz_seal = await made_seal(demo_hub, "DHZ")
     return {"user_id": PathParam(str(target.id), target.unit_id),
+            "seal_id": PathParam(str(dhz_seal.id), dhz),
             "doc_id": PathParam(str(doc.id), dhz),
             "doc_attachment_id": PathParam(str(doc_attachment.id), dhz),
             "item_id": PathParam(str(item.id), dhz),
@@ -314,13 +327,17 @@ def allowed_for(rule: str, role: str, same_unit: bool) -> bool:
 
 ITEM_PARAMS = {"item_id", "delivery_id", "attachment_id"}
 DOC_PARAMS = {"doc_id", "doc_attachment_id"}
+SEAL_PARAMS = {"seal_id"}
 
 
 def hidden_from(spec: RouteSpec, role: str, same_unit: bool) -> bool:
     """A role that may use the route somewhere, but may not even see this item, gets 404:
     the item's existence is not revealed. A role with no grant at all is refused (403)
     before the item is looked at."""
-    if not (ITEM_PARAMS | DOC_PARAMS) & set(re.findall(r"{(\w+)}", spec.path)):
+    params = set(re.findall(r"{(\w+)}", spec.path))
+    if SEAL_PARAMS & params:       # a seal is seen by the registry and by its own unit
+        return not allowed_for("manage_seals", role, same_unit) and not allowed_for("view_item", role, same_unit)
+    if not (ITEM_PARAMS | DOC_PARAMS) & params:
         return False
     rule = EXPECTED_ROUTES[key_of(spec)]
     return any(EXPECTED[rule][role]) and not allowed_for("view_item", role, same_unit)
@@ -332,6 +349,8 @@ async def assert_denied(resp: Any, spec: RouteSpec, where: str, hidden: bool = F
         (403, "perm.denied", "您无权执行此操作")
     if hidden and DOC_PARAMS & set(re.findall(r"{(\w+)}", spec.path)):
         code, text = "document.not_found", "公文不存在或您无权查看"
+    if hidden and SEAL_PARAMS & set(re.findall(r"{(\w+)}", spec.path)):
+        code, text = "seal.not_found", "印章不存在或您无权查看"
     assert resp.status == status, f"{where}: expected {status}, got {resp.status}: {body[:300]}"
     if spec.json:
         assert resp.content_type == "application/json", where
@@ -342,7 +361,7 @@ async def assert_denied(resp: Any, spec: RouteSpec, where: str, hidden: bool = F
 
 
 async def assert_reached(resp: Any, where: str, logout: bool = False) -> None:
-    body = await resp.text()
+    body = (await resp.read()).decode("utf-8", "replace")     # some answers are files (CRL, zip)
     assert resp.status not in (401, 403), f"{where}: got {resp.status}: {body[:300]}"
     assert resp.status < 500, f"{where}: got {resp.status}: {body[:300]}"
     if resp.status in (302, 303) and not logout:   # logging out rightly ends on the login page
@@ -385,7 +404,7 @@ async def test_anonymous_visitors_are_sent_to_login_or_refused_on_every_non_publ
         client.session.cookie_jar.clear()
         token = await csrf_from(client, "/login")      # the pre-login double-submit token
         resp = await send(client, spec, path, token, "dhz.clerk1")
-        body = await resp.text()
+        body = (await resp.read()).decode("utf-8", "replace")
         if rule == PUBLIC:
             await assert_reached(resp, where)
         elif spec.json:

@@ -81,7 +81,28 @@ async def document_page(request: web.Request, doc_id: int, error: str | None = N
                        "issuing_office": d.issuing_office, "main": set(d.main_units), "copy": set(d.copy_units)}
     return await form_page(request, "document.html", status=status, view=view, unit_names=units, form=current,
                            error=error, ops=[op.value for op in view.ops],
-                           otp_enrolled=await _otp_status(request) if DocOp.SIGN in view.ops else None)
+                           otp_enrolled=await _otp_status(request) if DocOp.SIGN in view.ops else None,
+                           seal=await seal_section(request, d))
+
+
+async def seal_section(request: web.Request, d: Any) -> dict[str, Any]:
+    """用印: the requests, who may do what next, and the seal picture once stamped."""
+    hub, actor = hub_of(request), actor_of(request)
+    requests = await hub.seals.use_requests(actor, d.id)
+    stampings = await hub.seals.stampings(actor, d.id)
+    open_request = next((r for r in requests if r.state.value in ("pending", "approved")), None)
+    seals = [s for s in await hub.seals.seals(actor, d.unit_id) if s.state.value == "active"] \
+        if d.state.value == "registered" else []
+    return {
+        "requests": requests, "stampings": stampings, "open": open_request, "seals": seals,
+        "picture": await hub.seals.picture_svg(stampings[-1].seal_id) if stampings else "",
+        "may_request": d.state.value == "registered" and open_request is None and seals and (
+            can(actor, Action.USE_SEAL, d.unit_id) or can(actor, Action.HANDLE_OUTGOING, d.unit_id)),
+        "may_approve": open_request is not None and open_request.state.value == "pending"
+        and can(actor, Action.APPROVE_SEAL_USE, d.unit_id),
+        "may_stamp": open_request is not None and open_request.state.value == "approved"
+        and can(actor, Action.USE_SEAL, d.unit_id),
+    }
 
 
 async def _otp_status(request: web.Request) -> str:

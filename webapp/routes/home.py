@@ -14,12 +14,15 @@ SHORTCUTS = [
     (Action.ISSUE_ITEM, "/items/new", "home.link_issue"),
     (Action.ISSUE_ITEM, "/sent", "home.link_sent"),
     (Action.DRAFT_DOCUMENT, "/documents", "home.link_documents"),
+    (Action.USE_SEAL, "/keeper", "home.link_keeper"),
     (Action.DUTY_DESK, "/duty", "home.link_duty"),
     (Action.VIEW_STATS, "/stats", "home.link_stats"),
     (Action.VIEW_USERS, "/admin/users", "home.link_users"),
     (Action.MANAGE_UNITS, "/admin/units", "home.link_units"),
     (Action.VIEW_AUDIT, "/admin/audit", "home.link_audit"),
     (Action.VIEW_SMS, "/admin/sms", "home.link_sms"),
+    (Action.MANAGE_SEALS, "/seals", "home.link_seals"),
+    (Action.VIEW_ITEM, "/verify", "home.link_verify"),
     (Action.ENROL_OTP, "/otp", "home.link_otp"),
 ]
 

@@ -142,7 +142,7 @@ async def item_page(request: web.Request, item_id: int, error: str | None = None
     view = await hub.items.view(actor, item_id)
     can_instruct = view.mine is not None and can(actor, Action.SIGN_DOCUMENT, view.mine.unit_id)
     return render(request, "item.html", status=status, view=view, error=error, now=hub.clock.now(),
-                  can_instruct=can_instruct)
+                  can_instruct=can_instruct, stamp=await hub.seals.stamp_of_item(actor, item_id))
 
 
 @page("GET", "/items/{item_id}", action=Action.VIEW_ITEM)
