@@ -225,6 +225,12 @@ class ItemService:
                         [e for e in events if e.delivery_id is None or e.delivery_id in seen],
                         can_handle, is_sender)
 
+    async def deliveries_of_sent(self, actor: Actor, item: Item) -> list[Delivery]:
+        """The deliveries of an item the actor's unit sent (the answer to issuing it)."""
+        require(actor, Action.VIEW_ITEM, item.sender_unit_id)
+        async with self.store.read() as tx:
+            return await tx.deliveries.for_item(item.id)
+
     async def attachment(self, actor: Actor, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
         async with self.store.read() as tx:
             found = await tx.items.attachment_content(attachment_id)

@@ -74,8 +74,8 @@ def draft_from_json(body: dict[str, Any]) -> ItemDraft:
 async def issue(request: web.Request) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
     item = await hub.items.issue(actor, draft_from_json(await json_body(request)))
-    view = await hub.items.view(actor, item.id, record_read=False)
-    return json_response({"item": item_json(item), "deliveries": [delivery_json(r.delivery) for r in view.recipients]})
+    deliveries = await hub.items.deliveries_of_sent(actor, item)   # not the whole view: it shares the loop
+    return json_response({"item": item_json(item), "deliveries": [delivery_json(d) for d in deliveries]})
 
 
 @api("GET", "/api/inbox", action=Action.VIEW_ITEM, summary="What your unit received, open ones first",
