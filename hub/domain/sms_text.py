@@ -38,7 +38,11 @@ def _fit(build: Callable[[str], str], title: str) -> str:
 
 
 def label(item: Item) -> str:
-    return URGENCY_LABEL[item.urgency] + KIND_LABEL[item.kind]
+    """特急公文, 加急会议通知, 特急指令 (not 特急紧急指令: the urgency already says it)."""
+    kind = KIND_LABEL[item.kind]
+    if item.urgency is not Urgency.ORDINARY and kind.startswith("紧急"):
+        kind = kind[2:]
+    return URGENCY_LABEL[item.urgency] + kind
 
 
 def issued_text(item: Item) -> str:

@@ -35,3 +35,19 @@ def test_a_digest_names_each_notice_and_stays_within_three_segments():
     assert text.startswith("【协同】您有8条新通知：1.特急公文") and segments(text) <= 3
     assert "等8条" in text
     assert digest_text(lines[:2]).count("《") == 2
+
+
+def test_a_clerks_sms_names_urgency_kind_title_deadline_code_and_how_to_reply():
+    from datetime import UTC, datetime, timedelta
+
+    from hub.domain.items import Item, ItemKind, Urgency
+    from hub.domain.sms_text import issued_text
+
+    at = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+    order = Item(1, ItemKind.EMERGENCY_ORDER, Urgency.EXTRA_URGENT, "立即组织低洼地区群众转移", "", "", "", "", "",
+                 None, "", 1, 1, at, at + timedelta(minutes=30), False, [], "4821", None)
+    text = issued_text(order)
+    assert text == "【协同】特急指令《立即组织低洼地区群众转移》，请于11-25 09:30前签收。回复1签收，或回复“签收 4821”。"
+    assert segments(text) == 1
+    long = Item(**{**order.__dict__, "title": "关于" + "进一步加强" * 30 + "的通知"})
+    assert segments(issued_text(long)) <= 2 and "…" in issued_text(long)
