@@ -120,16 +120,18 @@ class ItemService:
         item = await tx.items.get(item_id)
         assert item is not None
         text = issued_text(item)
-        for unit_id, role in recipients:
-            clerks = await unit_people(tx, unit_id, Role.CLERK)
-            delivery_id = await tx.deliveries.add(item_id, unit_id, role, now, window.due_at,
-                                                  clerks[0].id if clerks else None)
-            event_id = await tx.events.add(now, "item.issued", item_id, actor.unit_id, delivery_id,
-                                           unit_id, actor.user_id, role=role.value)
-            for clerk in clerks:
-                if clerk.phone:
-                    await tx.outbox.add_sms(now, event_id, delivery_id, clerk.id, clerk.phone, text)
-            await tx.timers.add(due_times[0], "step", delivery_id, 0)
+        # a handful of statements for all recipient units, not a round trip per unit and row
+        clerks = await tx.users.with_role_by_unit(Role.CLERK, [u for u, _ in recipients])
+        delivery_ids = await tx.deliveries.add_many(
+            item_id, [(u, role, clerks[u][0].id if clerks[u] else None) for u, role in recipients],
+            now, window.due_at)
+        event_ids = await tx.events.add_many(
+            now, "item.issued", item_id, actor.unit_id,
+            [(d, u, {"role": role.value}) for d, (u, role) in zip(delivery_ids, recipients)], actor.user_id)
+        await tx.outbox.add_sms_many(now, [(e, d, c.id, c.phone, text)
+                                           for e, d, (u, _) in zip(event_ids, delivery_ids, recipients)
+                                           for c in clerks[u] if c.phone])
+        await tx.timers.add_many([(due_times[0], "step", d, 0) for d in delivery_ids])
         await audit.record(tx, now, actor, "item.issue", f"item:{item_id}", kind=draft.kind.value,
                            urgency=draft.urgency.value, title=item.title,
                            recipients=[u for u, _ in recipients])

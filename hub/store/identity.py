@@ -129,6 +129,21 @@ class UserQueries:
         async with self.conn.execute(sql + " ORDER BY u.id", args) as cur:
             return [_user(r) for r in await cur.fetchall()]
 
+    async def with_role_by_unit(self, role: Role, unit_ids: list[int]) -> dict[int, list[User]]:
+        """People with a role in each of several units, in one query."""
+        out: dict[int, list[User]] = {u: [] for u in unit_ids}
+        if not unit_ids:
+            return out
+        marks = ",".join("?" * len(unit_ids))
+        async with self.conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM users u JOIN user_roles ur ON ur.user_id = u.id"
+                f" WHERE ur.role = ? AND u.disabled_at IS NULL AND u.unit_id IN ({marks}) ORDER BY u.id",
+                (role.value, *unit_ids)) as cur:
+            for r in await cur.fetchall():
+                user = _user(r)
+                out[user.unit_id].append(user)
+        return out
+
     async def set_password(self, user_id: int, password_hash: str, at: datetime) -> None:
         await self.conn.execute("UPDATE users SET password_hash = ?, password_set_at = ? WHERE id = ?",
                                 (password_hash, utc_iso(at), user_id))

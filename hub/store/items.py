@@ -183,6 +183,23 @@ class DeliveryQueries:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
+    async def add_many(self, item_id: int, rows: list[tuple[int, RecipientRole, int | None]], sent_at: datetime,
+                       due_at: datetime) -> list[int]:
+        """(unit, role, assignee) per recipient, in one statement; the ids, in order.
+
+        Ids are given here, after the largest one: the caller holds the one writer, so no
+        other insert can come between."""
+        async with self.conn.execute("SELECT coalesce(max(id), 0) FROM deliveries") as cur:
+            row = await cur.fetchone()
+        first = int(row[0]) + 1 if row else 1
+        ids = list(range(first, first + len(rows)))
+        await self.conn.executemany(
+            "INSERT INTO deliveries (id, item_id, unit_id, role, state, sent_at, due_at, assignee_id)"
+            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+            [(i, item_id, unit, role.value, utc_iso(sent_at), utc_iso(due_at), assignee)
+             for i, (unit, role, assignee) in zip(ids, rows)])
+        return ids
+
     async def get(self, delivery_id: int) -> Delivery | None:
         async with self.conn.execute("SELECT * FROM deliveries WHERE id = ?", (delivery_id,)) as cur:
             row = await cur.fetchone()
@@ -313,6 +330,23 @@ class EventQueries:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
+    async def add_many(self, at: datetime, type_: str, item_id: int, sender_unit_id: int,
+                       rows: list[tuple[int, int, dict[str, Any]]], actor_id: int | None) -> list[int]:
+        """(delivery, unit, data) per event of one kind, in one statement; the ids, in order (one writer)."""
+        async with self.conn.execute("SELECT coalesce(max(id), 0) FROM events") as cur:
+            row = await cur.fetchone()
+        async with self.conn.execute("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'events'") as cur:
+            seq = await cur.fetchone()
+        first = max(int(row[0]) if row else 0, int(seq[0]) if seq else 0) + 1   # AUTOINCREMENT: never reuse
+        ids = list(range(first, first + len(rows)))
+        stamp = utc_iso(at)
+        await self.conn.executemany(
+            "INSERT INTO events (id, at, type, item_id, delivery_id, sender_unit_id, unit_id, actor_id, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(i, stamp, type_, item_id, d, sender_unit_id, u, actor_id,
+              json.dumps(data, ensure_ascii=False, sort_keys=True)) for i, (d, u, data) in zip(ids, rows)])
+        return ids
+
     async def for_delivery(self, delivery_id: int) -> list[Event]:
         async with self.conn.execute("SELECT * FROM events WHERE delivery_id = ? ORDER BY id",
                                      (delivery_id,)) as cur:
@@ -362,6 +396,13 @@ class OutboxQueries:
             "INSERT OR IGNORE INTO outbox (created_at, channel, event_id, delivery_id, user_id, phone, body)"
             " VALUES (?, 'sms', ?, ?, ?, ?, ?)", (utc_iso(at), event_id, delivery_id, user_id, phone, body))
 
+    async def add_sms_many(self, at: datetime, rows: list[tuple[int, int | None, int | None, str, str]]) -> None:
+        """(event, delivery, user, phone, body) per SMS, in one statement."""
+        stamp = utc_iso(at)
+        await self.conn.executemany(
+            "INSERT OR IGNORE INTO outbox (created_at, channel, event_id, delivery_id, user_id, phone, body)"
+            " VALUES (?, 'sms', ?, ?, ?, ?, ?)", [(stamp, *r) for r in rows])
+
     async def for_delivery(self, delivery_id: int) -> list[OutboxMessage]:
         async with self.conn.execute("SELECT * FROM outbox WHERE delivery_id = ? ORDER BY id",
                                      (delivery_id,)) as cur:
@@ -381,6 +422,11 @@ class TimerQueries:
         await self.conn.execute(
             "INSERT OR IGNORE INTO timers (due_at, kind, delivery_id, step) VALUES (?, ?, ?, ?)",
             (utc_iso(due_at), kind, delivery_id, step))
+
+    async def add_many(self, rows: list[tuple[datetime, str, int, int]]) -> None:
+        await self.conn.executemany(
+            "INSERT OR IGNORE INTO timers (due_at, kind, delivery_id, step) VALUES (?, ?, ?, ?)",
+            [(utc_iso(due), kind, d, step) for due, kind, d, step in rows])
 
     async def earliest(self) -> datetime | None:
         async with self.conn.execute("SELECT min(due_at) FROM timers") as cur:
