@@ -16,7 +16,7 @@ import logging
 import weakref
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from hub.domain.identity import Actor
 from hub.domain.items import AckVia
@@ -60,8 +60,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         return ws
     tasks: list[asyncio.Task[None]] = []
     try:
-        last = await _start(ws, hub, sub, since)
-        tasks.append(asyncio.create_task(_write(ws, sub, last)))
+        head = await _hello(ws, hub, since)
+        # the replay (after an outage it may wait its turn) runs beside the reader, so that the
+        # client's pings are answered meanwhile: it must not give up and come back for another
+        tasks.append(asyncio.create_task(_replay_then_write(ws, hub, sub, since, head)))
         tasks.append(asyncio.create_task(_recheck(ws, request)))
         await _read(ws, request, actor)
     finally:
@@ -73,11 +75,29 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _start(ws: web.WebSocketResponse, hub: Any, sub: Subscriber, since: int | None) -> int:
-    """Hello, then the replay; returns the last id sent (live frames up to it are skipped)."""
+async def _hello(ws: web.WebSocketResponse, hub: Any, since: int | None) -> int:
+    """The first frame; returns the newest event id now."""
     async with hub.store.read() as tx:
         head = await tx.events.last_id()
     await ws.send_str(control_frame("hello", last_id=head, resumed_from=since))
+    return head
+
+
+async def _replay_then_write(ws: web.WebSocketResponse, hub: Any, sub: Subscriber, since: int | None,
+                             head: int) -> None:
+    try:
+        last = await _replay(ws, hub, sub, since, head)
+    except ConnectionError:
+        return          # the client went away
+    except Exception:
+        log.exception("replay failed; the client will resume by id")
+        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"replay failed; resume by id")
+        return
+    await _write(ws, sub, last)
+
+
+async def _replay(ws: web.WebSocketResponse, hub: Any, sub: Subscriber, since: int | None, head: int) -> int:
+    """The replay after hello; returns the last id sent (live frames up to it are skipped)."""
     if since is None:
         return head
     try:
