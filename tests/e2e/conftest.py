@@ -75,7 +75,7 @@ class Server:
                      if m["to"] == phone and containing in m["body"]]
             if found or time.monotonic() > deadline:
                 return found
-            time.sleep(0.1)
+            time.sleep(0.1)   # another process hands the SMS over: network time, not business time
 
 
 def free_port() -> int:

@@ -109,13 +109,15 @@ async def test_starting_again_replaces_a_pending_secret_but_not_an_active_one(
 
 
 async def test_finishing_without_starting_is_refused(demo_hub: Hub) -> None:
-    await refused("otp.no_pending", demo_hub.otp.finish_enrolment(await actor_of(demo_hub, "dhz.leader"),
-                                                                  "123456"))
+    err = await refused("otp.no_pending", demo_hub.otp.finish_enrolment(await actor_of(demo_hub, "dhz.leader"),
+                                                                        "123456"))
+    assert err.status == 409
 
 
 @pytest.mark.parametrize("login", ["dhz.clerk1", "admin", "dh.admin", "duty"])
 async def test_only_leaders_and_seal_keepers_enrol(demo_hub: Hub, login: str) -> None:
-    await refused("perm.denied", demo_hub.otp.start_enrolment(await actor_of(demo_hub, login)))
+    err = await refused("perm.denied", demo_hub.otp.start_enrolment(await actor_of(demo_hub, login)))
+    assert err.status == 403
 
 
 # -- the approval check ---------------------------------------------------------------------
@@ -139,6 +141,7 @@ async def test_a_phone_one_step_fast_or_slow_is_accepted_but_not_two(
     clock.advance(seconds=30)
     await demo_hub.otp.confirm(leader, code_now(secret, clock, +1), "test", "t:2")
     clock.advance(minutes=5)
+    assert [r.target for r in await rows(demo_hub, "otp.confirm")][:2] == ["t:2", "t:1"]
     far = code_now(secret, clock, -2)
     if far not in {code_now(secret, clock, s) for s in (-1, 0, 1)}:
         await refused("otp.wrong", demo_hub.otp.confirm(leader, far, "test", "t:3"))
@@ -149,7 +152,8 @@ async def test_the_code_that_finished_enrolment_cannot_approve(demo_hub: Hub, cl
     enrolment = await demo_hub.otp.start_enrolment(leader)
     code = code_now(enrolment.secret_base32, clock)
     await demo_hub.otp.finish_enrolment(leader, code)
-    await refused("otp.reused", demo_hub.otp.confirm(leader, code, "document.sign", "document:1"))
+    err = await refused("otp.reused", demo_hub.otp.confirm(leader, code, "document.sign", "document:1"))
+    assert err.status == 409 and "已" in err.message("zh")
 
 
 async def test_a_code_approves_once_and_an_older_code_not_at_all(demo_hub: Hub, clock: FakeClock) -> None:
@@ -313,7 +317,8 @@ async def test_a_secret_moved_to_another_users_row_does_not_confirm(
                 " WHERE user_id = ?) WHERE user_id = ?", (leader.user_id, other.user_id))
     con.commit()
     con.close()
-    await refused("otp.unreadable", demo_hub.otp.confirm(other, code_now(secret, clock), "t", "t:1"))
+    err = await refused("otp.unreadable", demo_hub.otp.confirm(other, code_now(secret, clock), "t", "t:1"))
+    assert err.status == 500
 
 
 async def test_the_key_may_come_from_the_environment_instead_of_a_file(
