@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from hub.calendar_source import china_calendar
 from hub.clock import Clock, FakeClock, SystemClock
@@ -74,7 +74,7 @@ class Hub:
     seals: SealService = field(init=False)     # electronic seals (电子印章)
 
     @classmethod
-    async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> "Hub":
+    async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
         """Open the store and build the services; background work starts with `run_background`."""
         clock = clock or make_clock(config)
         store = await Store.open(config.store.path, readers=config.store.readers,

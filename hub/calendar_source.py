@@ -14,7 +14,7 @@ YEARS = range(2020, 2041)
 
 def china_calendar(extra_holidays: Iterable[str] = (), extra_workdays: Iterable[str] = (),
                    hours: str = "00:00-24:00") -> WorkCalendar:
-    cn = holidays.China(years=YEARS)
+    cn = holidays.country_holidays("CN", years=YEARS)
     days_off = set(cn.keys())
     worked = {d for d in getattr(cn, "weekend_workdays", set()) if d.year in YEARS}
     added_off = {date.fromisoformat(s) for s in extra_holidays}

@@ -179,7 +179,7 @@ async def cmd_token(args: argparse.Namespace, config: Config) -> int:
         else:
             async with hub.store.read() as tx:
                 rows = await tx.tokens.for_user()
-                users = {u.id: u.login for u in await tx.users.list()}
+                users = {u.id: u.login for u in await tx.users.in_unit()}
             for r in rows:
                 state = "revoked" if r.revoked else "active"
                 print(f"{r.id}\t{users.get(r.user_id, '?')}\t{r.name}\t{r.created_at:%Y-%m-%d}\t{state}")

@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
 class ConfigError(Exception):
@@ -304,7 +305,7 @@ class Config:
         scheme = "https" if self.web.tls_cert else "http"
         return f"{scheme}://{self.web.host}:{self.web.port}"
 
-    def with_overrides(self, **sections: Mapping[str, Any]) -> "Config":
+    def with_overrides(self, **sections: Mapping[str, Any]) -> Config:
         """A copy with some keys changed (used by tests and the CLI), validated."""
         return _build(self, {s: dict(v) for s, v in sections.items()}, source="override")
 

@@ -12,16 +12,26 @@ GENESIS = "0" * 64
 
 
 class ChainRow(Protocol):
-    id: int
-    at: str
-    actor_id: int | None
-    actor_login: str
-    ip: str
-    action: str
-    target: str
-    detail: str
-    prev_hash: str
-    hash: str
+    @property
+    def id(self) -> int: ...
+    @property
+    def at(self) -> str: ...
+    @property
+    def actor_id(self) -> int | None: ...
+    @property
+    def actor_login(self) -> str: ...
+    @property
+    def ip(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def prev_hash(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
 
 
 def canonical_json(value: Any) -> str:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from hub.clock import Clock
-from hub.notify.worker import Worker, wait_for_work
 from hub.domain.identity import Actor
 from hub.domain.permissions import Action, can
 from hub.notify.frames import event_frame
+from hub.notify.worker import Worker, wait_for_work
 from hub.store import Store
 from hub.store.items import Event
 
@@ -183,7 +183,7 @@ class EventFeed:
             targets |= self._by_unit.get(e.unit_id, set())
         return targets
 
-    async def _encode(self, tx: "object", events: list[Event]) -> list[tuple[int, str]]:
+    async def _encode(self, tx: object, events: list[Event]) -> list[tuple[int, str]]:
         from hub.store import Tx
         assert isinstance(tx, Tx)
         items = await tx.items.many(sorted({e.item_id for e in events}))

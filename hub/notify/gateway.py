@@ -7,7 +7,6 @@ to send its requests there instead of api.twilio.com.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -86,7 +85,7 @@ class TwilioGateway:
             if e.status >= 500:
                 raise GatewayUnanswered(str(e)) from e   # it may have been taken before the failure
             raise GatewayError(e.status, e.code, e.msg) from e
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+        except (TimeoutError, aiohttp.ClientError, OSError) as e:
             raise GatewayUnanswered(str(e) or type(e).__name__) from e
         return Sent(str(msg.sid), str(msg.status or "queued"))
 
@@ -98,7 +97,7 @@ class TwilioGateway:
             found = await self._client.messages.list_async(to=to, limit=100)
         except TwilioRestException as e:
             raise GatewayUnanswered(str(e)) from e
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as e:
+        except (TimeoutError, aiohttp.ClientError, OSError) as e:
             raise GatewayUnanswered(str(e) or type(e).__name__) from e
         for m in found:
             created = m.date_created

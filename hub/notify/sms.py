@@ -26,17 +26,24 @@ from datetime import datetime, timedelta
 
 from hub.clock import Clock
 from hub.config import Config
-from hub.notify.worker import Worker, wait_for_work
 from hub.domain.identity import Actor, Role, SystemActor, User
+from hub.domain.items import AckVia, Delivery
 from hub.domain.permissions import Action, require
-from hub.domain.items import AckVia
 from hub.domain.sms import (
-    HELP_TEXT, NOT_ARRIVED, OPTED_OUT, UNKNOWN_TEXT, acked_text, digest_text, moves_forward, nothing_open_text,
+    HELP_TEXT,
+    NOT_ARRIVED,
+    OPTED_OUT,
+    UNKNOWN_TEXT,
+    acked_text,
+    digest_text,
+    moves_forward,
+    nothing_open_text,
     parse_reply,
 )
 from hub.domain.sms_text import KIND_LABEL, URGENCY_LABEL, segments
 from hub.errors import XietongError
 from hub.notify.gateway import Gateway, GatewayError, GatewayUnanswered
+from hub.notify.worker import Worker, wait_for_work
 from hub.services import audit
 from hub.services.identity import IdentityService
 from hub.services.items import ItemService
@@ -52,7 +59,7 @@ class RateLimiter:
     """Paces calls to at most `rate` per second (real time: it paces I/O, not business)."""
 
     def __init__(self, rate: float, now: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], "asyncio.Future[None] | object"] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], asyncio.Future[None] | object] = asyncio.sleep) -> None:
         self.interval, self._now, self._sleep = 1 / rate, now, sleep
         self._next = 0.0
 
@@ -302,6 +309,7 @@ class SmsService:
             if delivery_id is None:
                 continue
             actor = await self.identity.actor(clerk.id, ip="sms")
+            done: Delivery | None
             try:
                 done = await self.items.acknowledge(actor, delivery_id, via=AckVia.SMS,
                                                     note=f"短信回复“{body.strip()[:20]}”")
@@ -310,7 +318,7 @@ class SmsService:
                     raise
                 async with self.store.read() as tx:
                     done = await tx.deliveries.get(delivery_id)   # a repeated reply: same answer
-                assert done is not None
+            assert done is not None
             async with self.store.read() as tx:
                 item = await tx.items.get(done.item_id)
             assert item is not None

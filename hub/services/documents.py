@@ -10,7 +10,16 @@ from hub.clock import Clock
 from hub.config import Config
 from hub.domain.calendar import CST
 from hub.domain.documents import (
-    EDIT_ACTION, RULES, UPWARD_KINDS, Content, DocOp, DocState, action_for, after_edit, document_number, rule_for,
+    EDIT_ACTION,
+    RULES,
+    UPWARD_KINDS,
+    Content,
+    DocOp,
+    DocState,
+    action_for,
+    after_edit,
+    document_number,
+    rule_for,
 )
 from hub.domain.identity import Actor
 from hub.domain.items import DOC_KINDS, Attachment, ItemDraft, ItemKind, Urgency, check_draft
@@ -78,7 +87,8 @@ class DocumentService:
         return DocumentView(doc, attachments, history, self._ops(actor, doc),
                             doc.signed_digest is not None and digest != doc.signed_digest)
 
-    async def list(self, actor: Actor) -> list[Document]:
+    async def of_unit(self, actor: Actor) -> list[Document]:
+        """The outgoing documents of the actor's unit, newest first."""
         require(actor, Action.VIEW_ITEM, actor.unit_id)
         async with self.store.read() as tx:
             return await tx.documents.for_unit(actor.unit_id)

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hub.clock import Clock
-from hub.notify.worker import Worker, wait_for_work
 from hub.domain.escalation import Step, StepAction, snapshot_steps, step_applies
 from hub.domain.identity import Role, User
 from hub.domain.items import Delivery, DeliveryState, Item
 from hub.domain.sms_text import backup_text, duty_desk_text, meeting_reminder_text, remind_text
+from hub.notify.worker import Worker, wait_for_work
 from hub.store import Store, Tx
 from hub.store.items import Timer
 
@@ -139,7 +139,7 @@ class Scheduler:
             await _sms(tx, now, event_id, delivery, await people.duty_desk(), duty_desk_text(item, unit))
         return True
 
-    async def _meeting_reminder(self, tx: Tx, people: "_People", timer: Timer, now: datetime,
+    async def _meeting_reminder(self, tx: Tx, people: _People, timer: Timer, now: datetime,
                                 delivery: Delivery, item: Item) -> bool:
         applies = delivery.state is DeliveryState.ACKED and item.withdrawn_at is None
         await tx.timers.record_run(delivery.id, "meeting_reminder", timer.step, now, applies)

@@ -12,8 +12,19 @@ from hub.clock import Clock
 from hub.config import Config
 from hub.crypto.passwords import PasswordHasher
 from hub.domain.identity import (
-    Actor, Role, SystemActor, Unit, UnitKind, User, check_login, check_person_name,
-    check_unit_code, check_unit_name, ip_allowed, normalize_phone, parse_ip_rules,
+    Actor,
+    Role,
+    SystemActor,
+    Unit,
+    UnitKind,
+    User,
+    check_login,
+    check_person_name,
+    check_unit_code,
+    check_unit_name,
+    ip_allowed,
+    normalize_phone,
+    parse_ip_rules,
 )
 from hub.domain.permissions import Action, grantable_roles, require
 from hub.errors import XietongError
@@ -305,13 +316,13 @@ class IdentityService:
         # no unit given means every unit: only an ANY grant covers that
         _require(who, Action.VIEW_USERS, unit_id if unit_id is not None else ())
         async with self.store.read() as tx:
-            return await tx.users.list(unit_id)
+            return await tx.users.in_unit(unit_id)
 
     async def sms_opted_out(self, who: Who, unit_id: int) -> set[str]:
         """Phones of the unit's people that refused SMS at the gateway (STOP, error 21610)."""
         _require(who, Action.VIEW_USERS, unit_id)
         async with self.store.read() as tx:
-            phones = {u.phone for u in await tx.users.list(unit_id) if u.phone}
+            phones = {u.phone for u in await tx.users.in_unit(unit_id) if u.phone}
             return phones & set(await tx.sms.opted_out())
 
     async def user(self, who: Who, user_id: int) -> User:

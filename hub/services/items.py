@@ -11,19 +11,32 @@ from hub.clock import Clock
 from hub.config import Config
 from hub.domain.calendar import WorkCalendar
 from hub.domain.escalation import (
-    WindowRules, ladder_snapshot, parse_ladder, response_window, step_due_times,
+    WindowRules,
+    ladder_snapshot,
+    parse_ladder,
+    response_window,
+    step_due_times,
 )
 from hub.domain.identity import Actor, Role, Unit, User
 from hub.domain.items import (
-    AckVia, Delivery, DeliveryState, Item, ItemDraft, ItemKind, RecipientRole, Urgency, check_can_acknowledge,
-    check_draft, receipt_number,
+    AckVia,
+    Delivery,
+    DeliveryState,
+    Item,
+    ItemDraft,
+    ItemKind,
+    RecipientRole,
+    Urgency,
+    check_can_acknowledge,
+    check_draft,
+    receipt_number,
 )
 from hub.domain.permissions import Action, can, require
 from hub.domain.sms_text import issued_text, withdrawn_text
 from hub.errors import XietongError
 from hub.services import audit
 from hub.store import Store, Tx
-from hub.store.items import AttachmentInfo, Event, OutboxMessage
+from hub.store.items import AttachmentInfo, Event
 
 Wake = Callable[[datetime], None]
 

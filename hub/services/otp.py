@@ -18,8 +18,18 @@ from typing import Any
 from hub.clock import Clock
 from hub.config import Config
 from hub.crypto.totp import (
-    SecretBox, SecretUnreadable, is_totp_code, load_or_create_key_file, looks_like_recovery_code,
-    matching_steps, new_recovery_codes, new_secret, parse_key, provisioning_uri, qr_svg, time_step,
+    SecretBox,
+    SecretUnreadable,
+    is_totp_code,
+    load_or_create_key_file,
+    looks_like_recovery_code,
+    matching_steps,
+    new_recovery_codes,
+    new_secret,
+    parse_key,
+    provisioning_uri,
+    qr_svg,
+    time_step,
 )
 from hub.domain.identity import Actor, SystemActor
 from hub.domain.permissions import Action, can, grantable_roles, require

@@ -248,10 +248,12 @@ async def _document(tx: Tx, who: Actor | SystemActor, document_id: int) -> Docum
 async def _exportable(tx: Tx, who: Actor | SystemActor, document_id: int) -> Document:
     """The issuing unit's people, and every unit the document was dispatched to, may take the file."""
     doc = await tx.documents.get(document_id)
-    if doc is not None and isinstance(who, Actor) and doc.item_id is not None:
-        if await tx.deliveries.of_item_for_unit(doc.item_id, who.unit_id) is not None \
-                and can(who, Action.VIEW_ITEM, who.unit_id):
-            return doc
+    received = (doc is not None and isinstance(who, Actor) and doc.item_id is not None
+                and can(who, Action.VIEW_ITEM, who.unit_id)
+                and await tx.deliveries.of_item_for_unit(doc.item_id, who.unit_id) is not None)
+    if received:
+        assert doc is not None
+        return doc
     return await _document(tx, who, document_id)
 
 

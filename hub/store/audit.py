@@ -52,7 +52,7 @@ class AuditQueries:
         while True:
             async with self.conn.execute("SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?",
                                          (after, batch)) as cur:
-                rows = await cur.fetchall()
+                rows = list(await cur.fetchall())
             if not rows:
                 return
             for r in rows:

@@ -15,12 +15,12 @@ import aiosqlite
 
 from hub.errors import XietongError
 from hub.store.audit import AuditQueries
+from hub.store.documents import DocumentQueries
 from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQueries, UserQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries, TimerQueries
-from hub.store.documents import DocumentQueries
-from hub.store.sms import SmsQueries
 from hub.store.otp import OtpQueries
 from hub.store.seals import SealQueries
+from hub.store.sms import SmsQueries
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path, readers: int = 4, synchronous: str = "FULL",
-                   create: bool = True) -> "Store":
+                   create: bool = True) -> Store:
         """Open (and create, unless `create` is false) a database, migrating it to this code."""
         store = cls(path, readers, synchronous)
         if not create and not store.path.exists():
@@ -163,9 +163,8 @@ class Store:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".part")
         tmp.unlink(missing_ok=True)
-        async with aiosqlite.connect(tmp) as target:
-            async with self._write_lock:
-                await self._writer.backup(target)
+        async with aiosqlite.connect(tmp) as target, self._write_lock:
+            await self._writer.backup(target)
         tmp.replace(dest)
 
     async def close(self) -> None:

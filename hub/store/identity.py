@@ -110,7 +110,8 @@ class UserQueries:
             row = await cur.fetchone()
         return Credentials(_user(row), row["password_hash"]) if row else None
 
-    async def list(self, unit_id: int | None = None) -> list[User]:
+    async def in_unit(self, unit_id: int | None = None) -> list[User]:
+        """People of one unit, or everybody."""
         sql = f"SELECT {_USER_COLUMNS} FROM users u"
         args: tuple[int, ...] = ()
         if unit_id is not None:
@@ -269,7 +270,7 @@ class TokenQueries:
                         r["revoked_at"] is not None) if r else None
 
     async def for_user(self, user_id: int | None = None) -> list[TokenRow]:
-        sql, args = "SELECT * FROM api_tokens", ()
+        sql, args = "SELECT * FROM api_tokens", tuple[int, ...]()
         if user_id is not None:
             sql, args = sql + " WHERE user_id = ?", (user_id,)
         async with self.conn.execute(sql + " ORDER BY id", args) as cur:

@@ -13,7 +13,15 @@ import aiosqlite
 
 from hub.clock import parse_utc, utc_iso
 from hub.domain.items import (
-    AckVia, Attachment, Delivery, DeliveryState, Item, ItemDraft, ItemKind, RecipientRole, Urgency,
+    AckVia,
+    Attachment,
+    Delivery,
+    DeliveryState,
+    Item,
+    ItemDraft,
+    ItemKind,
+    RecipientRole,
+    Urgency,
 )
 
 

@@ -188,7 +188,7 @@ async def test_a_classified_draft_is_refused_and_nothing_is_stored(demo_hub):
     with pytest.raises(XietongError) as e:
         await hub.documents.draft(await actor(hub, "bgs.clerk1"), await fields(hub, title="秘密 某工作方案"))
     assert e.value.code == "item.classified"
-    assert await hub.documents.list(await actor(hub, "bgs.clerk1")) == []
+    assert await hub.documents.of_unit(await actor(hub, "bgs.clerk1")) == []
 
 
 async def test_a_leader_instructs_on_a_received_item_with_a_code_and_the_unit_sees_it(demo_hub):

@@ -48,7 +48,7 @@ def blank(actor_unit_name: str) -> dict[str, Any]:
 @page("GET", "/documents", action=Action.VIEW_ITEM)
 async def documents(request: web.Request) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
-    return render(request, "documents.html", docs=await hub.documents.list(actor),
+    return render(request, "documents.html", docs=await hub.documents.of_unit(actor),
                   todo=await hub.documents.todo(actor), can_draft=can(actor, Action.DRAFT_DOCUMENT))
 
 
