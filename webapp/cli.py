@@ -43,7 +43,8 @@ async def serve(config: Config) -> int:
     if config.web.tls_cert:
         ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_ctx.load_cert_chain(config.web.tls_cert, config.web.tls_key or None)
-    site = web.TCPSite(runner, config.web.host, config.web.port, ssl_context=ssl_ctx)
+    # thousands of phones reconnect at once after an outage: a deep accept queue (the default is 128)
+    site = web.TCPSite(runner, config.web.host, config.web.port, ssl_context=ssl_ctx, backlog=4096)
     await site.start()
     print(f"Xietong is serving on {config.public_url()}  (Ctrl+C to stop / 按 Ctrl+C 停止)", flush=True)
     stop = asyncio.Event()

@@ -61,6 +61,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(request, XietongError(code))
     except web.HTTPException:
         raise      # redirects and the like are responses, not errors
+    except ConnectionResetError:
+        log.debug("client went away during %s %s", request.method, request.path)
+        raise      # nobody is left to answer; not an error of ours
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(request, XietongError("internal"))
