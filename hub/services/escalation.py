@@ -167,38 +167,22 @@ class _ReadAhead:
 
     Read inside the batch's write transaction, so what it holds is what each step would read for itself:
     no other writer runs meanwhile, and the steps themselves change only timers of their own, a
-    delivery's `level` and `escalated_at` (which no step reads) and nothing of an item. If reading
-    ahead fails, each step reads for itself (and a failure stays that one step's).
+    delivery's `level` and `escalated_at` (which no step reads) and nothing of an item.
     """
 
-    def __init__(self) -> None:
-        self.ok = False
-        self.scheduled: set[int] = set()
-        self.deliveries: dict[int, Delivery] = {}
-        self.items: dict[int, Item] = {}
+    def __init__(self, scheduled: set[int], deliveries: dict[int, Delivery], items: dict[int, Item]) -> None:
+        self.scheduled, self.deliveries, self.items = scheduled, deliveries, items
         self._steps: dict[int, tuple[Step, ...]] = {}
 
     @classmethod
     async def load(cls, tx: Tx, timers: list[Timer]) -> _ReadAhead:
-        ahead = cls()
-        try:
-            ahead.scheduled = await tx.timers.scheduled([t.id for t in timers])
-            ahead.deliveries = await tx.deliveries.many(
-                sorted({t.delivery_id for t in timers if t.id in ahead.scheduled}))
-            ahead.items = await tx.items.many(sorted({d.item_id for d in ahead.deliveries.values()}))
-            ahead.ok = True
-        except Exception:
-            log.warning("reading a batch of %d steps ahead failed; each step reads for itself", len(timers),
-                        exc_info=True)
-        return ahead
+        scheduled = await tx.timers.scheduled([t.id for t in timers])
+        deliveries = await tx.deliveries.many(sorted({t.delivery_id for t in timers if t.id in scheduled}))
+        items = await tx.items.many(sorted({d.item_id for d in deliveries.values()}))
+        return cls(scheduled, deliveries, items)
 
     async def target(self, tx: Tx, timer: Timer) -> tuple[bool, Delivery | None, Item | None]:
         """(still scheduled?, its delivery, the delivery's item)."""
-        if not self.ok:
-            if await tx.timers.get(timer.id) is None:
-                return False, None, None
-            delivery = await tx.deliveries.get(timer.delivery_id)
-            return True, delivery, await tx.items.get(delivery.item_id) if delivery else None
         if timer.id not in self.scheduled:
             return False, None, None
         delivery = self.deliveries.get(timer.delivery_id)

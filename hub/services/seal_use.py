@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cryptography import x509
 
@@ -98,28 +98,12 @@ class SealUse:
     async def stamp(self, keeper: Actor, request_id: int, seal_password: str) -> Stamping:
         """用印: sign the document's canonical content digest with the seal (detached CMS), write the
         usage register and move the document from registered to sealed, all in one transaction."""
-        now = self.clock.now()
-        async with self.store.read() as tx:
-            request = await _request(tx, keeper, request_id)
-            require(keeper, Action.USE_SEAL, request.unit_id)
-            check_use_state(request.state, UseState.APPROVED)
-            seal = await tx.seals.get(request.seal_id)
-            doc = await tx.documents.get(request.document_id)
-        assert seal is not None and doc is not None
-        check_usable(seal.state, seal.not_before, seal.not_after, now, seal.revoked_at)
-        if doc.state is not DocState.REGISTERED:
-            raise _not_sealable(doc)
+        async with self.store.read() as tx:       # refuse early, before the slow password check
+            _, seal, _ = await _stampable(tx, keeper, request_id, self.clock.now())
         key = await self._open_with_password(keeper, seal, seal_password, "stamp")
         now = self.clock.now()
-        async with self.store.write() as tx:                        # again, inside the writer
-            request = await _request(tx, keeper, request_id)
-            check_use_state(request.state, UseState.APPROVED)
-            seal = await tx.seals.get(request.seal_id)
-            doc = await tx.documents.get(request.document_id)
-            assert seal is not None and doc is not None
-            check_usable(seal.state, seal.not_before, seal.not_after, now, seal.revoked_at)
-            if doc.state is not DocState.REGISTERED:
-                raise _not_sealable(doc)
+        async with self.store.write() as tx:      # and again inside the writer: nothing changed meanwhile
+            request, seal, doc = await _stampable(tx, keeper, request_id, now)
             digest = content_of(doc, await tx.documents.attachments(doc.id)).digest()
             signature = crypto.sign_stamp(digest, x509.load_pem_x509_certificate(seal.cert_pem), key, now,
                                           by_name(seal.algorithm))
@@ -255,6 +239,20 @@ async def _exportable(tx: Tx, who: Actor | SystemActor, document_id: int) -> Doc
         assert doc is not None
         return doc
     return await _document(tx, who, document_id)
+
+
+async def _stampable(tx: Tx, keeper: Actor, request_id: int, now: datetime) -> tuple[UseRequest, Seal, Document]:
+    """An approved request, a seal usable now, and its document registered: else a clear refusal."""
+    request = await _request(tx, keeper, request_id)
+    require(keeper, Action.USE_SEAL, request.unit_id)
+    check_use_state(request.state, UseState.APPROVED)
+    seal = await tx.seals.get(request.seal_id)
+    doc = await tx.documents.get(request.document_id)
+    assert seal is not None and doc is not None
+    check_usable(seal.state, seal.not_before, seal.not_after, now, seal.revoked_at)
+    if doc.state is not DocState.REGISTERED:
+        raise _not_sealable(doc)
+    return request, seal, doc
 
 
 async def _request(tx: Tx, who: Actor, request_id: int) -> UseRequest:
