@@ -13,9 +13,9 @@ Prints figures, it is not a test. One run measures, with the same number of clie
   - latency: t0 = time.time() just before the HTTP POST is sent (on a warm keep-alive
     connection); for each client, the time its frame's bytes reached the client process, minus
     t0 -> p50 / p99 / max over the N clients;
-  - hand-off: inside the server, from the commit's poke of the feed to the return of the last
-    send_str of an item.issued frame with the socket's write buffer empty (the frame is in the
-    kernel); see bench/fanout_server.py, which also gives the server's CPU time for each part
+  - hand-off: inside the server, from the commit's poke of the feed to the last hand-over of an
+    item.issued frame to a socket (written straight by the feed, or sent by a connection's writer
+    from its queue) with the socket's write buffer empty (the frame is in the kernel); see bench/fanout_server.py, which also gives the server's CPU time for each part
     (request -> commit, hand-off), a figure that hardly moves when other work loads the machine.
 * baseline: a bare `websockets` server (bench/fanout_baseline.py). Trigger over a websocket
   (t0 just before the trigger is sent); the server writes N/2 delivery rows into a SQLite file in
@@ -702,7 +702,7 @@ def summarize(a: argparse.Namespace, results: dict[str, Any], errors: dict[str, 
                     "Xietong persists item + deliveries + events + SMS outbox + timers + audit in the issue "
                     "transaction; baseline and socketio persist N/2 delivery rows (sqlite3, synchronous=FULL, one "
                     "transaction) before sending; *_send_only_*: second round without persisting; "
-                    "handoff = server: commit's feed poke -> last item.issued send_str returned, frame in kernel; "
+                    "handoff = server: commit's feed poke -> last item.issued frame written to its socket, in kernel; "
                     "*_other_cores_during_burst: CPU used by processes not of this benchmark (other work on the "
                     "machine), in cores")
     if errors:

@@ -10,13 +10,16 @@ note the time (time.time(), the clock the load generators use); behaviour is unc
   reads of items and deliveries, and the JSON encoding), start and end;
 * EventFeed.poke: the issue transaction has committed and the feed is told (the last poke
   before ItemService.issue returns); EventFeed.distribute: each pass that sent something;
-* WebSocketResponse.send_str for event frames of type item.issued: when each call returned,
-  and whether the frame was then entirely in the kernel (the transport's write buffer empty:
-  aiohttp writes straight to the socket; anything left over would be sent later by the loop).
+* every hand-over of an item.issued event frame to a connection, by either path: the feed writing
+  the frame's bytes straight to the socket (webapp.routes.realtime.SocketSink.write_now, when it
+  accepted them) or a connection's writer sending a queued frame (WebSocketResponse.send_str):
+  when each call returned, and whether the frame was then entirely in the kernel (the transport's
+  write buffer empty: both write straight to the socket; anything left over would be sent later
+  by the loop, and is counted as "buffered").
 
-The hand-off time is: the last of those send_str returns (with an empty write buffer) minus
-the commit's poke, i.e. from "the deliveries are durable and the feed may distribute" to "the
-last client's frame is in its socket's kernel buffer".
+The hand-off time is: the last of those returns minus the commit's poke, i.e. from "the
+deliveries are durable and the feed may distribute" to "the last client's frame is in its
+socket's kernel buffer" (unless some were buffered, which the report shows).
 
 The CPU time of the event-loop thread and of the whole process (with the SQLite threads) is noted
 at the request, at the commit and at the last send ($BENCH_FANOUT_EXPECT-th frame): unlike wall time, it hardly depends on what
@@ -51,6 +54,7 @@ def instrument() -> None:
     import webapp.app as appmod
     from hub.notify.feed import EventFeed
     from hub.services.items import ItemService
+    from webapp.routes.realtime import SocketSink
 
     prof: dict[str, Any] = {}
 
@@ -143,22 +147,36 @@ def instrument() -> None:
 
     EventFeed.distribute = distribute  # type: ignore[method-assign]
 
+    def sent(transport: Any, size: int) -> None:
+        """An item.issued frame was handed to a connection."""
+        marks["sends"].append(time.time())
+        if not EXPECT or len(marks["sends"]) == EXPECT:     # CPU clocks cost ~1 us: read them once
+            marks["cpu_at_last_send"] = {"loop_thread": time.thread_time(), "process": time.process_time()}
+        if transport is not None and transport.get_write_buffer_size():
+            marks["buffered"] += 1
+        if not marks["frame_bytes"]:
+            marks["frame_bytes"].append(size)
+
     orig_send_str = web.WebSocketResponse.send_str
 
     async def send_str(self: Any, data: str, compress: int | None = None) -> None:
         await orig_send_str(self, data, compress)
         if '"type":"item.issued"' in data[:80]:
-            marks["sends"].append(time.time())
-            if not EXPECT or len(marks["sends"]) == EXPECT:     # CPU clocks cost ~1 us: read them once
-                marks["cpu_at_last_send"] = {"loop_thread": time.thread_time(), "process": time.process_time()}
             writer = getattr(self, "_writer", None)
-            transport = getattr(writer, "transport", None)
-            if transport is not None and transport.get_write_buffer_size():
-                marks["buffered"] += 1
-            if len(marks["frame_bytes"]) < 1:
-                marks["frame_bytes"].append(len(data.encode()))
+            sent(getattr(writer, "transport", None), len(data.encode()))
 
     web.WebSocketResponse.send_str = send_str  # type: ignore[method-assign]
+
+    orig_write_now = SocketSink.write_now
+
+    def write_now(self: Any, frame_bytes: bytes) -> bool:
+        accepted = orig_write_now(self, frame_bytes)
+        if accepted and b'"type":"item.issued"' in frame_bytes[:90]:
+            header = 2 if frame_bytes[1] < 126 else 4 if frame_bytes[1] == 126 else 10
+            sent(self.transport, len(frame_bytes) - header)
+        return accepted
+
+    SocketSink.write_now = write_now  # type: ignore[method-assign]
 
     def dump(*_: Any) -> None:
         if "p" in prof:

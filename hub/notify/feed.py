@@ -1,26 +1,33 @@
 """The realtime feed: every event a user may see, in id order, live and on resume.
 
 Services poke the feed after they commit; the feed reads the new events from
-the store (the source of truth), encodes each once, and puts the frame in
-the bounded queue of every subscriber who may see it (the one permission
-rule, `VIEW_ITEM`, decides). A subscriber whose queue is full is dropped: its
-client resumes by id. A client that resumes gets the events after its last
-id from the store first; live frames that arrive meanwhile are buffered and
-the ones already replayed are skipped, so there is no gap and no duplicate.
+the store (the source of truth), encodes each once (the JSON text and the
+websocket frame's bytes), and hands it to every subscriber who may see it
+(the one permission rule, `VIEW_ITEM`, decides). A subscriber whose
+connection can take the bytes at once (nothing queued before them, its
+socket not backed up) gets them written straight to its socket, as
+`websockets.broadcast()` does; otherwise the frame goes into its bounded
+queue, and everything after it too until the queue is drained, so frames
+stay in id order. A subscriber whose queue is full is dropped: its client
+resumes by id. A client that resumes gets the events after its last id from
+the store first; live frames that arrive meanwhile are queued and the ones
+already replayed are skipped, so there is no gap and no duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from hub.clock import Clock
 from hub.domain.identity import Actor
 from hub.domain.permissions import Action, can
-from hub.notify.frames import event_frame
+from hub.notify.frames import event_frame, websocket_text_frame
 from hub.notify.worker import Worker, wait_for_work
 from hub.store import Store
 from hub.store.items import Event
@@ -35,23 +42,56 @@ class TooOld(Exception):
     """The client's last id is older than the replay window: it must reload its inbox."""
 
 
+class DirectWrite(Protocol):
+    def __call__(self, frame_bytes: bytes, /) -> bool:
+        """Write a whole websocket frame to the connection now if it can take it without waiting; False if not."""
+
+
 @dataclass(eq=False)
 class Subscriber:
+    """One connection's share of the feed: its frames, written at once or queued (at most `limit`)."""
+
     actor: Actor
-    queue: asyncio.Queue[tuple[int, str]]
     on_overflow: Callable[[], None]
     sees_all: bool
-    overflowed: bool = False
+    limit: int
+    write_now: DirectWrite | None = None     # None: every frame goes through the queue (e.g. compressed)
     units: frozenset[int] = field(default_factory=frozenset)
+    pending: deque[tuple[int, str]] = field(default_factory=deque)   # the head stays until it is sent
+    overflowed: bool = False
+    replayed_upto: int | None = None   # None until the replay has been sent: until then everything queues
+    _waiter: asyncio.Future[None] | None = None
 
-    def offer(self, event_id: int, frame: str) -> None:
+    def offer(self, event_id: int, frame: str, frame_bytes: bytes) -> None:
         if self.overflowed:
             return
-        try:
-            self.queue.put_nowait((event_id, frame))
-        except asyncio.QueueFull:
+        upto = self.replayed_upto
+        if upto is not None:
+            if event_id <= upto:
+                return                     # the replay sent it already
+            if not self.pending and self.write_now is not None and self.write_now(frame_bytes):
+                return
+        if len(self.pending) >= self.limit:
             self.overflowed = True
             self.on_overflow()
+            return
+        self.pending.append((event_id, frame))
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def go_live(self, replayed_upto: int) -> None:
+        """The replay is sent: skip live frames up to `replayed_upto`, write the rest (once the queue is empty)."""
+        self.replayed_upto = replayed_upto
+
+    async def wait_for_frames(self) -> None:
+        """Return when a frame is queued."""
+        while not self.pending:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
 
 
 class EventFeed:
@@ -69,12 +109,17 @@ class EventFeed:
 
     # -- subscribers -----------------------------------------------------------------
 
-    def subscribe(self, actor: Actor, on_overflow: Callable[[], None]) -> Subscriber | None:
-        """Start receiving live frames; None if the actor may see no items at all."""
+    def subscribe(self, actor: Actor, on_overflow: Callable[[], None],
+                  write_now: DirectWrite | None = None) -> Subscriber | None:
+        """Start receiving live frames; None if the actor may see no items at all.
+
+        `write_now` writes a frame's bytes straight to the connection (see `DirectWrite`); without it,
+        or while it declines, frames are queued for the connection's writer.
+        """
         if not can(actor, Action.VIEW_ITEM):
             return None
-        sub = Subscriber(actor, asyncio.Queue(self.queue_frames), on_overflow,
-                         sees_all=can(actor, Action.VIEW_ITEM, ()), units=frozenset({actor.unit_id}))
+        sub = Subscriber(actor, on_overflow, sees_all=can(actor, Action.VIEW_ITEM, ()), limit=self.queue_frames,
+                         write_now=write_now, units=frozenset({actor.unit_id}))
         if sub.sees_all:
             self._all.add(sub)
         else:
@@ -165,11 +210,12 @@ class EventFeed:
                 events = await tx.events.after(self.last_id, BATCH)
                 frames = await self._encode(tx, events)
             for n, (event, (event_id, frame)) in enumerate(zip(events, frames), 1):
+                frame_bytes = websocket_text_frame(frame)
                 for sub in self._audience(event):
-                    sub.offer(event_id, frame)
+                    sub.offer(event_id, frame, frame_bytes)
                 self.last_id = event_id
                 if n % chunk == 0:
-                    await asyncio.sleep(0)   # let connection writers take (all) their frames before the next
+                    await asyncio.sleep(0)   # let connection writers send what was queued before the next
             sent += len(events)
             if len(events) < BATCH:
                 if sent:

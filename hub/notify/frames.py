@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 from typing import Any
 
 from hub.domain.items import Delivery, Item
@@ -34,3 +35,19 @@ def event_frame(e: Event, item: Item | None, delivery: Delivery | None) -> str:
 def control_frame(type_: str, **fields: Any) -> str:
     return json.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields}, ensure_ascii=False,
                       separators=(",", ":"))
+
+
+def websocket_text_frame(text: str) -> bytes:
+    """`text` as one whole, unmasked, uncompressed websocket text frame (RFC 6455 5.2), as a server sends it.
+
+    Built once per event and written as is to every connection that can take it at once.
+    """
+    payload = text.encode("utf-8")
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", 0x81, n)
+    elif n < 65536:
+        header = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, n)
+    return header + payload

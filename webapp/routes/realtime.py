@@ -54,7 +54,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     def overflow() -> None:
         asyncio.get_running_loop().create_task(ws.close(code=CLOSE_TOO_SLOW, message=b"too slow; resume by id"))
 
-    sub = hub.feed.subscribe(actor, overflow)
+    transport = request.transport
+    sink = None if ws.compress or transport is None else SocketSink(ws, transport)
+    sub = hub.feed.subscribe(actor, overflow, sink.write_now if sink else None)
     if sub is None:
         await ws.close(code=4003, message=b"forbidden")
         return ws
@@ -114,17 +116,43 @@ async def _replay(ws: web.WebSocketResponse, hub: Any, sub: Subscriber, since: i
 
 
 async def _write(ws: web.WebSocketResponse, sub: Subscriber, last: int) -> None:
-    """Live frames in id order, skipping what the replay already sent; all that is queued goes at once."""
-    queue = sub.queue
+    """Queued live frames in id order, skipping what the replay already sent.
+
+    A frame stays at the head of the queue until it is sent, so that the feed writes nothing
+    straight to the socket ahead of it.
+    """
+    sub.go_live(last)
+    pending = sub.pending
     while not ws.closed:
-        event_id, frame = await queue.get()     # no timer per frame: _recheck watches the session
-        while True:
+        await sub.wait_for_frames()     # no timer per frame: _recheck watches the session
+        while pending and not ws.closed:
+            event_id, frame = pending[0]
             if event_id > last:
                 await ws.send_str(frame)
                 last = event_id
-            if ws.closed or queue.empty():
-                break
-            event_id, frame = queue.get_nowait()
+            pending.popleft()
+
+
+class SocketSink:
+    """Writes the feed's ready-made frame bytes straight to one connection's socket, when it can take them now.
+
+    Only for uncompressed connections (a server's frames are unmasked, so the same bytes suit every
+    client). Declines while the socket is backed up (its write buffer over the high-water mark, where
+    aiohttp's writer would wait) or the websocket is closing: the feed then queues the frame.
+    """
+
+    __slots__ = ("high_water", "transport", "ws")
+
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport) -> None:
+        self.ws, self.transport = ws, transport
+        self.high_water = transport.get_write_buffer_limits()[1]
+
+    def write_now(self, frame_bytes: bytes) -> bool:
+        transport = self.transport
+        if self.ws.closed or transport.is_closing() or transport.get_write_buffer_size() > self.high_water:
+            return False
+        transport.write(frame_bytes)
+        return True
 
 
 async def _recheck(ws: web.WebSocketResponse, request: web.Request) -> None:
@@ -158,7 +186,7 @@ async def _read(ws: web.WebSocketResponse, request: web.Request, actor: Actor) -
         try:
             frame = json.loads(msg.data)
             if not isinstance(frame, dict):
-                raise ValueError
+                raise TypeError
             ref = frame.get("ref")
             kind = frame.get("type")
             if kind == "ack":
@@ -180,7 +208,7 @@ async def _read(ws: web.WebSocketResponse, request: web.Request, actor: Actor) -
         await ws.send_str(reply)
 
 
-__all__ = ["websocket", "PROTOCOL_VERSION"]
+__all__ = ["PROTOCOL_VERSION", "websocket"]
 
 
 async def close_all(app: web.Application) -> None:
