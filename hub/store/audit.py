@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from hub.clock import utc_iso
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ def _row(r: sqlite3.Row) -> AuditRow:
 
 
 class AuditQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def last(self) -> tuple[int, str] | None:

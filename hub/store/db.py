@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from hub.errors import XietongError
 from hub.store.audit import AuditQueries
+from hub.store.connection import Connection, LoopConnection, ReaderConnection
 from hub.store.documents import DocumentQueries
 from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQueries, UserQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries, TimerQueries
@@ -23,6 +28,7 @@ from hub.store.seals import SealQueries
 from hub.store.sms import SmsQueries
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -48,7 +54,7 @@ def schema_version_known() -> int:
 class Tx:
     """One transaction's view of the store: the query groups on one connection."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.units = UnitQueries(conn)
         self.users = UserQueries(conn)
@@ -67,16 +73,44 @@ class Tx:
         self.seals = SealQueries(conn)
 
 
+class TransactionLost(sqlite3.OperationalError):
+    """SQLite aborted the whole group transaction (disk full, I/O error): nothing in it was kept."""
+
+
+@dataclass(eq=False)
+class _Group:
+    """Use-cases sharing one transaction and one COMMIT (group commit)."""
+
+    committed: asyncio.Future[None]
+    size: int = 0
+    closing: bool = False      # its COMMIT is queued
+    lost: BaseException | None = None
+
+
 class Store:
+    """The database: one writer (group commit, statements on the loop), a pool of readers.
+
+    Writes: a use-case is `async with store.write() as tx:`; it returns only after the COMMIT
+    that holds it has returned (synchronous=FULL by default: durable). Use-cases that queue for the
+    writer while one runs join the same transaction, each under its own SAVEPOINT - a use-case that
+    fails rolls back to its savepoint, the others stand - and share one COMMIT, one fsync. Under
+    load a commit carries many use-cases; alone, a use-case commits at once.
+    """
+
     def __init__(self, path: str | Path, readers: int = 4, synchronous: str = "FULL") -> None:
         self.path = Path(path)
         self._readers_wanted = readers
         self._synchronous = synchronous
-        self._writer: aiosqlite.Connection | None = None
-        self._write_lock = asyncio.Lock()
+        self._raw: sqlite3.Connection | None = None
+        self._writer: LoopConnection | None = None
+        self._thread: ThreadPoolExecutor | None = None   # BEGIN IMMEDIATE and COMMIT: the waits
+        self._lock = asyncio.Lock()
+        self._group: _Group | None = None
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all_readers: list[aiosqlite.Connection] = []
         self.schema_version = 0
+        self.commits = 0                    # COMMITs and the use-cases they carried (metrics, tests)
+        self.committed_use_cases = 0
 
     @classmethod
     async def open(cls, path: str | Path, readers: int = 4, synchronous: str = "FULL",
@@ -86,62 +120,117 @@ class Store:
         if not create and not store.path.exists():
             raise XietongError("db.not_initialised", path=str(store.path))
         store.path.parent.mkdir(parents=True, exist_ok=True)
-        store._writer = await store._connect(readonly=False)
-        await store._migrate()
+        store._thread = ThreadPoolExecutor(1, thread_name_prefix="xietong-writer")
+        store._raw = await store._in_thread(store._connect_writer)
+        store._writer = LoopConnection(store._raw)
+        try:
+            store._migrate()
+        except BaseException:
+            await store.close()
+            raise
         for _ in range(readers):
-            conn = await store._connect(readonly=True)
+            conn = await store._connect_reader()
             store._all_readers.append(conn)
             store._readers.put_nowait(conn)
         return store
 
-    async def _connect(self, readonly: bool) -> aiosqlite.Connection:
-        if readonly:
-            conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
-            await conn.execute("PRAGMA query_only = ON")
-        else:
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        conn.row_factory = sqlite3.Row
+    def _connect_writer(self) -> sqlite3.Connection:
+        # used from the loop thread and the writer's thread, never both at once (the write lock)
+        raw = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        raw.execute("PRAGMA journal_mode = WAL")
+        raw.execute(f"PRAGMA synchronous = {self._synchronous}")
+        _configure(raw)
+        return raw
+
+    async def _connect_reader(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+        await conn.execute("PRAGMA query_only = ON")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA busy_timeout = 5000")
+        conn.row_factory = sqlite3.Row
         return conn
 
-    async def _migrate(self) -> None:
-        assert self._writer is not None
+    async def _in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        assert self._thread is not None, "store is closed"
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    def _migrate(self) -> None:
+        """At start-up, before anything else runs: on the loop thread, each migration in one transaction."""
+        raw = self._raw
+        assert raw is not None
         shipped = migrations()
-        async with self._writer.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        current = int(row[0]) if row else 0
+        current = int(raw.execute("PRAGMA user_version").fetchone()[0])
         if current > len(shipped):
-            await self.close()
             raise XietongError("db.too_new", found=current, known=len(shipped))
         for number, name, sql in shipped[current:]:
             log.info("applying migration %s", name)
             # executescript commits first; run the statements ourselves inside one transaction
-            await self._writer.execute("BEGIN IMMEDIATE")
+            raw.execute("BEGIN IMMEDIATE")
             try:
                 for statement in _split_sql(sql):
-                    await self._writer.execute(statement)
-                await self._writer.execute(f"PRAGMA user_version = {number}")
-                await self._writer.execute("COMMIT")
+                    raw.execute(statement)
+                raw.execute(f"PRAGMA user_version = {number}")
+                raw.execute("COMMIT")
             except BaseException:
-                await self._writer.execute("ROLLBACK")
+                raw.execute("ROLLBACK")
                 raise
         self.schema_version = len(shipped)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
-        """The one writer: a whole use-case commits together or not at all."""
-        assert self._writer is not None, "store is closed"
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+        """The one writer: a whole use-case commits together or not at all (see the class)."""
+        raw, writer = self._raw, self._writer
+        assert raw is not None and writer is not None, "store is closed"
+        async with self._lock:
+            group = self._group
+            if group is None:
+                await self._in_thread(raw.execute, "BEGIN IMMEDIATE")
+                group = self._group = _Group(asyncio.get_running_loop().create_future())
+            raw.execute("SAVEPOINT use_case")
             try:
-                yield Tx(self._writer)
+                yield Tx(writer)
             except BaseException:
-                await asyncio.shield(self._writer.execute("ROLLBACK"))
+                self._undo_use_case(raw, group)
                 raise
-            await asyncio.shield(self._writer.execute("COMMIT"))
+            else:
+                raw.execute("RELEASE use_case")
+                group.size += 1
+            finally:
+                if not group.closing:
+                    # it queues for the writer behind the use-cases waiting now: they join this group
+                    group.closing = True
+                    asyncio.get_running_loop().create_task(self._commit(group))
+        await asyncio.shield(group.committed)
+
+    @staticmethod
+    def _undo_use_case(raw: sqlite3.Connection, group: _Group) -> None:
+        try:
+            raw.execute("ROLLBACK TO use_case")
+            raw.execute("RELEASE use_case")
+        except sqlite3.Error as exc:      # SQLite already rolled the whole transaction back
+            group.lost = exc
+
+    async def _commit(self, group: _Group) -> None:
+        raw = self._raw
+        assert raw is not None
+        async with self._lock:
+            self._group = None
+            try:
+                if group.lost is not None or not raw.in_transaction:
+                    raise TransactionLost(f"the transaction was rolled back by SQLite: {group.lost}")
+                await self._in_thread(raw.execute, "COMMIT")
+            except BaseException as exc:
+                if raw.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        raw.execute("ROLLBACK")
+                group.committed.set_exception(exc)
+                group.committed.exception()     # retrieved: the use-cases waiting re-raise it
+                if not isinstance(exc, Exception):
+                    raise
+                return
+            self.commits += 1
+            self.committed_use_cases += group.size
+            group.committed.set_result(None)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
@@ -150,30 +239,53 @@ class Store:
         try:
             await conn.execute("BEGIN")
             try:
-                yield Tx(conn)
+                yield Tx(ReaderConnection(conn))
             finally:
                 await conn.execute("COMMIT")
         finally:
             self._readers.put_nowait(conn)
 
     async def backup(self, dest: str | Path) -> None:
-        """A consistent copy of the live database (SQLite's online backup)."""
-        assert self._writer is not None
+        """A consistent copy of the live database (SQLite's online backup, in one step, from a
+        snapshot of its own: writers go on meanwhile)."""
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".part")
         tmp.unlink(missing_ok=True)
-        async with aiosqlite.connect(tmp) as target, self._write_lock:
-            await self._writer.backup(target)
+
+        def copy() -> None:
+            source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            target = sqlite3.connect(tmp)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+                source.close()
+
+        await asyncio.to_thread(copy)
         tmp.replace(dest)
 
     async def close(self) -> None:
+        """Wait for the open group's COMMIT, then close every connection."""
+        while self._group is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._group.committed)
         for conn in self._all_readers:
             await conn.close()
         self._all_readers.clear()
-        if self._writer is not None:
-            await self._writer.close()
-            self._writer = None
+        if self._raw is not None:
+            async with self._lock:
+                raw, self._raw, self._writer = self._raw, None, None
+                await asyncio.get_running_loop().run_in_executor(self._thread, raw.close)
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)
+            self._thread = None
+
+
+def _configure(raw: sqlite3.Connection) -> None:
+    raw.row_factory = sqlite3.Row
+    raw.execute("PRAGMA foreign_keys = ON")
+    raw.execute("PRAGMA busy_timeout = 5000")
 
 
 def _split_sql(script: str) -> list[str]:

@@ -8,11 +8,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from hub.clock import parse_utc, utc_iso
 from hub.domain.documents import DocState
 from hub.domain.items import Attachment
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class DocFields:
 
 
 class DocumentQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, unit_id: int, drafter_id: int, f: DocFields, at: datetime) -> int:

@@ -6,10 +6,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from hub.clock import parse_utc, utc_iso
 from hub.domain.identity import Role, Unit, UnitKind, User
+from hub.store.connection import Connection
 
 
 def _unit(row: sqlite3.Row) -> Unit:
@@ -18,7 +17,7 @@ def _unit(row: sqlite3.Row) -> Unit:
 
 
 class UnitQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, code: str, name: str, kind: UnitKind, parent_id: int | None,
@@ -69,7 +68,7 @@ def _user(row: sqlite3.Row) -> User:
 
 
 class UserQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, login: str, name: str, unit_id: int, password_hash: str,
@@ -170,7 +169,7 @@ class SessionRow:
 
 
 class SessionQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, id_hash: str, user_id: int, csrf_token: str, at: datetime,
@@ -209,7 +208,7 @@ class SessionQueries:
 class LoginQueries:
     """Failed logins, counted per account and per address for throttling."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def record_failure(self, account: str, ip: str, at: datetime) -> None:
@@ -253,7 +252,7 @@ class TokenRow:
 class TokenQueries:
     """Bearer tokens for bots and tools; only a SHA-256 of the token is stored."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, token_hash: str, user_id: int, name: str, at: datetime) -> int:

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from hub.clock import parse_utc, utc_iso
 from hub.domain.items import (
     AckVia,
@@ -23,6 +21,7 @@ from hub.domain.items import (
     RecipientRole,
     Urgency,
 )
+from hub.store.connection import Connection
 
 
 def _t(v: str | None) -> datetime | None:
@@ -109,7 +108,7 @@ class Timer:
 
 
 class ItemQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, d: ItemDraft, sender_unit_id: int, sender_user_id: int, issued_at: datetime,
@@ -179,7 +178,7 @@ class ItemQueries:
 
 
 class DeliveryQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, item_id: int, unit_id: int, role: RecipientRole, sent_at: datetime,
@@ -324,7 +323,7 @@ class DeliveryQueries:
 
 
 class EventQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, at: datetime, type_: str, item_id: int, sender_unit_id: int,
@@ -395,7 +394,7 @@ class EventQueries:
 
 
 class OutboxQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add_sms(self, at: datetime, event_id: int, delivery_id: int | None, user_id: int | None,
@@ -423,7 +422,7 @@ class OutboxQueries:
 
 
 class TimerQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, due_at: datetime, kind: str, delivery_id: int, step: int) -> None:
@@ -452,8 +451,8 @@ class TimerQueries:
         if not timer_ids:
             return set()
         marks = ",".join("?" * len(timer_ids))
-        rows = await self.conn.execute_fetchall(f"SELECT id FROM timers WHERE id IN ({marks})", timer_ids)
-        return {r[0] for r in rows}
+        async with self.conn.execute(f"SELECT id FROM timers WHERE id IN ({marks})", timer_ids) as cur:
+            return {r[0] for r in await cur.fetchall()}
 
     async def get(self, timer_id: int) -> Timer | None:
         async with self.conn.execute("SELECT id, due_at, kind, delivery_id, step FROM timers WHERE id = ?",

@@ -6,9 +6,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from hub.clock import parse_utc, utc_iso
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ def _enrolment(r: sqlite3.Row) -> OtpEnrolment:
 
 
 class OtpQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, user_id: int) -> OtpEnrolment | None:

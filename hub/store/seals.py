@@ -6,10 +6,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from hub.clock import parse_utc, utc_iso
 from hub.domain.seals import SealKind, SealState, UseState
+from hub.store.connection import Connection
 
 
 def _when(text: str | None) -> datetime | None:
@@ -131,7 +130,7 @@ def _stamping(r: sqlite3.Row) -> Stamping:
 
 
 class SealQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # -- the authority --------------------------------------------------------------------

@@ -6,9 +6,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from hub.clock import parse_utc, utc_iso
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class QueuedNotice:
 
 
 class SmsQueries:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # -- the queue: outbox rows not yet carried by any message ---------------------------

@@ -81,3 +81,97 @@ async def test_backup_of_a_live_database_is_a_consistent_copy(demo_hub, tmp_path
         assert (await copy.identity.user_by_login("dhz.clerk1")).name == "赵海燕"
     finally:
         await copy.close()
+
+
+async def test_use_cases_queued_together_share_one_commit_and_each_is_durable_when_it_returns(hub, db_path):
+    """Group commit: what queued behind a running use-case joins its transaction and its fsync."""
+    release = asyncio.Event()
+    returned: list[str] = []
+
+    async def first() -> None:
+        async with hub.store.write() as tx:
+            await tx.units.add("G00", "先到", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            await release.wait()            # the others queue for the writer meanwhile
+        returned.append("G00")
+
+    async def later(code: str) -> None:
+        async with hub.store.write() as tx:
+            await tx.units.add(code, code, UnitKind.DEPARTMENT, None, "", hub.clock.now())
+        # back from write(): already committed, so another connection sees it
+        seen = sqlite3.connect(db_path).execute("SELECT count(*) FROM units WHERE code = ?", (code,)).fetchone()
+        assert seen[0] == 1
+        returned.append(code)
+
+    commits_before = hub.store.commits
+    tasks = [asyncio.create_task(first())]
+    await asyncio.sleep(0.05)
+    tasks += [asyncio.create_task(later(f"G{i:02d}")) for i in range(1, 6)]
+    await asyncio.sleep(0.05)
+    assert returned == []                   # nobody is told "done" before the commit
+    release.set()
+    await asyncio.gather(*tasks)
+    assert sorted(returned) == [f"G{i:02d}" for i in range(6)]
+    assert hub.store.commits - commits_before == 1
+
+
+async def test_a_failed_use_case_in_a_group_takes_only_its_own_writes_back(hub):
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with hub.store.write() as tx:
+            await tx.units.add("H01", "留下", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            await release.wait()
+
+    async def failing() -> None:
+        async with hub.store.write() as tx:
+            await tx.units.add("H02", "撤回", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            raise RuntimeError("this use-case fails half-way")
+
+    async def after() -> None:
+        async with hub.store.write() as tx:
+            await tx.units.add("H03", "也留下", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+
+    commits_before = hub.store.commits
+    tasks = [asyncio.create_task(holder())]
+    await asyncio.sleep(0.05)
+    tasks += [asyncio.create_task(failing()), asyncio.create_task(after())]
+    await asyncio.sleep(0.05)
+    release.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(results[1], RuntimeError) and results[0] is None and results[2] is None
+    assert hub.store.commits - commits_before == 1
+    async with hub.store.read() as tx:
+        assert await tx.units.by_code("H01") is not None
+        assert await tx.units.by_code("H02") is None
+        assert await tx.units.by_code("H03") is not None
+
+
+async def test_a_commit_that_fails_is_reported_to_every_use_case_in_it(hub, db_path):
+    """Another process holds a read lock that blocks nothing in WAL... so break the COMMIT itself:
+    a use-case that leaves a deferred foreign key dangling makes the COMMIT fail for the group."""
+    release = asyncio.Event()
+
+    async def holder() -> None:
+        async with hub.store.write() as tx:
+            await tx.conn.execute("PRAGMA defer_foreign_keys = ON")
+            await tx.units.add("F01", "甲", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            await tx.conn.execute("UPDATE units SET parent_id = 99999 WHERE code = 'F01'")
+            await release.wait()
+
+    async def neighbour() -> None:
+        async with hub.store.write() as tx:
+            await tx.units.add("F02", "乙", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+
+    tasks = [asyncio.create_task(holder())]
+    await asyncio.sleep(0.05)
+    tasks.append(asyncio.create_task(neighbour()))
+    await asyncio.sleep(0.05)
+    release.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(r, sqlite3.IntegrityError) for r in results), results
+    async with hub.store.read() as tx:                 # nothing of the group was kept
+        assert await tx.units.by_code("F01") is None
+        assert await tx.units.by_code("F02") is None
+    await hub.identity.add_unit(SystemActor(), "F03", "丙", UnitKind.DEPARTMENT)   # the writer goes on
+    async with hub.store.read() as tx:
+        assert await tx.units.by_code("F03") is not None
