@@ -2,9 +2,10 @@
 
 Runs the real `webapp.cli.main(["serve", ...])` after wrapping, without changing behaviour:
 
-* every aiosqlite round trip (one hop to the connection's thread and back), per connection kind,
-  and how long the event loop took to pick the result up;
-* Store.write: waiting for the write lock, the transaction body, the COMMIT (fsync) itself;
+* every aiosqlite round trip of the readers (one hop to the connection's thread and back), and how
+  long the event loop took to pick the result up;
+* the writer: its hops to its thread (BEGIN IMMEDIATE, COMMIT), waiting for the writer, the
+  use-case's body, the whole write until its group committed, and use-cases per COMMIT;
 * IdentityService.session (the per-request session lookup), ItemService.acknowledge;
 * the whole handler (a first middleware), and event-loop lag (a 1 ms ticker);
 * Python's garbage collector pauses;
@@ -12,8 +13,7 @@ Runs the real `webapp.cli.main(["serve", ...])` after wrapping, without changing
 
 Only when $BENCH_PROBE_OUT is set; SIGUSR1 writes what was measured since the last signal to
 $BENCH_PROBE_OUT.<n> and starts afresh (bench/ack.py sends it around each phase). Timing adds a
-little overhead of its own (the 1 ms ticker most). With $BENCH_PROTO set, the prototype store of
-bench/_ack_proto_store.py is installed first-hand instead of measuring the product's.
+little overhead of its own (the 1 ms ticker most).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from hub.services.identity import IdentityService
 from hub.services.items import ItemService
 
 OUT = os.environ.get("BENCH_PROBE_OUT", "")
-PROTO = os.environ.get("BENCH_PROTO", "")
 PROFILE = os.environ.get("BENCH_PROBE_CPROFILE", "")
 MAIN_THREAD = threading.main_thread()
 
@@ -64,7 +63,8 @@ class Stat:
 
 stats: dict[str, Stat] = collections.defaultdict(Stat)
 counters: collections.Counter[str] = collections.Counter()
-writer_conns: set[int] = set()
+stores: set[dbmod.Store] = set()
+group_marks: dict[int, tuple[int, int]] = {}      # id(store) -> (commits, use-cases) at the last dump
 
 
 def instrument() -> None:
@@ -75,7 +75,7 @@ def instrument() -> None:
 
     async def _timed_execute(self, fn, *args, **kwargs):     # type: ignore[no-untyped-def]
         """One hop: queue to the connection thread, run there, come back through the loop."""
-        kind = "writer" if id(self) in writer_conns else "reader"
+        kind = "reader"              # the writer's statements run on the loop: no hop
         ran: dict[str, float] = {}
         inner = fn
 
@@ -100,38 +100,33 @@ def instrument() -> None:
 
     aiosqlite.core.Connection._execute = _timed_execute  # type: ignore[method-assign]
 
-    # -- Store.write: lock wait, body, commit -----------------------------------------------------------
+    # -- the writer: its thread hops (BEGIN IMMEDIATE, COMMIT) and its group commits -------------------
 
-    _orig_connect = dbmod.Store._connect
+    _orig_in_thread = dbmod.Store._in_thread
 
-    async def _connect(self, readonly: bool):                   # type: ignore[no-untyped-def]
-        conn = await _orig_connect(self, readonly)
-        if not readonly:
-            writer_conns.add(id(conn))
-        return conn
+    async def _in_thread(self, fn, *args):                      # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        try:
+            return await _orig_in_thread(self, fn, *args)
+        finally:
+            counters["roundtrips.writer"] += 1
+            what = args[0].split()[0].lower() if args and isinstance(args[0], str) else "other"
+            stats[f"writer.{what}"].add(time.perf_counter() - t0)
 
-    dbmod.Store._connect = _connect  # type: ignore[method-assign]
+    dbmod.Store._in_thread = _in_thread  # type: ignore[method-assign]
 
     @contextlib.asynccontextmanager
     async def _write(self):                                     # type: ignore[no-untyped-def]
-        assert self._writer is not None, "store is closed"
         t0 = time.perf_counter()
-        async with self._write_lock:
+        async with _orig_write(self) as tx:
+            stats["write.wait_for_writer"].add(time.perf_counter() - t0)
             t1 = time.perf_counter()
-            stats["write.lock_wait"].add(t1 - t0)
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield dbmod.Tx(self._writer)
-            except BaseException:
-                await asyncio.shield(self._writer.execute("ROLLBACK"))
-                raise
-            t2 = time.perf_counter()
-            await asyncio.shield(self._writer.execute("COMMIT"))
-            t3 = time.perf_counter()
-            stats["write.begin_to_commit"].add(t2 - t1)
-            stats["write.commit"].add(t3 - t2)
-            stats["write.lock_held"].add(t3 - t1)
+            yield tx
+            stats["write.use_case_body"].add(time.perf_counter() - t1)
+        stats["write.total_until_committed"].add(time.perf_counter() - t0)
+        stores.add(self)
 
+    _orig_write = dbmod.Store.write
     dbmod.Store.write = _write  # type: ignore[method-assign]
 
     # -- services ------------------------------------------------------------------------------------------
@@ -206,12 +201,12 @@ def instrument() -> None:
     def dump(path: str = OUT) -> None:
         out: dict[str, object] = {"counters": dict(counters),
                                   "stats": {k: v.summary() for k, v in sorted(stats.items())}}
-        proto = sys.modules.get("_ack_proto_store")
-        if proto is not None and proto.batches:
-            sizes = proto.batches
-            out["group_commit"] = {"commits": len(sizes), "mean_usecases_per_commit": round(sum(sizes) / len(sizes), 2),
-                                   "max_usecases_per_commit": max(sizes)}
-            sizes.clear()
+        for store in stores:
+            c0, u0 = group_marks.get(id(store), (0, 0))
+            commits, cases = store.commits - c0, store.committed_use_cases - u0
+            group_marks[id(store)] = (store.commits, store.committed_use_cases)
+            if commits:
+                out["group_commit"] = {"commits": commits, "mean_usecases_per_commit": round(cases / commits, 2)}
         acks = counters.get("acks") or 0
         if acks:
             out["roundtrips_per_ack"] = {k: round(v / acks, 2) for k, v in counters.items()
@@ -224,10 +219,6 @@ def instrument() -> None:
 if __name__ == "__main__":
     if OUT:
         instrument()
-    if PROTO:
-        sys.path.insert(0, str(Path(__file__).parent))
-        import _ack_proto_store
-        _ack_proto_store.install()
     from webapp.cli import main
     if PROFILE:
         import cProfile

@@ -29,7 +29,6 @@ server's CPU time per ack (a figure other load hardly disturbs).
     .venv/bin/python bench/ack.py                 # ~45 s; last line: {"acks_per_s": .., "p99_ms_at_200": ..}
     .venv/bin/python bench/ack.py --code-rev HEAD # the committed code, not the working tree
     .venv/bin/python bench/ack.py --probe         # + where the server's time goes (bench/_ack_serve_probe.py)
-    .venv/bin/python bench/ack.py --proto group   # a PROTOTYPE store (bench/_ack_proto_store.py), for comparison
 """
 
 from __future__ import annotations
@@ -555,15 +554,11 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
         raise RuntimeError("xietong demo failed")
     log(f"setup: `xietong demo` into {db} ({time.perf_counter() - t:.1f} s)")
 
-    wrapped = bool(args.probe or args.cprofile or args.proto)
+    wrapped = bool(args.probe or args.cprofile)
     if args.probe or args.cprofile:
         env = {**env, "BENCH_PROBE_OUT": str(tmp / "probe.json")}
         if args.cprofile:
             env["BENCH_PROBE_CPROFILE"] = str(Path(args.cprofile).resolve())
-    if args.proto:
-        env = {**env, "BENCH_PROTO": args.proto}
-        log(f"setup: PROTOTYPE store '{args.proto}' (bench/_ack_proto_store.py) replaces Store.read/write in the "
-            "server; these figures are NOT the product's")
     server = await start_server(env, port, tmp / "server.log", server_cpu, wrapped)
     if args.probe or args.cprofile:
         server.probe_out = tmp / "probe.json"
@@ -659,7 +654,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
 
     p99 = fr["p99_ms"]
     met = acks_per_s >= TARGET_ACKS_PER_S and isinstance(p99, float) and p99 <= TARGET_P99_MS
-    details = {"server": ("PROTOTYPE " + args.proto) if args.proto else "product",
+    details = {
                "saturation": {"workers": args.workers, "acks_per_s": round(acks_per_s, 1), **sat, **cpu1},
                "fixed_rate": {"rate": args.rate, **fr, **cpu2},
                "verified": check["ok"] and audit.returncode == 0,
@@ -691,9 +686,6 @@ def main() -> int:
     p.add_argument("--probe", action="store_true",
                    help="run the server instrumented (bench/_ack_serve_probe.py) and print where time goes")
     p.add_argument("--cprofile", default="", help="with the probe, write a cProfile of the server here")
-    p.add_argument("--proto", default="",
-                   help="measure PROTOTYPE changes instead of the product: prefetch|inline|group, optionally "
-                        "with ,feedskip ,fastparse (see bench/_ack_proto_store.py)")
     p.add_argument("--skip-saturation", action="store_true", help="run only the fixed-rate phase")
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
     args = p.parse_args()

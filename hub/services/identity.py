@@ -137,12 +137,11 @@ class IdentityService:
         """The live session for a cookie, or None if unknown, expired or revoked."""
         now = self.clock.now()
         key = session_hash(cookie_value)
-        async with self.store.read() as tx:
-            row = await tx.sessions.get(key)
-            if row is None:
-                return None
-            user = await tx.users.get(row.user_id)
-            unit = await tx.units.get(user.unit_id) if user else None
+        async with self.store.read(snapshot=False) as tx:     # one statement, on every request
+            found = await tx.sessions.with_holder(key)
+        if found is None:
+            return None
+        row, user, unit = found
         cfg = self.config.session
         expired = (now - row.created_at > timedelta(hours=cfg.absolute_hours)
                    or now - row.last_seen_at > timedelta(minutes=cfg.idle_minutes))
@@ -179,11 +178,12 @@ class IdentityService:
 
     async def token_session(self, token: str, ip: str) -> Session | None:
         """The acting user of a bearer token, or None if unknown, revoked or the user disabled."""
-        async with self.store.read() as tx:
-            row = await tx.tokens.by_hash(session_hash(token))
-            user = await tx.users.get(row.user_id) if row and not row.revoked else None
-            unit = await tx.units.get(user.unit_id) if user else None
-        if row is None or user is None or user.disabled or (user.is_admin and not ip_allowed(user.allowed_ips, ip)):
+        async with self.store.read(snapshot=False) as tx:     # one statement, on every request
+            found = await tx.tokens.with_holder(session_hash(token))
+        if found is None:
+            return None
+        row, user, unit = found
+        if row.revoked or user.disabled or (user.is_admin and not ip_allowed(user.allowed_ips, ip)):
             return None
         return Session(actor_for(user, unit, ip), "", row.created_at, by_token=True)
 

@@ -233,10 +233,16 @@ class Store:
             group.committed.set_result(None)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Tx]:
-        """A consistent read-only snapshot on one of the reader connections."""
+    async def read(self, snapshot: bool = True) -> AsyncIterator[Tx]:
+        """A consistent read-only snapshot on one of the reader connections.
+
+        A use-case that reads with ONE statement may pass snapshot=False: a statement is its own
+        snapshot, and it saves the two hand-offs of BEGIN and COMMIT (the per-request lookups)."""
         conn = await self._readers.get()
         try:
+            if not snapshot:
+                yield Tx(ReaderConnection(conn))
+                return
             await conn.execute("BEGIN")
             try:
                 yield Tx(ReaderConnection(conn))

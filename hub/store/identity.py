@@ -67,6 +67,19 @@ def _user(row: sqlite3.Row) -> User:
                 disabled=row["disabled_at"] is not None)
 
 
+# a user's unit in the same row: one statement for the per-request lookups of sessions and tokens
+_HOLDER_COLUMNS = (_USER_COLUMNS + ", un.code AS unit_code, un.name AS unit_name, un.kind AS unit_kind,"
+                   " un.parent_id AS unit_parent_id, un.duty_phone AS unit_duty_phone")
+_HOLDER_JOIN = "JOIN users u ON u.id = {table}.user_id LEFT JOIN units un ON un.id = u.unit_id"
+
+
+def _holder(row: sqlite3.Row) -> tuple[User, Unit | None]:
+    unit = None if row["unit_code"] is None else Unit(
+        id=row["unit_id"], code=row["unit_code"], name=row["unit_name"], kind=UnitKind(row["unit_kind"]),
+        parent_id=row["unit_parent_id"], duty_phone=row["unit_duty_phone"])
+    return _user(row), unit
+
+
 class UserQueries:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -187,6 +200,19 @@ class SessionQueries:
         return SessionRow(row["id_hash"], row["user_id"], row["csrf_token"],
                           parse_utc(row["created_at"]), parse_utc(row["last_seen_at"]), row["ip"])
 
+    async def with_holder(self, id_hash: str) -> tuple[SessionRow, User, Unit | None] | None:
+        """The session, its user and the user's unit, in one statement."""
+        async with self.conn.execute(
+                f"SELECT s.id_hash, s.csrf_token, s.created_at AS s_created_at, s.last_seen_at, s.ip AS s_ip,"
+                f" {_HOLDER_COLUMNS} FROM sessions s {_HOLDER_JOIN.format(table='s')} WHERE s.id_hash = ?",
+                (id_hash,)) as cur:
+            row = await cur.fetchone()
+        if not row:
+            return None
+        session = SessionRow(row["id_hash"], row["id"], row["csrf_token"], parse_utc(row["s_created_at"]),
+                             parse_utc(row["last_seen_at"]), row["s_ip"])
+        return (session, *_holder(row))
+
     async def touch(self, id_hash: str, at: datetime) -> None:
         await self.conn.execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?",
                                 (utc_iso(at), id_hash))
@@ -262,11 +288,17 @@ class TokenQueries:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    async def by_hash(self, token_hash: str) -> TokenRow | None:
-        async with self.conn.execute("SELECT * FROM api_tokens WHERE token_hash = ?", (token_hash,)) as cur:
+    async def with_holder(self, token_hash: str) -> tuple[TokenRow, User, Unit | None] | None:
+        """The token, its user and the user's unit, in one statement."""
+        async with self.conn.execute(
+                f"SELECT t.id AS t_id, t.name AS t_name, t.created_at AS t_created_at, t.revoked_at,"
+                f" {_HOLDER_COLUMNS} FROM api_tokens t {_HOLDER_JOIN.format(table='t')} WHERE t.token_hash = ?",
+                (token_hash,)) as cur:
             r = await cur.fetchone()
-        return TokenRow(r["id"], r["user_id"], r["name"], parse_utc(r["created_at"]),
-                        r["revoked_at"] is not None) if r else None
+        if not r:
+            return None
+        token = TokenRow(r["t_id"], r["id"], r["t_name"], parse_utc(r["t_created_at"]), r["revoked_at"] is not None)
+        return (token, *_holder(r))
 
     async def for_user(self, user_id: int | None = None) -> list[TokenRow]:
         sql, args = "SELECT * FROM api_tokens", tuple[int, ...]()
