@@ -482,3 +482,23 @@ async def test_no_page_loads_or_links_anything_outside_the_server(client: TestCl
         assert URL_ATTR.search(html), f"{path}: the scan found no links at all"
     css = await (await client.get("/static/app.css")).text()
     assert external_refs(css) == []
+
+
+async def test_a_bearer_token_acts_as_its_user_until_revoked_or_the_user_is_disabled(
+        client: TestClient, demo_hub: Hub) -> None:  # type: ignore[type-arg]
+    token_id, token = await demo_hub.identity.create_token(SystemActor(), "dhz.clerk1", "bot")
+    headers = {"Authorization": f"Bearer {token}"}
+    resp = await client.get("/api/me", headers=headers)
+    assert resp.status == 200
+    me = await resp.json()
+    assert (me["user"]["login"], me["unit"]["code"]) == ("dhz.clerk1", "DHZ")
+
+    clerk = await demo_hub.identity.user_by_login("dhz.clerk1")
+    await demo_hub.identity.set_disabled(SystemActor(), clerk.id, True)
+    assert (await client.get("/api/me", headers=headers)).status == 401
+    await demo_hub.identity.set_disabled(SystemActor(), clerk.id, False)
+    assert (await client.get("/api/me", headers=headers)).status == 200
+
+    await demo_hub.identity.revoke_token(SystemActor(), token_id)
+    assert (await client.get("/api/me", headers=headers)).status == 401
+    assert (await client.get("/api/me", headers={"Authorization": "Bearer xt_forged"})).status == 401
