@@ -517,6 +517,8 @@ async def phase_xietong(run: Procs, a: argparse.Namespace, tmp: Path, pins: dict
                               if v["ended"] >= commit][:3],
             "feed_encode": [[rel(e["started"]), rel(e["ended"]), e["events"]] for e in marks.get("encodes", [])
                             if e["ended"] >= commit],
+            "gc_passes": [[rel(g["started"]), rel(g["ended"]), g["generation"]] for g in marks.get("gc", [])
+                          if g["ended"] >= commit and (not last_send or g["started"] <= last_send)],
             "response_ready": rel(req["answered"]) if req.get("answered") else None,
             "first_frame_in_kernel": rel(sends["first"]) if sends.get("first") else None,
             "last_frame_in_kernel": rel(last_send) if last_send else None,

@@ -25,6 +25,9 @@ The CPU time of the event-loop thread and of the whole process (with the SQLite 
 at the request, at the commit and at the last send ($BENCH_FANOUT_EXPECT-th frame): unlike wall time, it hardly depends on what
 else runs on the machine.
 
+The garbage collector's passes (start, end, generation) are noted too, to show the pauses
+during the burst.
+
 SIGUSR1 writes everything to $BENCH_FANOUT_OUT (JSON). With $BENCH_FANOUT_CPROFILE=path the
 event-loop thread is profiled from the POST's arrival (or, with BENCH_FANOUT_CPROFILE_FROM=commit,
 from the issue's commit) until SIGUSR1, written to that path.
@@ -32,6 +35,7 @@ from the issue's commit) until SIGUSR1, written to that path.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -177,6 +181,18 @@ def instrument() -> None:
         return accepted
 
     SocketSink.write_now = write_now  # type: ignore[method-assign]
+
+    gc_started: list[float] = []
+
+    def gc_timer(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_started[:] = [time.time()]
+        elif gc_started:
+            marks["gc"].append({"started": gc_started[0], "ended": time.time(), "generation": info["generation"]})
+            del marks["gc"][:-200]      # only the recent ones matter (the burst)
+
+    marks["gc"] = []
+    gc.callbacks.append(gc_timer)
 
     def dump(*_: Any) -> None:
         if "p" in prof:

@@ -27,7 +27,7 @@ from typing import Protocol
 from hub.clock import Clock
 from hub.domain.identity import Actor
 from hub.domain.permissions import Action, can
-from hub.notify.frames import event_frame, websocket_text_frame
+from hub.notify.frames import event_frames, websocket_text_frame
 from hub.notify.worker import Worker, wait_for_work
 from hub.store import Store
 from hub.store.items import Event
@@ -234,5 +234,4 @@ class EventFeed:
         assert isinstance(tx, Tx)
         items = await tx.items.many(sorted({e.item_id for e in events}))
         deliveries = await tx.deliveries.many(sorted({e.delivery_id for e in events if e.delivery_id}))
-        return [(e.id, event_frame(e, items.get(e.item_id), deliveries.get(e.delivery_id or 0)))
-                for e in events]
+        return event_frames(events, items, deliveries)

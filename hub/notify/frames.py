@@ -12,24 +12,45 @@ from hub.store.items import Event
 PROTOCOL_VERSION = 1
 
 
+_to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _iso(t: Any) -> Any:
     return t.isoformat() if t is not None else None
 
 
-def event_frame(e: Event, item: Item | None, delivery: Delivery | None) -> str:
-    """The one encoding of an event, shared by every connection that may see it."""
-    frame: dict[str, Any] = {"v": PROTOCOL_VERSION, "id": e.id, "type": e.type, "at": _iso(e.at),
-                             "data": e.data, "board": bool(delivery is not None and delivery.level > 0)}
-    if item is not None:
-        frame["item"] = {"id": item.id, "kind": item.kind.value, "urgency": item.urgency.value,
-                         "title": item.title, "short_code": item.short_code,
-                         "sender_unit_id": item.sender_unit_id, "issued_at": _iso(item.issued_at),
-                         "due_at": _iso(item.due_at), "meeting_at": _iso(item.meeting_at)}
+def event_frames(events: list[Event], items: dict[int, Item],
+                 deliveries: dict[int, Delivery]) -> list[tuple[int, str]]:
+    """The one encoding of each event, shared by every connection that may see it: (id, JSON text).
+
+    Each item's part is encoded once per call (a fan-out is one item and many deliveries).
+    """
+    item_parts = {item_id: _item_json(item) for item_id, item in items.items()}
+    return [(e.id, _event_frame(e, item_parts.get(e.item_id), deliveries.get(e.delivery_id or 0)))
+            for e in events]
+
+
+def _event_frame(e: Event, item_part: str | None, delivery: Delivery | None) -> str:
+    # the same text as one json encoding of {v, id, type, at, data, board, item?, delivery?}
+    head = _to_json({"v": PROTOCOL_VERSION, "id": e.id, "type": e.type, "at": _iso(e.at), "data": e.data,
+                     "board": bool(delivery is not None and delivery.level > 0)})
+    parts = [head[:-1]]
+    if item_part is not None:
+        parts += (',"item":', item_part)
     if delivery is not None:
-        frame["delivery"] = {"id": delivery.id, "unit_id": delivery.unit_id, "state": delivery.state.value,
-                             "due_at": _iso(delivery.due_at), "receipt_no": delivery.receipt_no,
-                             "level": delivery.level, "escalated_at": _iso(delivery.escalated_at)}
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+        parts += (',"delivery":', _to_json({
+            "id": delivery.id, "unit_id": delivery.unit_id, "state": delivery.state.value,
+            "due_at": _iso(delivery.due_at), "receipt_no": delivery.receipt_no, "level": delivery.level,
+            "escalated_at": _iso(delivery.escalated_at)}))
+    parts.append("}")
+    return "".join(parts)
+
+
+def _item_json(item: Item) -> str:
+    return _to_json({"id": item.id, "kind": item.kind.value, "urgency": item.urgency.value, "title": item.title,
+                     "short_code": item.short_code, "sender_unit_id": item.sender_unit_id,
+                     "issued_at": _iso(item.issued_at), "due_at": _iso(item.due_at),
+                     "meeting_at": _iso(item.meeting_at)})
 
 
 def control_frame(type_: str, **fields: Any) -> str:

@@ -3,9 +3,6 @@
 import asyncio
 import json
 
-import pytest
-from aiohttp.http_websocket import WebSocketWriter
-
 from hub.domain.identity import SystemActor
 from hub.notify.feed import Subscriber
 from hub.notify.frames import websocket_text_frame
@@ -82,22 +79,3 @@ async def test_a_connection_that_cannot_keep_up_is_dropped_once_its_queue_is_ful
     for event_id in range(1, 7):
         offer(sub, event_id)
     assert overflows == [1] and sub.overflowed and len(sub.pending) == 3
-
-
-class Transport:
-    def __init__(self) -> None:
-        self.data = b""
-
-    def write(self, data: bytes) -> None:
-        self.data += data
-
-    def is_closing(self) -> bool:
-        return False
-
-
-@pytest.mark.parametrize("size", [0, 41, 42, 125, 126, 21_845, 65_535, 65_536, 100_000])
-async def test_the_ready_made_frame_is_what_aiohttp_would_send(size):
-    text = ("特急通知ab" * size)[:size]
-    transport = Transport()
-    await WebSocketWriter(None, transport).send_frame(text.encode(), 0x1)   # type: ignore[arg-type]
-    assert websocket_text_frame(text) == transport.data
