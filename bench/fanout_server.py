@@ -9,7 +9,7 @@ note the time (time.time(), the clock the load generators use); behaviour is unc
 * ItemService.view (the POST's response re-reads the item) and EventFeed._encode (the feed's
   reads of items and deliveries, and the JSON encoding), start and end;
 * EventFeed.poke: the issue transaction has committed and the feed is told (the last poke
-  before ItemService.issue returns); EventFeed.distribute: each pass that sent something;
+  before ItemService.issue_with_deliveries returns); EventFeed.distribute: each pass that sent something;
 * every hand-over of an item.issued event frame to a connection, by either path: the feed writing
   the frame's bytes straight to the socket (webapp.routes.realtime.SocketSink.write_now, when it
   accepted them) or a connection's writer sending a queued frame (WebSocketResponse.send_str):
@@ -89,21 +89,25 @@ def instrument() -> None:
 
     appmod.make_app = make_app
 
-    orig_issue = ItemService.issue
+    # the method that holds the transaction: issue_with_deliveries (ItemService.issue calls it), or, in
+    # older copies of the code (--code), issue itself
+    issue_name = "issue_with_deliveries" if hasattr(ItemService, "issue_with_deliveries") else "issue"
+    orig_issue = getattr(ItemService, issue_name)
 
     async def issue(self: Any, *a: Any, **k: Any) -> Any:
         t0 = time.time()
         prof["in_issue"] = True
         try:
-            item = await orig_issue(self, *a, **k)
+            result = await orig_issue(self, *a, **k)
         finally:
             prof["in_issue"] = False
         pokes = [t for t in marks["pokes"] if t >= t0]
+        item = result[0] if isinstance(result, tuple) else result
         marks.setdefault("issues", []).append({"started": t0, "committed_poke": pokes[-1] if pokes else None,
                                                "returned": time.time(), "item_id": item.id})
-        return item
+        return result
 
-    ItemService.issue = issue  # type: ignore[method-assign]
+    setattr(ItemService, issue_name, issue)
 
     orig_view = ItemService.view
 

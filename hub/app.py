@@ -95,7 +95,7 @@ class Hub:
 
         scheduler = Scheduler(store, clock, on_ran=lambda _n: published())
         identity = IdentityService(store, clock, config, hasher)
-        items = ItemService(store, clock, config, calendar, scheduler.wake, published)
+        items = ItemService(store, clock, config, calendar, scheduler.wake, published, feed.caught_up)
         sms = SmsService(store, clock, config, make_gateway(config), items, identity, published, scheduler.wake)
         pokes.append(sms.poke)
         hub = cls(config=config, clock=clock, store=store, hasher=hasher, calendar=calendar,

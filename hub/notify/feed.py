@@ -17,9 +17,10 @@ already replayed are skipped, so there is no gap and no duplicate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -106,6 +107,7 @@ class EventFeed:
         self._worker = Worker("xietong-feed", self._loop)
         self.last_id = 0            # the newest event distributed
         self.distributed = asyncio.Event()   # set after each pass that sent something (tests, benchmarks)
+        self._after_next_pass: list[asyncio.Future[None]] = []
 
     # -- subscribers -----------------------------------------------------------------
 
@@ -187,15 +189,35 @@ class EventFeed:
         async with self.store.read() as tx:
             self.last_id = await tx.events.last_id()
 
+    async def caught_up(self, timeout: float = 1.0) -> None:
+        """Return once the events committed before the call have been handed to the connections.
+
+        For an answer that can wait for the fan-out, such as the list of thousands of deliveries
+        in the answer to issuing an item: building it meanwhile would delay the recipients' frames.
+        Returns at once if the feed is not running, and after `timeout` seconds at most.
+        """
+        if not self._worker.running:
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._after_next_pass.append(done)
+        self.poke()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done, timeout)
+
     async def _loop(self) -> None:
         await self.prime()
         while True:
             await wait_for_work(self._poked, self.clock, poll_seconds=self.poll_seconds)
             self._poked.clear()
+            waiting, self._after_next_pass = self._after_next_pass, []   # this pass reads all they wait for
             try:
                 await self.distribute()
             except Exception:
                 log.exception("feed distribution failed; retrying")
+            finally:
+                for done in waiting:
+                    if not done.done():
+                        done.set_result(None)
 
     async def distribute(self) -> int:
         """Send every event after `last_id` to the subscribers who may see it; returns how many."""
@@ -222,12 +244,12 @@ class EventFeed:
                     self.distributed.set()
                 return sent
 
-    def _audience(self, e: Event) -> set[Subscriber]:
-        targets = set(self._all)
-        targets |= self._by_unit.get(e.sender_unit_id, set())
-        if e.unit_id is not None:
-            targets |= self._by_unit.get(e.unit_id, set())
-        return targets
+    def _audience(self, e: Event) -> Iterator[Subscriber]:
+        # each subscriber is in `_all` or in its own unit's set only, so these never overlap
+        yield from self._all
+        yield from self._by_unit.get(e.sender_unit_id, ())
+        if e.unit_id is not None and e.unit_id != e.sender_unit_id:
+            yield from self._by_unit.get(e.unit_id, ())
 
     async def _encode(self, tx: object, events: list[Event]) -> list[tuple[int, str]]:
         from hub.store import Tx

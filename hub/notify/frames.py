@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from datetime import datetime
 from typing import Any
 
 from hub.domain.items import Delivery, Item
@@ -13,6 +14,7 @@ PROTOCOL_VERSION = 1
 
 
 _to_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_str = json.encoder.encode_basestring    # a JSON string, as _to_json writes it
 
 
 def _iso(t: Any) -> Any:
@@ -23,27 +25,36 @@ def event_frames(events: list[Event], items: dict[int, Item],
                  deliveries: dict[int, Delivery]) -> list[tuple[int, str]]:
     """The one encoding of each event, shared by every connection that may see it: (id, JSON text).
 
-    Each item's part is encoded once per call (a fan-out is one item and many deliveries).
+    The text is that of one compact JSON object {v, id, type, at, data, board, item?, delivery?};
+    it is joined from parts, each item's part encoded once per call (a fan-out is one item and many
+    deliveries), each distinct time formatted once.
     """
     item_parts = {item_id: _item_json(item) for item_id, item in items.items()}
-    return [(e.id, _event_frame(e, item_parts.get(e.item_id), deliveries.get(e.delivery_id or 0)))
-            for e in events]
+    times: dict[datetime, str] = {}
 
+    def iso(t: datetime | None) -> str:
+        if t is None:
+            return "null"
+        text = times.get(t)
+        if text is None:
+            text = times[t] = _str(t.isoformat())
+        return text
 
-def _event_frame(e: Event, item_part: str | None, delivery: Delivery | None) -> str:
-    # the same text as one json encoding of {v, id, type, at, data, board, item?, delivery?}
-    head = _to_json({"v": PROTOCOL_VERSION, "id": e.id, "type": e.type, "at": _iso(e.at), "data": e.data,
-                     "board": bool(delivery is not None and delivery.level > 0)})
-    parts = [head[:-1]]
-    if item_part is not None:
-        parts += (',"item":', item_part)
-    if delivery is not None:
-        parts += (',"delivery":', _to_json({
-            "id": delivery.id, "unit_id": delivery.unit_id, "state": delivery.state.value,
-            "due_at": _iso(delivery.due_at), "receipt_no": delivery.receipt_no, "level": delivery.level,
-            "escalated_at": _iso(delivery.escalated_at)}))
-    parts.append("}")
-    return "".join(parts)
+    out = []
+    for e in events:
+        d = deliveries.get(e.delivery_id or 0)
+        parts = [f'{{"v":{PROTOCOL_VERSION},"id":{e.id},"type":{_str(e.type)},"at":{iso(e.at)},'
+                 f'"data":{_to_json(e.data)},"board":{"true" if d is not None and d.level > 0 else "false"}']
+        item_part = item_parts.get(e.item_id)
+        if item_part is not None:
+            parts += (',"item":', item_part)
+        if d is not None:
+            parts.append(f',"delivery":{{"id":{d.id},"unit_id":{d.unit_id},"state":{_str(d.state.value)},'
+                         f'"due_at":{iso(d.due_at)},"receipt_no":{_to_json(d.receipt_no)},"level":{d.level},'
+                         f'"escalated_at":{iso(d.escalated_at)}}}')
+        parts.append("}")
+        out.append((e.id, "".join(parts)))
+    return out
 
 
 def _item_json(item: Item) -> str:

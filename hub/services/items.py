@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -95,24 +95,51 @@ async def unit_people(tx: Tx, unit_id: int, role: Role) -> list[User]:
     return await tx.users.with_role(role, unit_id)
 
 
+async def _at_once() -> None:
+    return None
+
+
 class ItemService:
     def __init__(self, store: Store, clock: Clock, config: Config, calendar: WorkCalendar,
-                 wake: Wake | None = None, published: Callable[[], None] | None = None) -> None:
+                 wake: Wake | None = None, published: Callable[[], None] | None = None,
+                 handed_out: Callable[[], Awaitable[None]] | None = None) -> None:
         self.store, self.clock, self.config, self.calendar = store, clock, config, calendar
         self._wake = wake or (lambda _due: None)
         self._published = published or (lambda: None)   # events were committed: tell the feed
+        self._handed_out = handed_out or _at_once        # returns once the feed has sent them
 
     # -- issuing ------------------------------------------------------------------------
 
     async def issue(self, actor: Actor, draft: ItemDraft) -> Item:
         """One transaction: the item, a delivery per recipient unit, events, SMS outbox, first steps."""
-        async with self.store.write() as tx:
-            item = await self.issue_in(tx, actor, draft)
-        self.issued(item)
+        item, _ = await self.issue_with_deliveries(actor, draft)
         return item
+
+    async def issue_with_deliveries(self, actor: Actor, draft: ItemDraft) -> tuple[Item, list[Delivery]]:
+        """`issue`, also answering with the new deliveries, once the recipients' frames are out.
+
+        With thousands of recipients, building (and encoding) this answer while the feed hands out
+        their frames would delay them, so it waits for the feed. The deliveries are those written,
+        not read back.
+        """
+        async with self.store.write() as tx:
+            item, recipients = await self._issue_in(tx, actor, draft)
+        self.issued(item)
+        await self._handed_out()
+        return item, [Delivery(id=d, item_id=item.id, unit_id=u, role=role, state=DeliveryState.PENDING,
+                               sent_at=item.issued_at, due_at=item.due_at, assignee_id=assignee, read_at=None,
+                               read_by=None, acked_at=None, acked_by=None, ack_via=None, ack_note="",
+                               receipt_no=None, returned_at=None, return_reason="", level=0, escalated_at=None)
+                      for d, u, role, assignee in recipients]
 
     async def issue_in(self, tx: Tx, actor: Actor, draft: ItemDraft) -> Item:
         """Issue inside the caller's transaction (e.g. a document's dispatch); call `issued` after commit."""
+        item, _ = await self._issue_in(tx, actor, draft)
+        return item
+
+    async def _issue_in(self, tx: Tx, actor: Actor, draft: ItemDraft
+                        ) -> tuple[Item, list[tuple[int, int, RecipientRole, int | None]]]:
+        """The item, and (delivery id, unit, role, assignee) of each delivery written."""
         require(actor, Action.ISSUE_ITEM, actor.unit_id)
         now = self.clock.now()
         check_draft(draft, now, self.config.items.attachment_limit_kib * 1024)
@@ -135,9 +162,8 @@ class ItemService:
         text = issued_text(item)
         # a handful of statements for all recipient units, not a round trip per unit and row
         clerks = await tx.users.with_role_by_unit(Role.CLERK, [u for u, _ in recipients])
-        delivery_ids = await tx.deliveries.add_many(
-            item_id, [(u, role, clerks[u][0].id if clerks[u] else None) for u, role in recipients],
-            now, window.due_at)
+        rows = [(u, role, clerks[u][0].id if clerks[u] else None) for u, role in recipients]
+        delivery_ids = await tx.deliveries.add_many(item_id, rows, now, window.due_at)
         event_ids = await tx.events.add_many(
             now, "item.issued", item_id, actor.unit_id,
             [(d, u, {"role": role.value}) for d, (u, role) in zip(delivery_ids, recipients)], actor.user_id)
@@ -148,7 +174,7 @@ class ItemService:
         await audit.record(tx, now, actor, "item.issue", f"item:{item_id}", kind=draft.kind.value,
                            urgency=draft.urgency.value, title=item.title,
                            recipients=[u for u, _ in recipients])
-        return item
+        return item, [(d, u, role, assignee) for d, (u, role, assignee) in zip(delivery_ids, rows)]
 
     def issued(self, item: Item) -> None:
         """After the issuing transaction committed: the feed, the SMS sender and the scheduler."""
@@ -239,12 +265,6 @@ class ItemService:
         return ItemView(item, units[item.sender_unit_id], attachments, recipients, mine,
                         [e for e in events if e.delivery_id is None or e.delivery_id in seen],
                         can_handle, is_sender)
-
-    async def deliveries_of_sent(self, actor: Actor, item: Item) -> list[Delivery]:
-        """The deliveries of an item the actor's unit sent (the answer to issuing it)."""
-        require(actor, Action.VIEW_ITEM, item.sender_unit_id)
-        async with self.store.read() as tx:
-            return await tx.deliveries.for_item(item.id)
 
     async def attachment(self, actor: Actor, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
         async with self.store.read() as tx:

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 import websockets
 
+from hub.domain.items import ItemDraft, ItemKind, Urgency
 from tests.realtime.conftest import recv_json, start_server, free_port
-from tests.service.test_urgent_items import actor, issue_extra_urgent
+from tests.service.test_urgent_items import actor, issue_extra_urgent, unit_ids
 
 
 async def frames_until(ws, predicate, limit: int = 50) -> list[dict]:
@@ -29,6 +30,23 @@ async def test_a_clerk_sees_a_new_extra_urgent_notice_live(live):
     assert frame["type"] == "item.issued" and frame["item"]["title"] == item.title
     assert frame["item"]["urgency"] == "extra_urgent" and frame["delivery"]["state"] == "pending"
     assert frame["id"] > hello["last_id"]
+    await ws.close()
+
+
+async def test_the_answer_to_issuing_comes_once_the_recipients_frames_are_out(live):
+    ws = await live.connect("dhz.clerk1")
+    await recv_json(ws)
+    sender = await actor(live.hub, "bgs.clerk1")
+    draft = ItemDraft(kind=ItemKind.DOCUMENT, urgency=Urgency.EXTRA_URGENT, title="关于做好寒潮防御工作的紧急通知",
+                      body="各镇：请立即部署。", main_units=tuple(await unit_ids(live.hub, "DHZ", "XSZ")))
+    item, deliveries = await live.hub.items.issue_with_deliveries(sender, draft)
+    async with live.hub.store.read() as tx:
+        newest = await tx.events.last_id()
+        stored = await tx.deliveries.for_item(item.id)
+    assert live.hub.feed.last_id == newest          # handed to the connections before the answer
+    assert deliveries == stored
+    frame = await recv_json(ws)
+    assert frame["type"] == "item.issued" and frame["item"]["id"] == item.id
     await ws.close()
 
 

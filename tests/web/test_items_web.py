@@ -125,6 +125,22 @@ async def test_json_api_issue_ack_and_the_duty_desk_board(client, clock):
     assert "tel:+86138" in page
 
 
+async def test_issuing_over_the_api_answers_with_the_deliveries_as_stored(client):
+    from webapp.context import HUB
+    from webapp.schemas import delivery_json
+    resp = await client.post("/api/login", json={"login": "bgs.clerk1", "password": "Demo@2026"})
+    csrf = (await resp.json())["csrf_token"]
+    units = [await unit_id(client, c) for c in ("DHZ", "XSZ")]
+    body = await (await client.post("/api/items", json={
+        "kind": "meeting_notice", "urgency": "urgent", "title": "防汛会议", "main_units": units[:1],
+        "copy_units": units[1:], "meeting_at": "2026-11-25T08:00:00+08:00", "meeting_place": "三楼会议室"},
+        headers={"X-CSRF-Token": csrf})).json()
+    async with client.server.app[HUB].store.read() as tx:
+        stored = await tx.deliveries.for_item(body["item"]["id"])
+    assert body["deliveries"] == [delivery_json(d) for d in stored]
+    assert [d["role"] for d in body["deliveries"]] == ["main", "copy"]
+
+
 async def test_metrics_are_served_to_loopback_in_prometheus_text(client):
     await login(client, "bgs.clerk1")
     text = await (await client.get("/metrics")).text()

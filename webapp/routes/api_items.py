@@ -73,8 +73,8 @@ def draft_from_json(body: dict[str, Any]) -> ItemDraft:
                "properties": {"item": ITEM, "deliveries": {"type": "array", "items": DELIVERY}}})
 async def issue(request: web.Request) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
-    item = await hub.items.issue(actor, draft_from_json(await json_body(request)))
-    deliveries = await hub.items.deliveries_of_sent(actor, item)   # not the whole view: it shares the loop
+    # not a whole item view; answered once the recipients' frames are out (see issue_with_deliveries)
+    item, deliveries = await hub.items.issue_with_deliveries(actor, draft_from_json(await json_body(request)))
     return json_response({"item": item_json(item), "deliveries": [delivery_json(d) for d in deliveries]})
 
 
