@@ -1,6 +1,7 @@
 """The realtime frames' text (protocol v1) and the websocket bytes written for them."""
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,7 +31,7 @@ def delivery(delivery_id: int, item_id: int, level: int = 0) -> Delivery:
 
 def test_every_frame_is_one_compact_json_object_with_the_documented_fields_in_order():
     items = {7: notice(7), 8: notice(8)}
-    deliveries = {1: delivery(1, 7), 2: delivery(2, 8, level=1)}
+    deliveries = {1: delivery(1, 7), 2: replace(delivery(2, 8, level=1), receipt_no='回执"7"\\')}
     events = [Event(11, AT, "item.issued", 7, 1, 1, 101, 2, {"role": "main"}),
               Event(12, AT, "item.escalated", 8, 2, 1, 102, None, {"level": 1, "note": "已电话催办"}),
               Event(13, AT, "item.withdrawn", 9, None, 1, None, 2, {})]   # item 9 no longer readable
@@ -42,6 +43,7 @@ def test_every_frame_is_one_compact_json_object_with_the_documented_fields_in_or
     assert list(decoded[0]) == ["v", "id", "type", "at", "data", "board", "item", "delivery"]
     assert list(decoded[2]) == ["v", "id", "type", "at", "data", "board"]
     assert decoded[1]["item"]["id"] == 8 and decoded[1]["delivery"]["unit_id"] == 102 and decoded[1]["board"]
+    assert decoded[1]["delivery"]["receipt_no"] == '回执"7"\\' and decoded[1]["data"]["note"] == "已电话催办"
     assert decoded[0]["item"]["title"] == "寒潮大风\"紧急\"通知" and decoded[0]["at"] == AT.isoformat()
     assert list(decoded[0]["item"]) == ["id", "kind", "urgency", "title", "short_code", "sender_unit_id",
                                         "issued_at", "due_at", "meeting_at"]
