@@ -213,6 +213,47 @@ async def test_a_slow_client_is_dropped_without_delaying_the_others(demo_hub, co
         await hub.close()
 
 
+async def test_a_phone_that_stops_reading_for_a_while_then_gets_every_frame_in_order(live):
+    hub = live.hub
+    phone = await live.connect("dhz.clerk1", max_size=None, max_queue=1)
+    await recv_json(phone)
+    item = await issue_extra_urgent(hub, "DHZ", title="大量更新")
+    async with hub.store.read() as tx:
+        (d,) = await tx.deliveries.for_item(item.id)
+    for i in range(40):        # big frames: its socket backs up, and the rest wait in its queue
+        async with hub.store.write() as tx:
+            await tx.events.add(hub.clock.now(), "item.resent", item.id, item.sender_unit_id, d.id,
+                                d.unit_id, None, n=i, note="长" * 100_000)
+        hub.feed.poke()
+        await hub.feed.caught_up()
+    (sub,) = hub.feed._by_unit[d.unit_id]
+    assert sub.pending and not sub.overflowed     # some were queued, not written straight away
+    frames = [await recv_json(phone) for _ in range(41)]
+    assert frames[0]["type"] == "item.issued"
+    assert [f["data"]["n"] for f in frames[1:]] == list(range(40))
+    assert [f["id"] for f in frames] == list(range(frames[0]["id"], frames[0]["id"] + 41))
+    await phone.close()
+
+
+async def test_a_compressed_connection_gets_the_same_frames(demo_hub, config):
+    from hub.app import Hub
+    await demo_hub.close()
+    hub = await Hub.start(config.with_overrides(realtime={"compress": True}), demo_hub.clock)
+    live = await start_server(hub, free_port())
+    try:
+        ws = await live.connect("dhz.clerk1")          # the websockets client offers permessage-deflate
+        assert [e.name for e in ws.protocol.extensions] == ["permessage-deflate"]
+        await recv_json(ws)
+        items = [await issue_extra_urgent(hub, "DHZ", title=f"第{n}号紧急通知") for n in range(3)]
+        frames = [await recv_json(ws) for _ in items]
+        assert [f["item"]["title"] for f in frames] == [i.title for i in items]
+        assert [f["id"] for f in frames] == sorted(f["id"] for f in frames)
+        await ws.close()
+    finally:
+        await live.runner.cleanup()
+        await hub.close()
+
+
 async def _closed_code(ws) -> int:
     try:
         while True:
