@@ -67,8 +67,9 @@ def draft_from_json(body: dict[str, Any]) -> ItemDraft:
                      attachments=tuple(files))
 
 
-@api("POST", "/api/items", action=Action.ISSUE_ITEM, summary="Issue an urgent item to recipient units",
-     body=_ISSUE_BODY,
+@api("POST", "/api/items", action=Action.ISSUE_ITEM, body=_ISSUE_BODY,
+     summary="Issue an urgent item to recipient units; answered with the deliveries once the recipients' "
+             "realtime frames are out",
      response={"type": "object", "required": ["item", "deliveries"],
                "properties": {"item": ITEM, "deliveries": {"type": "array", "items": DELIVERY}}})
 async def issue(request: web.Request) -> web.Response:
