@@ -149,8 +149,7 @@ class ItemService:
         due_times = step_due_times(steps, now, window, self.calendar)
         recipients = [(u, RecipientRole.MAIN) for u in draft.main_units]
         recipients += [(u, RecipientRole.COPY) for u in draft.copy_units]
-        units = {u.id: u for u in await tx.units.all()}
-        if any(uid not in units for uid, _ in recipients):
+        if await tx.units.missing([u for u, _ in recipients]):
             raise XietongError("item.bad_recipient")
         code = await self._short_code(tx)
         item_id = await tx.items.add(draft, actor.unit_id, actor.user_id, now, window.due_at,
@@ -161,15 +160,16 @@ class ItemService:
         assert item is not None
         text = issued_text(item)
         # a handful of statements for all recipient units, not a round trip per unit and row
-        clerks = await tx.users.with_role_by_unit(Role.CLERK, [u for u, _ in recipients])
-        rows = [(u, role, clerks[u][0].id if clerks[u] else None) for u, role in recipients]
+        clerks = await tx.users.contacts_by_unit(Role.CLERK, [u for u, _ in recipients])
+        rows = [(u, role, clerks[u][0][0] if clerks[u] else None) for u, role in recipients]
         delivery_ids = await tx.deliveries.add_many(item_id, rows, now, window.due_at)
+        data = {role: {"role": role.value} for role in RecipientRole}
         event_ids = await tx.events.add_many(
             now, "item.issued", item_id, actor.unit_id,
-            [(d, u, {"role": role.value}) for d, (u, role) in zip(delivery_ids, recipients)], actor.user_id)
-        await tx.outbox.add_sms_many(now, [(e, d, c.id, c.phone, text)
+            [(d, u, data[role]) for d, (u, role) in zip(delivery_ids, recipients)], actor.user_id)
+        await tx.outbox.add_sms_many(now, [(e, d, user_id, phone, text)
                                            for e, d, (u, _) in zip(event_ids, delivery_ids, recipients)
-                                           for c in clerks[u] if c.phone])
+                                           for user_id, phone in clerks[u] if phone])
         await tx.timers.add_many([(due_times[0], "step", d, 0) for d in delivery_ids])
         await audit.record(tx, now, actor, "item.issue", f"item:{item_id}", kind=draft.kind.value,
                            urgency=draft.urgency.value, title=item.title,

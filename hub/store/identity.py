@@ -43,6 +43,15 @@ class UnitQueries:
         async with self.conn.execute("SELECT * FROM units ORDER BY parent_id IS NOT NULL, parent_id, id") as cur:
             return [_unit(r) for r in await cur.fetchall()]
 
+    async def missing(self, unit_ids: list[int]) -> set[int]:
+        """Which of these ids are no unit."""
+        wanted = set(unit_ids)
+        if not wanted:
+            return set()
+        marks = ",".join("?" * len(wanted))
+        async with self.conn.execute(f"SELECT id FROM units WHERE id IN ({marks})", list(wanted)) as cur:
+            return wanted - {r[0] for r in await cur.fetchall()}
+
     async def count(self) -> int:
         async with self.conn.execute("SELECT count(*) FROM units") as cur:
             row = await cur.fetchone()
@@ -142,19 +151,19 @@ class UserQueries:
         async with self.conn.execute(sql + " ORDER BY u.id", args) as cur:
             return [_user(r) for r in await cur.fetchall()]
 
-    async def with_role_by_unit(self, role: Role, unit_ids: list[int]) -> dict[int, list[User]]:
-        """People with a role in each of several units, in one query."""
-        out: dict[int, list[User]] = {u: [] for u in unit_ids}
+    async def contacts_by_unit(self, role: Role, unit_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
+        """(user id, phone) of the active people with a role in each of several units, in one query
+        (an item to thousands of units needs no more of them than that)."""
+        out: dict[int, list[tuple[int, str]]] = {u: [] for u in unit_ids}
         if not unit_ids:
             return out
         marks = ",".join("?" * len(unit_ids))
         async with self.conn.execute(
-                f"SELECT {_USER_COLUMNS} FROM users u JOIN user_roles ur ON ur.user_id = u.id"
+                "SELECT u.id, u.unit_id, u.phone FROM users u JOIN user_roles ur ON ur.user_id = u.id"
                 f" WHERE ur.role = ? AND u.disabled_at IS NULL AND u.unit_id IN ({marks}) ORDER BY u.id",
                 (role.value, *unit_ids)) as cur:
-            for r in await cur.fetchall():
-                user = _user(r)
-                out[user.unit_id].append(user)
+            for user_id, unit_id, phone in await cur.fetchall():
+                out[unit_id].append((user_id, phone))
         return out
 
     async def set_password(self, user_id: int, password_hash: str, at: datetime) -> None:

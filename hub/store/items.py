@@ -200,11 +200,11 @@ class DeliveryQueries:
             row = await cur.fetchone()
         first = int(row[0]) + 1 if row else 1
         ids = list(range(first, first + len(rows)))
+        sent, due = utc_iso(sent_at), utc_iso(due_at)
         await self.conn.executemany(
             "INSERT INTO deliveries (id, item_id, unit_id, role, state, sent_at, due_at, assignee_id)"
             " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-            [(i, item_id, unit, role.value, utc_iso(sent_at), utc_iso(due_at), assignee)
-             for i, (unit, role, assignee) in zip(ids, rows)])
+            [(i, item_id, unit, role.value, sent, due, assignee) for i, (unit, role, assignee) in zip(ids, rows)])
         return ids
 
     async def get(self, delivery_id: int) -> Delivery | None:
@@ -347,11 +347,19 @@ class EventQueries:
         first = max(int(row[0]) if row else 0, int(seq[0]) if seq else 0) + 1   # AUTOINCREMENT: never reuse
         ids = list(range(first, first + len(rows)))
         stamp = utc_iso(at)
+        encoded: dict[int, str] = {}       # rows that share one data dict (a fan-out's) encode it once
+
+        def dump(data: dict[str, Any]) -> str:
+            text = encoded.get(id(data))
+            if text is None:
+                text = encoded[id(data)] = json.dumps(data, ensure_ascii=False, sort_keys=True)
+            return text
+
         await self.conn.executemany(
             "INSERT INTO events (id, at, type, item_id, delivery_id, sender_unit_id, unit_id, actor_id, data)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(i, stamp, type_, item_id, d, sender_unit_id, u, actor_id,
-              json.dumps(data, ensure_ascii=False, sort_keys=True)) for i, (d, u, data) in zip(ids, rows)])
+            [(i, stamp, type_, item_id, d, sender_unit_id, u, actor_id, dump(data))
+             for i, (d, u, data) in zip(ids, rows)])
         return ids
 
     async def for_delivery(self, delivery_id: int) -> list[Event]:
@@ -431,9 +439,11 @@ class TimerQueries:
             (utc_iso(due_at), kind, delivery_id, step))
 
     async def add_many(self, rows: list[tuple[datetime, str, int, int]]) -> None:
+        stamps: dict[datetime, str] = {}    # a fan-out's first steps share their due time
         await self.conn.executemany(
             "INSERT OR IGNORE INTO timers (due_at, kind, delivery_id, step) VALUES (?, ?, ?, ?)",
-            [(utc_iso(due), kind, d, step) for due, kind, d, step in rows])
+            [(stamps[due] if due in stamps else stamps.setdefault(due, utc_iso(due)), kind, d, step)
+             for due, kind, d, step in rows])
 
     async def earliest(self) -> datetime | None:
         async with self.conn.execute("SELECT min(due_at) FROM timers") as cur:

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from hub.domain.identity import Actor
+from hub.domain.identity import Actor, Role, SystemActor
 from hub.domain.items import AckVia, DeliveryState, ItemDraft, ItemKind, Urgency
 from hub.errors import XietongError
 from hub.services.items import Attendee
@@ -169,3 +169,30 @@ async def test_after_a_long_stop_every_overdue_step_runs_once_in_order(demo_hub)
         (d,) = await tx.deliveries.for_item(item.id)
         steps = [e.data["action"] for e in await tx.events.for_delivery(d.id) if e.type == "item.escalated"]
     assert steps == ["remind", "backup", "duty_desk"] and d.escalated_at is not None
+
+
+async def test_an_unknown_recipient_unit_is_refused_and_nothing_is_stored(demo_hub):
+    office_clerk = await actor(demo_hub, "bgs.clerk1")
+    draft = ItemDraft(kind=ItemKind.DOCUMENT, urgency=Urgency.EXTRA_URGENT, title="关于某事项的通知", body="请办理。",
+                      main_units=(*await unit_ids(demo_hub, "DHZ"), 99999))
+    with pytest.raises(XietongError) as e:
+        await demo_hub.items.issue(office_clerk, draft)
+    assert e.value.code == "item.bad_recipient"
+    async with demo_hub.store.read() as tx:
+        assert await tx.items.count() == 0
+
+
+async def test_main_and_copied_units_are_told_which_they_are_and_each_clerk_gets_an_sms(demo_hub):
+    item = await issue_extra_urgent(demo_hub, "DHZ", "XSZ", copy_units=tuple(await unit_ids(demo_hub, "JYJ")))
+    by_id = {u.id: u.code for u in await demo_hub.identity.units()}
+    async with demo_hub.store.read() as tx:
+        events = await tx.events.for_item(item.id)
+        roles = {by_id[e.unit_id]: e.data["role"] for e in events}
+        phones = {by_id[d.unit_id]: sorted(m.phone for m in await tx.outbox.for_delivery(d.id))
+                  for d in await tx.deliveries.for_item(item.id)}
+    assert roles == {"DHZ": "main", "XSZ": "main", "JYJ": "copy"}
+    for unit_id, code in by_id.items():
+        if code in phones:
+            clerks = [u for u in await demo_hub.identity.users(SystemActor(), unit_id)
+                      if Role.CLERK in u.roles and u.phone and not u.disabled]
+            assert phones[code] == sorted(u.phone for u in clerks) and len(clerks) == 2
