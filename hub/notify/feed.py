@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
@@ -28,10 +28,9 @@ from typing import Protocol
 from hub.clock import Clock
 from hub.domain.identity import Actor
 from hub.domain.permissions import Action, can
-from hub.notify.frames import event_frames, websocket_text_frame
+from hub.notify.frames import FeedRow, event_frames, websocket_text_frame
 from hub.notify.worker import Worker, wait_for_work
 from hub.store import Store
-from hub.store.items import Event
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +164,12 @@ class EventFeed:
         unit = None if sub.sees_all else sub.actor.unit_id
         while True:
             async with self.store.read() as tx:
-                events = await tx.events.after_for_units(after, unit, BATCH)
+                events = await tx.events.feed_after(after, unit, BATCH)
                 frames = await self._encode(tx, events)
             out.extend(frames)
             if len(events) < BATCH:
                 return out
-            after = events[-1].id
+            after = events[-1]["id"]
 
     # -- distribution ----------------------------------------------------------------
 
@@ -229,7 +228,7 @@ class EventFeed:
         chunk = max(1, min(64, self.queue_frames // 4))   # a queue gets at most this many between yields
         while True:
             async with self.store.read() as tx:
-                events = await tx.events.after(self.last_id, BATCH)
+                events = await tx.events.feed_after(self.last_id, None, BATCH)
                 frames = await self._encode(tx, events)
             for n, (event, (event_id, frame)) in enumerate(zip(events, frames), 1):
                 frame_bytes = websocket_text_frame(frame)
@@ -244,16 +243,16 @@ class EventFeed:
                     self.distributed.set()
                 return sent
 
-    def _audience(self, e: Event) -> Iterator[Subscriber]:
+    def _audience(self, e: FeedRow) -> Iterator[Subscriber]:
         # each subscriber is in `_all` or in its own unit's set only, so these never overlap
+        sender, unit = e["sender_unit_id"], e["unit_id"]
         yield from self._all
-        yield from self._by_unit.get(e.sender_unit_id, ())
-        if e.unit_id is not None and e.unit_id != e.sender_unit_id:
-            yield from self._by_unit.get(e.unit_id, ())
+        yield from self._by_unit.get(sender, ())
+        if unit is not None and unit != sender:
+            yield from self._by_unit.get(unit, ())
 
-    async def _encode(self, tx: object, events: list[Event]) -> list[tuple[int, str]]:
+    async def _encode(self, tx: object, events: Sequence[FeedRow]) -> list[tuple[int, str]]:
         from hub.store import Tx
         assert isinstance(tx, Tx)
-        items = await tx.items.many(sorted({e.item_id for e in events}))
-        deliveries = await tx.deliveries.many(sorted({e.delivery_id for e in events if e.delivery_id}))
-        return event_frames(events, items, deliveries)
+        items = await tx.items.many(sorted({e["item_id"] for e in events}))
+        return event_frames(events, items)

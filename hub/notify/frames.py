@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import struct
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-from hub.domain.items import Delivery, Item
-from hub.store.items import Event
+from hub.clock import parse_utc
+from hub.domain.items import Item
 
 PROTOCOL_VERSION = 1
 
@@ -21,39 +21,50 @@ def _iso(t: Any) -> Any:
     return t.isoformat() if t is not None else None
 
 
-def event_frames(events: list[Event], items: dict[int, Item],
-                 deliveries: dict[int, Delivery]) -> list[tuple[int, str]]:
+class FeedRow(Protocol):
+    """An event with its delivery's columns as stored (EventQueries.feed_after): a sqlite3.Row."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
+def event_frames(rows: Sequence[FeedRow], items: dict[int, Item]) -> list[tuple[int, str]]:
     """The one encoding of each event, shared by every connection that may see it: (id, JSON text).
 
     The text is that of one compact JSON object {v, id, type, at, data, board, item?, delivery?};
-    it is joined from parts, each item's part encoded once per call (a fan-out is one item and many
-    deliveries), each distinct time formatted once.
+    it is joined from parts straight from the stored columns: each item's part encoded once per
+    call (a fan-out is one item and many deliveries), each distinct stored time and data text
+    converted once.
     """
     item_parts = {item_id: _item_json(item) for item_id, item in items.items()}
-    times: dict[datetime, str] = {}
+    times: dict[str | None, str] = {None: "null"}
+    datas: dict[str, str] = {}
 
-    def iso(t: datetime | None) -> str:
-        if t is None:
-            return "null"
-        text = times.get(t)
+    def iso(stored: str | None) -> str:
+        text = times.get(stored)
         if text is None:
-            text = times[t] = _str(t.isoformat())
+            assert stored is not None
+            text = times[stored] = _str(parse_utc(stored).isoformat())
         return text
 
     out = []
-    for e in events:
-        d = deliveries.get(e.delivery_id or 0)
-        parts = [f'{{"v":{PROTOCOL_VERSION},"id":{e.id},"type":{_str(e.type)},"at":{iso(e.at)},'
-                 f'"data":{_to_json(e.data)},"board":{"true" if d is not None and d.level > 0 else "false"}']
-        item_part = item_parts.get(e.item_id)
+    for r in rows:
+        data = datas.get(r["data"])
+        if data is None:
+            data = datas[r["data"]] = _to_json(json.loads(r["data"]))
+        level = r["d_level"]
+        parts = [f'{{"v":{PROTOCOL_VERSION},"id":{r["id"]},"type":{_str(r["type"])},"at":{iso(r["at"])},'
+                 f'"data":{data},"board":{"true" if level else "false"}']
+        item_part = item_parts.get(r["item_id"])
         if item_part is not None:
             parts += (',"item":', item_part)
-        if d is not None:
-            parts.append(f',"delivery":{{"id":{d.id},"unit_id":{d.unit_id},"state":{_str(d.state.value)},'
-                         f'"due_at":{iso(d.due_at)},"receipt_no":{_to_json(d.receipt_no)},"level":{d.level},'
-                         f'"escalated_at":{iso(d.escalated_at)}}}')
+        if r["d_id"] is not None:
+            receipt_no = r["d_receipt_no"]
+            parts.append(f',"delivery":{{"id":{r["d_id"]},"unit_id":{r["d_unit_id"]},"state":{_str(r["d_state"])},'
+                         f'"due_at":{iso(r["d_due_at"])},'
+                         f'"receipt_no":{"null" if receipt_no is None else _str(receipt_no)},"level":{level},'
+                         f'"escalated_at":{iso(r["d_escalated_at"])}}}')
         parts.append("}")
-        out.append((e.id, "".join(parts)))
+        out.append((r["id"], "".join(parts)))
     return out
 
 

@@ -371,19 +371,23 @@ class EventQueries:
         async with self.conn.execute("SELECT * FROM events WHERE item_id = ? ORDER BY id", (item_id,)) as cur:
             return [_event(r) for r in await cur.fetchall()]
 
-    async def after(self, after_id: int, limit: int = 1000) -> list[Event]:
-        async with self.conn.execute("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?",
-                                     (after_id, limit)) as cur:
-            return [_event(r) for r in await cur.fetchall()]
-
-    async def after_for_units(self, after_id: int, unit_id: int | None, limit: int = 1000) -> list[Event]:
-        """Events after an id that concern a unit as sender or recipient (every unit if None)."""
-        if unit_id is None:
-            return await self.after(after_id, limit)
+    async def feed_after(self, after_id: int, unit_id: int | None, limit: int) -> list[sqlite3.Row]:
+        """Events after an id - those concerning a unit as sender or recipient, or all if None - each
+        with its delivery's current columns, as stored: the realtime feed encodes them straight into
+        frames (hub/notify/frames.py), with no objects in between. Columns: id, type, at, data,
+        item_id, sender_unit_id, unit_id, and d_id, d_unit_id, d_state, d_due_at, d_receipt_no,
+        d_level, d_escalated_at (NULL without a delivery)."""
+        where, args = "e.id > ?", [after_id]
+        if unit_id is not None:
+            where += " AND (e.sender_unit_id = ? OR e.unit_id = ?)"
+            args += [unit_id, unit_id]
         async with self.conn.execute(
-                "SELECT * FROM events WHERE id > ? AND (sender_unit_id = ? OR unit_id = ?) ORDER BY id LIMIT ?",
-                (after_id, unit_id, unit_id, limit)) as cur:
-            return [_event(r) for r in await cur.fetchall()]
+                "SELECT e.id, e.type, e.at, e.data, e.item_id, e.sender_unit_id, e.unit_id, d.id AS d_id,"
+                " d.unit_id AS d_unit_id, d.state AS d_state, d.due_at AS d_due_at, d.receipt_no AS d_receipt_no,"
+                " d.level AS d_level, d.escalated_at AS d_escalated_at"
+                f" FROM events e LEFT JOIN deliveries d ON d.id = e.delivery_id WHERE {where} ORDER BY e.id LIMIT ?",
+                (*args, limit)) as cur:
+            return await cur.fetchall()
 
     async def last_id(self) -> int:
         async with self.conn.execute("SELECT coalesce(max(id), 0) FROM events") as cur:

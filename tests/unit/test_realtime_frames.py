@@ -1,15 +1,15 @@
 """The realtime frames' text (protocol v1) and the websocket bytes written for them."""
 
 import json
-from dataclasses import replace
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp.http_websocket import WebSocketWriter
 
-from hub.domain.items import Delivery, DeliveryState, Item, ItemKind, RecipientRole, Urgency
+from hub.clock import utc_iso
+from hub.domain.items import Item, ItemKind, Urgency
 from hub.notify.frames import event_frames, websocket_text_frame
-from hub.store.items import Event
 
 AT = datetime(2026, 11, 24, 1, 0, 0, 123456, tzinfo=UTC)
 
@@ -21,21 +21,29 @@ def notice(item_id: int) -> Item:
                 working_time=False, ladder=[], short_code="K7Q", withdrawn_at=None)
 
 
-def delivery(delivery_id: int, item_id: int, level: int = 0) -> Delivery:
-    return Delivery(id=delivery_id, item_id=item_id, unit_id=100 + delivery_id, role=RecipientRole.MAIN,
-                    state=DeliveryState.PENDING, sent_at=AT, due_at=AT + timedelta(minutes=30), assignee_id=None,
-                    read_at=None, read_by=None, acked_at=None, acked_by=None, ack_via=None, ack_note="",
-                    receipt_no=None, returned_at=None, return_reason="", level=level,
-                    escalated_at=AT if level else None)
+def row(event_id: int, type_: str, item_id: int, data: dict, delivery_id: int | None = None, level: int = 0,
+        receipt_no: str | None = None) -> sqlite3.Row:
+    """An event joined with its delivery, as EventQueries.feed_after reads it (a real sqlite3.Row)."""
+    con = sqlite3.connect(":memory:")
+    con.row_factory = sqlite3.Row
+    d = delivery_id is not None
+    return con.execute(
+        "SELECT ? AS id, ? AS type, ? AS at, ? AS data, ? AS item_id, 1 AS sender_unit_id, ? AS unit_id,"
+        " ? AS d_id, ? AS d_unit_id, ? AS d_state, ? AS d_due_at, ? AS d_receipt_no, ? AS d_level,"
+        " ? AS d_escalated_at",
+        (event_id, type_, utc_iso(AT), json.dumps(data, ensure_ascii=False, sort_keys=True), item_id,
+         100 + delivery_id if d else None, delivery_id, 100 + delivery_id if d else None,
+         "pending" if d else None, utc_iso(AT + timedelta(minutes=30)) if d else None, receipt_no,
+         level if d else None, utc_iso(AT) if d and level else None)).fetchone()
 
 
 def test_every_frame_is_one_compact_json_object_with_the_documented_fields_in_order():
     items = {7: notice(7), 8: notice(8)}
-    deliveries = {1: delivery(1, 7), 2: replace(delivery(2, 8, level=1), receipt_no='回执"7"\\')}
-    events = [Event(11, AT, "item.issued", 7, 1, 1, 101, 2, {"role": "main"}),
-              Event(12, AT, "item.escalated", 8, 2, 1, 102, None, {"level": 1, "note": "已电话催办"}),
-              Event(13, AT, "item.withdrawn", 9, None, 1, None, 2, {})]   # item 9 no longer readable
-    frames = event_frames(events, items, deliveries)
+    rows = [row(11, "item.issued", 7, {"role": "main"}, delivery_id=1),
+            row(12, "item.escalated", 8, {"level": 1, "note": "已电话催办"}, delivery_id=2, level=1,
+                receipt_no='回执"7"\\'),
+            row(13, "item.withdrawn", 9, {})]   # item 9 no longer readable
+    frames = event_frames(rows, items)
     assert [event_id for event_id, _ in frames] == [11, 12, 13]
     decoded = [json.loads(text) for _, text in frames]
     for (_, text), frame in zip(frames, decoded):
@@ -43,8 +51,11 @@ def test_every_frame_is_one_compact_json_object_with_the_documented_fields_in_or
     assert list(decoded[0]) == ["v", "id", "type", "at", "data", "board", "item", "delivery"]
     assert list(decoded[2]) == ["v", "id", "type", "at", "data", "board"]
     assert decoded[1]["item"]["id"] == 8 and decoded[1]["delivery"]["unit_id"] == 102 and decoded[1]["board"]
+    assert not decoded[0]["board"] and not decoded[2]["board"]
     assert decoded[1]["delivery"]["receipt_no"] == '回执"7"\\' and decoded[1]["data"]["note"] == "已电话催办"
     assert decoded[0]["item"]["title"] == "寒潮大风\"紧急\"通知" and decoded[0]["at"] == AT.isoformat()
+    assert decoded[0]["delivery"]["due_at"] == (AT + timedelta(minutes=30)).isoformat()
+    assert decoded[1]["delivery"]["escalated_at"] == AT.isoformat() and decoded[0]["delivery"]["escalated_at"] is None
     assert list(decoded[0]["item"]) == ["id", "kind", "urgency", "title", "short_code", "sender_unit_id",
                                         "issued_at", "due_at", "meeting_at"]
     assert list(decoded[0]["delivery"]) == ["id", "unit_id", "state", "due_at", "receipt_no", "level",
