@@ -512,13 +512,13 @@ async def phase_xietong(run: Procs, a: argparse.Namespace, tmp: Path, pins: dict
         def rel(t: float) -> float:     # ms after the commit's poke
             return round((t - commit) * 1000, 1)
 
-        res["timeline_after_commit_ms"] = {
+        res["timeline_after_commit_ms"] = {      # negative: between the request and the commit
             "response_view": [[rel(v["started"]), rel(v["ended"])] for v in marks.get("views", [])
                               if v["ended"] >= commit][:3],
             "feed_encode": [[rel(e["started"]), rel(e["ended"]), e["events"]] for e in marks.get("encodes", [])
                             if e["ended"] >= commit],
             "gc_passes": [[rel(g["started"]), rel(g["ended"]), g["generation"]] for g in marks.get("gc", [])
-                          if g["ended"] >= commit and (not last_send or g["started"] <= last_send)],
+                          if g["ended"] >= req.get("arrived", commit) and (not last_send or g["started"] <= last_send)],
             "response_ready": rel(req["answered"]) if req.get("answered") else None,
             "first_frame_in_kernel": rel(sends["first"]) if sends.get("first") else None,
             "last_frame_in_kernel": rel(last_send) if last_send else None,

@@ -24,7 +24,9 @@ from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.notify.feed import Subscriber, TooOld
 from hub.notify.frames import PROTOCOL_VERSION, control_frame
+from webapp import gc_pacing
 from webapp.context import SESSION_COOKIE, actor_of, client_ip, hub_of, lang_of, session_of
+from webapp.gc_pacing import GC_PACER
 from webapp.middleware import origin_allowed
 from webapp.routing import page
 
@@ -50,6 +52,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=cfg.heartbeat_seconds, compress=cfg.compress, max_msg_size=64 * 1024)
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
+    request.app[GC_PACER].connection_opened()
 
     def overflow() -> None:
         asyncio.get_running_loop().create_task(ws.close(code=CLOSE_TOO_SLOW, message=b"too slow; resume by id"))
@@ -220,4 +223,5 @@ async def close_all(app: web.Application) -> None:
 
 def setup(app: web.Application) -> None:
     app[SOCKETS] = weakref.WeakSet()
+    gc_pacing.setup(app)
     app.on_shutdown.append(close_all)
