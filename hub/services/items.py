@@ -160,17 +160,16 @@ class ItemService:
         assert item is not None
         text = issued_text(item)
         # a handful of statements for all recipient units, not a round trip per unit and row
-        clerks = await tx.users.contacts_by_unit(Role.CLERK, [u for u, _ in recipients])
-        rows = [(u, role, clerks[u][0][0] if clerks[u] else None) for u, role in recipients]
+        first_clerk = await tx.users.first_with_role_by_unit(Role.CLERK, [u for u, _ in recipients])
+        rows = [(u, role, first_clerk.get(u)) for u, role in recipients]     # (unit, role, assignee)
         delivery_ids = await tx.deliveries.add_many(item_id, rows, now, window.due_at)
         data = {role: {"role": role.value} for role in RecipientRole}
         event_ids = await tx.events.add_many(
             now, "item.issued", item_id, actor.unit_id,
             [(d, u, data[role]) for d, (u, role) in zip(delivery_ids, recipients)], actor.user_id)
-        await tx.outbox.add_sms_many(now, [(e, d, user_id, phone, text)
-                                           for e, d, (u, _) in zip(event_ids, delivery_ids, recipients)
-                                           for user_id, phone in clerks[u] if phone])
-        await tx.timers.add_many([(due_times[0], "step", d, 0) for d in delivery_ids])
+        if delivery_ids:     # the SMS to each unit's clerks, the first step: in SQL, over the id ranges
+            await tx.outbox.add_sms_to_units_people(now, event_ids[0], event_ids[-1], Role.CLERK.value, text)
+            await tx.timers.add_for_deliveries(due_times[0], "step", 0, delivery_ids[0], delivery_ids[-1])
         await audit.record(tx, now, actor, "item.issue", f"item:{item_id}", kind=draft.kind.value,
                            urgency=draft.urgency.value, title=item.title,
                            recipients=[u for u, _ in recipients])

@@ -151,20 +151,16 @@ class UserQueries:
         async with self.conn.execute(sql + " ORDER BY u.id", args) as cur:
             return [_user(r) for r in await cur.fetchall()]
 
-    async def contacts_by_unit(self, role: Role, unit_ids: list[int]) -> dict[int, list[tuple[int, str]]]:
-        """(user id, phone) of the active people with a role in each of several units, in one query
-        (an item to thousands of units needs no more of them than that)."""
-        out: dict[int, list[tuple[int, str]]] = {u: [] for u in unit_ids}
+    async def first_with_role_by_unit(self, role: Role, unit_ids: list[int]) -> dict[int, int]:
+        """unit -> the first (lowest id) active person with a role there, for several units in one query."""
         if not unit_ids:
-            return out
+            return {}
         marks = ",".join("?" * len(unit_ids))
         async with self.conn.execute(
-                "SELECT u.id, u.unit_id, u.phone FROM users u JOIN user_roles ur ON ur.user_id = u.id"
-                f" WHERE ur.role = ? AND u.disabled_at IS NULL AND u.unit_id IN ({marks}) ORDER BY u.id",
+                "SELECT u.unit_id, min(u.id) FROM users u JOIN user_roles ur ON ur.user_id = u.id"
+                f" WHERE ur.role = ? AND u.disabled_at IS NULL AND u.unit_id IN ({marks}) GROUP BY u.unit_id",
                 (role.value, *unit_ids)) as cur:
-            for user_id, unit_id, phone in await cur.fetchall():
-                out[unit_id].append((user_id, phone))
-        return out
+            return {unit_id: user_id for unit_id, user_id in await cur.fetchall()}
 
     async def set_password(self, user_id: int, password_hash: str, at: datetime) -> None:
         await self.conn.execute("UPDATE users SET password_hash = ?, password_set_at = ? WHERE id = ?",

@@ -415,12 +415,18 @@ class OutboxQueries:
             "INSERT OR IGNORE INTO outbox (created_at, channel, event_id, delivery_id, user_id, phone, body)"
             " VALUES (?, 'sms', ?, ?, ?, ?, ?)", (utc_iso(at), event_id, delivery_id, user_id, phone, body))
 
-    async def add_sms_many(self, at: datetime, rows: list[tuple[int, int | None, int | None, str, str]]) -> None:
-        """(event, delivery, user, phone, body) per SMS, in one statement."""
-        stamp = utc_iso(at)
-        await self.conn.executemany(
+    async def add_sms_to_units_people(self, at: datetime, first_event_id: int, last_event_id: int, role: str,
+                                      body: str) -> int:
+        """One SMS per event in an id range to each active person with `role` and a phone in the
+        event's unit, all in one statement (an item to thousands of units binds no row in Python);
+        how many rows were added."""
+        cur = await self.conn.execute(
             "INSERT OR IGNORE INTO outbox (created_at, channel, event_id, delivery_id, user_id, phone, body)"
-            " VALUES (?, 'sms', ?, ?, ?, ?, ?)", [(stamp, *r) for r in rows])
+            " SELECT ?, 'sms', e.id, e.delivery_id, u.id, u.phone, ? FROM events e"
+            " JOIN users u ON u.unit_id = e.unit_id JOIN user_roles ur ON ur.user_id = u.id AND ur.role = ?"
+            " WHERE e.id BETWEEN ? AND ? AND u.disabled_at IS NULL AND coalesce(u.phone, '') != ''"
+            " ORDER BY e.id, u.id", (utc_iso(at), body, role, first_event_id, last_event_id))
+        return cur.rowcount
 
     async def for_delivery(self, delivery_id: int) -> list[OutboxMessage]:
         async with self.conn.execute("SELECT * FROM outbox WHERE delivery_id = ? ORDER BY id",
@@ -442,12 +448,13 @@ class TimerQueries:
             "INSERT OR IGNORE INTO timers (due_at, kind, delivery_id, step) VALUES (?, ?, ?, ?)",
             (utc_iso(due_at), kind, delivery_id, step))
 
-    async def add_many(self, rows: list[tuple[datetime, str, int, int]]) -> None:
-        stamps: dict[datetime, str] = {}    # a fan-out's first steps share their due time
-        await self.conn.executemany(
-            "INSERT OR IGNORE INTO timers (due_at, kind, delivery_id, step) VALUES (?, ?, ?, ?)",
-            [(stamps[due] if due in stamps else stamps.setdefault(due, utc_iso(due)), kind, d, step)
-             for due, kind, d, step in rows])
+    async def add_for_deliveries(self, due_at: datetime, kind: str, step: int, first_delivery_id: int,
+                                 last_delivery_id: int) -> None:
+        """The same timer for every delivery in an id range (an item's first step), in one statement."""
+        await self.conn.execute(
+            "INSERT OR IGNORE INTO timers (due_at, kind, delivery_id, step)"
+            " SELECT ?, ?, id, ? FROM deliveries WHERE id BETWEEN ? AND ? ORDER BY id",
+            (utc_iso(due_at), kind, step, first_delivery_id, last_delivery_id))
 
     async def earliest(self) -> datetime | None:
         async with self.conn.execute("SELECT min(due_at) FROM timers") as cur:
