@@ -221,7 +221,7 @@ class EventFeed:
     async def distribute(self) -> int:
         """Send every event after `last_id` to the subscribers who may see it; returns how many."""
         if not self.subscribers:            # nobody to tell: skip to the newest event, encode nothing
-            async with self.store.read() as tx:
+            async with self.store.read(snapshot=False) as tx:
                 self.last_id = await tx.events.last_id()
             return 0
         sent = 0

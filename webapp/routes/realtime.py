@@ -82,7 +82,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 async def _hello(ws: web.WebSocketResponse, hub: Any, since: int | None) -> int:
     """The first frame; returns the newest event id now."""
-    async with hub.store.read() as tx:
+    async with hub.store.read(snapshot=False) as tx:
         head = await tx.events.last_id()
     await ws.send_str(control_frame("hello", last_id=head, resumed_from=since))
     return head
