@@ -176,7 +176,7 @@ class _ReadAhead:
 
     @classmethod
     async def load(cls, tx: Tx, timers: list[Timer]) -> _ReadAhead:
-        scheduled = await tx.timers.scheduled([t.id for t in timers])
+        scheduled = await tx.timers.scheduled(timers)
         deliveries = await tx.deliveries.many(sorted({t.delivery_id for t in timers if t.id in scheduled}))
         items = await tx.items.many(sorted({d.item_id for d in deliveries.values()}))
         return cls(scheduled, deliveries, items)

@@ -467,13 +467,18 @@ class TimerQueries:
                 " ORDER BY due_at, id LIMIT ?", (utc_iso(now), limit)) as cur:
             return [Timer(r[0], parse_utc(r[1]), r[2], r[3], r[4]) for r in await cur.fetchall()]
 
-    async def scheduled(self, timer_ids: list[int]) -> set[int]:
-        """Which of these timers are still scheduled (not run or cancelled since they were read)."""
-        if not timer_ids:
+    async def scheduled(self, timers: list[Timer]) -> set[int]:
+        """Which of these timers, read earlier, are still scheduled as read: not run, cancelled or
+        postponed since. A row is compared whole, not by id: a timer's id is a rowid, which SQLite
+        gives again to a new row once the largest one was deleted, so an id alone may name
+        another delivery's step by now."""
+        if not timers:
             return set()
-        marks = ",".join("?" * len(timer_ids))
-        async with self.conn.execute(f"SELECT id FROM timers WHERE id IN ({marks})", timer_ids) as cur:
-            return {r[0] for r in await cur.fetchall()}
+        marks = ",".join("?" * len(timers))
+        async with self.conn.execute(f"SELECT id, due_at, kind, delivery_id, step FROM timers WHERE id IN ({marks})",
+                                     [t.id for t in timers]) as cur:
+            now = {r[0]: Timer(r[0], parse_utc(r[1]), r[2], r[3], r[4]) for r in await cur.fetchall()}
+        return {t.id for t in timers if now.get(t.id) == t}
 
     async def get(self, timer_id: int) -> Timer | None:
         async with self.conn.execute("SELECT id, due_at, kind, delivery_id, step FROM timers WHERE id = ?",

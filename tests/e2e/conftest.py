@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -154,6 +155,8 @@ def server() -> Iterator[Server]:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+            ARTIFACTS.mkdir(exist_ok=True)      # the server's log beside the screenshots (CI keeps them)
+            shutil.copyfile(log_path, ARTIFACTS / "serve.log")
 
 
 @pytest.fixture(scope="package")

@@ -196,3 +196,21 @@ async def test_main_and_copied_units_are_told_which_they_are_and_each_clerk_gets
             clerks = [u for u in await demo_hub.identity.users(SystemActor(), unit_id)
                       if Role.CLERK in u.roles and u.phone and not u.disabled]
             assert phones[code] == sorted(u.phone for u in clerks) and len(clerks) == 2
+
+
+async def test_a_timer_read_earlier_is_not_taken_for_the_new_one_that_got_its_id(demo_hub):
+    """SQLite gives a deleted largest rowid to the next row: a step read before must not run as
+    another delivery's step that now has its id."""
+    item = await issue_extra_urgent(demo_hub, "DHZ", "XSZ")
+    later = demo_hub.clock.now() + timedelta(days=1)
+    async with demo_hub.store.read() as tx:
+        first, second = await tx.deliveries.for_item(item.id)
+        read_before = [t for t in await tx.timers.due(later, 10) if t.delivery_id == second.id]
+    assert len(read_before) == 1
+    async with demo_hub.store.write() as tx:
+        await tx.timers.cancel_steps(second.id)                     # the largest id goes...
+        await tx.timers.add(later, "meeting_reminder", first.id, 0)  # ...to the next row
+        reused = [t for t in await tx.timers.due(later, 10) if t.id == read_before[0].id]
+        assert reused and reused[0].delivery_id == first.id
+        assert await tx.timers.scheduled(read_before) == set()
+        assert await tx.timers.scheduled(reused) == {reused[0].id}
