@@ -7,7 +7,7 @@ import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -184,7 +184,14 @@ class Store:
         async with self._lock:
             group = self._group
             if group is None:
-                await self._in_thread(raw.execute, "BEGIN IMMEDIATE")
+                try:
+                    await _to_the_end(self._in_thread(raw.execute, "BEGIN IMMEDIATE"))
+                except asyncio.CancelledError:
+                    # the caller went away (a client hung up) while BEGIN ran on the writer's thread:
+                    # it ran to its end all the same; leave no transaction open without a group
+                    if raw.in_transaction:
+                        raw.execute("ROLLBACK")
+                    raise
                 group = self._group = _Group(asyncio.get_running_loop().create_future())
             raw.execute("SAVEPOINT use_case")
             try:
@@ -240,15 +247,14 @@ class Store:
         snapshot, and it saves the two hand-offs of BEGIN and COMMIT (the per-request lookups)."""
         conn = await self._readers.get()
         try:
-            if not snapshot:
-                yield Tx(ReaderConnection(conn))
-                return
-            await conn.execute("BEGIN")
-            try:
-                yield Tx(ReaderConnection(conn))
-            finally:
-                await conn.execute("COMMIT")
+            if snapshot:
+                await _to_the_end(conn.execute("BEGIN"))
+            yield Tx(ReaderConnection(conn))
         finally:
+            # also when the caller was cancelled: its BEGIN ran to its end on the connection's thread,
+            # and a connection goes back to the pool with no transaction open
+            if conn.in_transaction:
+                await _to_the_end(conn.execute("COMMIT"))
             self._readers.put_nowait(conn)
 
     async def backup(self, dest: str | Path) -> None:
@@ -286,6 +292,21 @@ class Store:
         if self._thread is not None:
             self._thread.shutdown(wait=False)
             self._thread = None
+
+
+async def _to_the_end(work: Awaitable[T]) -> T:
+    """Await `work`; if the caller is cancelled meanwhile, still wait for it to end, then re-raise.
+
+    For statements handed to a thread: the thread runs them whatever happens to the caller, and
+    the caller must know how they ended (e.g. that a transaction is now open) before it goes.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await task
+        raise
 
 
 def _configure(raw: sqlite3.Connection) -> None:

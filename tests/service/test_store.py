@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import sqlite3
 
 import pytest
@@ -175,3 +176,49 @@ async def test_a_commit_that_fails_is_reported_to_every_use_case_in_it(hub, db_p
     await hub.identity.add_unit(SystemActor(), "F03", "丙", UnitKind.DEPARTMENT)   # the writer goes on
     async with hub.store.read() as tx:
         assert await tx.units.by_code("F03") is not None
+
+
+async def test_a_use_case_cancelled_while_waiting_to_begin_leaves_the_writer_usable(hub, db_path):
+    """A client hangs up while the hub waits for another process's write lock: when the lock is
+    free, that BEGIN runs all the same on the writer's thread - no transaction may be left open."""
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")                  # e.g. `xietong user add` in another process
+
+    async def hung_up() -> None:
+        async with hub.store.write() as tx:
+            await tx.units.add("C01", "不该写入", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+
+    task = asyncio.create_task(hung_up())
+    for _ in range(5):
+        await asyncio.sleep(0)                        # the task hands BEGIN to the writer's thread
+    task.cancel()
+    other.execute("ROLLBACK")                         # the BEGIN goes through now
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # white box: let the writer's thread finish what it was handed, then look
+    await asyncio.get_running_loop().run_in_executor(hub.store._thread, lambda: None)
+    assert not hub.store._raw.in_transaction
+    await hub.identity.add_unit(SystemActor(), "C02", "照常写入", UnitKind.DEPARTMENT)
+    async with hub.store.read() as tx:
+        assert await tx.units.by_code("C01") is None
+        assert await tx.units.by_code("C02") is not None
+    other.close()
+
+
+async def test_reads_cancelled_at_any_point_leave_every_reader_usable(hub):
+    async def read() -> None:
+        async with hub.store.read() as tx:
+            await tx.units.count()
+            await tx.units.all()
+
+    for ticks in range(8):                            # cancel at each point a read can be waiting
+        task = asyncio.create_task(read())
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    # every reader connection is back in the pool with no transaction open
+    await asyncio.gather(*(read() for _ in range(12)))
+    for conn in hub.store._all_readers:
+        assert not conn.in_transaction
