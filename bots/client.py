@@ -89,7 +89,7 @@ class FeedClient:
                         self.error = PermissionError(f"refused by the server: {e.response.status_code}")
                         return
                     log.warning("connect refused (%s); retrying", e.response.status_code)
-                except (OSError, websockets.ConnectionClosed, asyncio.TimeoutError) as e:
+                except (TimeoutError, OSError, websockets.ConnectionClosed) as e:
                     log.info("connection lost (%s); resuming from %s", e, self.last_id)
                 finally:
                     self._ws = None
@@ -151,5 +151,7 @@ class FeedClient:
             self._task.cancel()
             try:
                 await self._task
-            except (asyncio.CancelledError, Exception):
+            except asyncio.CancelledError:
                 pass
+            except Exception:      # it had already ended badly; closing is what was asked for
+                log.warning("the feed client's loop had failed before it was closed", exc_info=True)

@@ -204,7 +204,6 @@ async def fetch_message(request: web.Request) -> web.Response:
 
 async def inject_reply(request: web.Request) -> web.Response:
     """A handset replies: post the signed inbound webhook and keep Xietong's answer."""
-    st = request.app[STATE]
     data = await request.json() if request.content_type == "application/json" else dict(await request.post())
     result = await reply(request.app, str(data["from"]), str(data["body"]), data.get("sid"))
     if request.content_type != "application/json":

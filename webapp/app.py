@@ -17,8 +17,22 @@ from webapp.middleware import access_middleware, error_middleware, security_head
 
 # importing the route modules registers their routes
 from webapp.routes import (  # noqa: F401
-    admin, api, api_items, auth, documents, duty, health, home, items, otp, pwa, realtime, seal_pages, seals,
-    testing, twilio_hooks,
+    admin,
+    api,
+    api_items,
+    auth,
+    documents,
+    duty,
+    health,
+    home,
+    items,
+    otp,
+    pwa,
+    realtime,
+    seal_pages,
+    seals,
+    testing,
+    twilio_hooks,
 )
 
 log = logging.getLogger(__name__)

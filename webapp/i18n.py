@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 LANGUAGES = ("zh", "en")
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     text = resources.files("webapp").joinpath("i18n", f"{lang}.toml").read_text(encoding="utf-8")
     return _flatten(tomllib.loads(text))

@@ -13,7 +13,17 @@ from aiohttp import web
 from hub.domain.permissions import can
 from hub.errors import XietongError
 from webapp.context import (
-    ANON_CSRF, ANON_CSRF_COOKIE, SESSION, SESSION_COOKIE, SESSION_EXPIRED, client_ip, hub_of, is_secure, json_response, lang_of, render,
+    ANON_CSRF,
+    ANON_CSRF_COOKIE,
+    SESSION,
+    SESSION_COOKIE,
+    SESSION_EXPIRED,
+    client_ip,
+    hub_of,
+    is_secure,
+    json_response,
+    lang_of,
+    render,
 )
 from webapp.routing import spec_of
 

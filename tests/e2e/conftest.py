@@ -114,7 +114,7 @@ def server() -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="xietong-e2e-") as tmp:
         db_path = Path(tmp) / "xietong.db"
         env = server_env(db_path)
-        demo = subprocess.run([sys.executable, "-m", "webapp.cli", "demo"], env=env, cwd=ROOT,
+        demo = subprocess.run([sys.executable, "-m", "webapp.cli", "demo"], env=env, cwd=ROOT, check=False,
                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         if demo.returncode != 0:
             pytest.fail(f"`xietong demo` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}")
@@ -192,10 +192,11 @@ def phone(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     finally:
         report = getattr(request.node, "rep_call", None)
         if report is not None and report.failed and not page.is_closed():
+            from playwright.sync_api import Error as PlaywrightError
             ARTIFACTS.mkdir(exist_ok=True)
             try:
                 page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-            except Exception as exc:   # a screenshot must never hide the real failure
+            except (PlaywrightError, OSError) as exc:   # a screenshot must never hide the real failure
                 print(f"could not save a screenshot: {exc}", file=sys.stderr)
         context.close()
 

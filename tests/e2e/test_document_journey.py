@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 
 import pyotp
-import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login, move_clock, new_phone_context

@@ -23,7 +23,7 @@ def test_duty_desk_sees_the_sms_delivered_and_the_reply_that_signed_for_it(phone
     page = phone
     login(page, server, "duty")
     page.goto(f"{server.url}/duty")
-    entry = page.locator(f'section.board-entry[data-unit="XSZ"]', has_text=title)
+    entry = page.locator('section.board-entry[data-unit="XSZ"]', has_text=title)
     expect(entry).to_be_visible()
     entry.locator("summary").click()
     timeline = entry.locator("ol.timeline")

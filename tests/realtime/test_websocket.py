@@ -7,7 +7,7 @@ import pytest
 import websockets
 
 from hub.domain.items import ItemDraft, ItemKind, Urgency
-from tests.realtime.conftest import recv_json, start_server, free_port
+from tests.realtime.conftest import free_port, recv_json, start_server
 from tests.service.test_urgent_items import actor, issue_extra_urgent, unit_ids
 
 

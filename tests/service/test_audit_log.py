@@ -3,6 +3,7 @@ import sqlite3
 import pytest
 
 from hub.domain.identity import Role, SystemActor
+from hub.errors import XietongError
 from hub.services import audit
 
 
@@ -22,7 +23,7 @@ async def test_admin_changes_write_chained_audit_rows_in_the_same_transaction(de
 
 async def test_a_refused_change_writes_no_audit_row(demo_hub):
     count = (await audit.verify(demo_hub.store)).rows
-    with pytest.raises(Exception):
+    with pytest.raises(XietongError):
         await demo_hub.identity.add_user(SystemActor(), "dhz.clerk1", "重名", 1, "long enough",
                                          frozenset({Role.CLERK}))
     assert (await audit.verify(demo_hub.store)).rows == count

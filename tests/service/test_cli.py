@@ -17,7 +17,7 @@ def xietong(db: Path, *args: str, stdin: str = "", env: dict[str, str] | None = 
     full_env = {**os.environ, **FAST_HASH, "XIETONG_STORE_PATH": str(db), **(env or {})}
     full_env.pop("XIETONG_PASSWORD", None)
     return subprocess.run([XIETONG, *args], input=stdin, capture_output=True, text=True, env=full_env,
-                          timeout=60)
+                          timeout=60, check=False)
 
 
 SUBCOMMANDS = [[], ["init"], ["serve"], ["demo"], ["user"], ["user", "add"], ["user", "disable"],
@@ -54,7 +54,7 @@ def test_init_then_add_list_disable_reset_and_verify(tmp_path):
 
     assert xietong(db, "user", "disable", "wang.clerk").returncode == 0
     assert "wang.clerk\t王收发" in xietong(db, "user", "list", "--unit", "GOV").stdout
-    assert "disabled" in [l for l in xietong(db, "user", "list").stdout.splitlines() if "wang" in l][0]
+    assert "disabled" in next(line for line in xietong(db, "user", "list").stdout.splitlines() if "wang" in line)
 
     out = xietong(db, "user", "reset-password", "wang.clerk", "--generate")
     assert out.returncode == 0 and out.stdout.startswith("password of wang.clerk reset: ")

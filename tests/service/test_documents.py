@@ -11,8 +11,8 @@ from hub.domain.identity import Role, SystemActor
 from hub.domain.items import Attachment
 from hub.errors import XietongError
 from hub.store.documents import DocFields
-from tests.service.test_urgent_items import actor, unit_ids
 from tests.service.seal_helpers import active_seal, stamp, with_authority
+from tests.service.test_urgent_items import actor, unit_ids
 
 
 async def enrolled_leader(hub, login: str = "bgs.leader"):
@@ -58,7 +58,7 @@ async def test_a_document_goes_from_draft_to_a_township_signing_for_it(demo_hub)
     assert [a.name for a in view.attachments] == ["防火要点.txt"]
     done = await hub.items.acknowledge(clerk, view.mine.id)
     sender = await hub.items.view(office, doc.item_id)
-    assert [r.delivery.receipt_no for r in sender.recipients][0] == done.receipt_no
+    assert next(r.delivery.receipt_no for r in sender.recipients) == done.receipt_no
     history = (await hub.documents.view(office, doc.id)).history
     assert [h.op for h in history] == ["draft", "submit", "approve", "sign", "register", "seal", "dispatch"]
     assert history[3].actor_name == leader.name and history[1].comment == ""

@@ -73,7 +73,7 @@ async def test_a_signed_for_item_never_escalates(demo_hub):
 async def test_the_ladder_climbs_to_the_duty_desk_step_by_step(demo_hub):
     item = await issue_extra_urgent(demo_hub, "DHZ", "XSZ")
     clerk = await actor(demo_hub, "xsz.clerk1")
-    view = await demo_hub.items.view(clerk, item.id)       # XSZ reads but does not sign for
+    await demo_hub.items.view(clerk, item.id)              # XSZ reads but does not sign for
     demo_hub.clock.advance(minutes=5)
     await demo_hub.scheduler.run_due()
     demo_hub.clock.advance(minutes=10)                      # 15 min: half of 30
@@ -96,7 +96,7 @@ async def test_the_ladder_climbs_to_the_duty_desk_step_by_step(demo_hub):
 
 
 async def test_the_duty_desk_signs_for_a_unit_with_a_reason(demo_hub):
-    item = await issue_extra_urgent(demo_hub, "NQZ")
+    await issue_extra_urgent(demo_hub, "NQZ")
     demo_hub.clock.advance(minutes=31)
     await demo_hub.scheduler.run_due()
     duty = await actor(demo_hub, "duty")

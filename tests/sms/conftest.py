@@ -78,6 +78,5 @@ async def world(demo_template: Path, tmp_path: Path, clock: FakeClock) -> AsyncI
 
 
 async def post_form(url: str, data: dict[str, str], headers: dict[str, str] | None = None) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as s:
-        async with s.post(url, data=data, headers=headers or {}) as resp:
-            return resp.status, await resp.text()
+    async with aiohttp.ClientSession() as s, s.post(url, data=data, headers=headers or {}) as resp:
+        return resp.status, await resp.text()

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from twilio.request_validator import RequestValidator
 
-from tests.service.test_urgent_items import actor, issue_extra_urgent
+from tests.service.test_urgent_items import issue_extra_urgent
 from tests.sms.conftest import TOKEN, post_form
 
 DHZ_CLERKS = ("+8613800000008", "+8613800000009")      # dhz.clerk1, dhz.clerk2 in the demo

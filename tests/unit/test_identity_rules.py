@@ -1,7 +1,13 @@
 import pytest
 
 from hub.domain.identity import (
-    check_login, check_unit_code, ip_allowed, normalize_phone, parse_ip_rules, parse_roles, Role,
+    Role,
+    check_login,
+    check_unit_code,
+    ip_allowed,
+    normalize_phone,
+    parse_ip_rules,
+    parse_roles,
 )
 from hub.errors import MESSAGES, XietongError
 

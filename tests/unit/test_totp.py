@@ -12,9 +12,21 @@ import pyotp
 import pytest
 
 from hub.crypto.totp import (
-    SecretBox, SecretUnreadable, code_at_step, is_totp_code, key_text_ok, load_or_create_key_file,
-    looks_like_recovery_code, matching_steps, new_key_text, new_recovery_codes, new_secret, parse_key,
-    provisioning_uri, qr_svg, time_step,
+    SecretBox,
+    SecretUnreadable,
+    code_at_step,
+    is_totp_code,
+    key_text_ok,
+    load_or_create_key_file,
+    looks_like_recovery_code,
+    matching_steps,
+    new_key_text,
+    new_recovery_codes,
+    new_secret,
+    parse_key,
+    provisioning_uri,
+    qr_svg,
+    time_step,
 )
 
 RFC_SECRET = base64.b32encode(b"12345678901234567890").decode("ascii")   # RFC 6238 appendix B, SHA-1

@@ -3,7 +3,7 @@
 import re
 from datetime import timedelta
 
-from aiohttp import FormData
+from aiohttp import ClientResponse, FormData
 
 from tests.conftest import login
 
@@ -14,7 +14,7 @@ async def unit_id(client, code: str) -> int:
     return next(u.id for u in units if u.code == code)
 
 
-async def issue_form(client, csrf: str, **fields) -> "ClientResponse":
+async def issue_form(client, csrf: str, **fields) -> ClientResponse:
     form = FormData()
     form.add_field("csrf_token", csrf)
     for k, v in fields.items():
@@ -68,8 +68,8 @@ async def test_a_classified_title_is_refused_in_chinese_and_the_form_keeps_its_i
 async def test_attachments_over_the_limit_are_refused_with_the_limit_named(client):
     csrf = await login(client, "bgs.clerk1")
     form = FormData()
-    for k, v in dict(csrf_token=csrf, kind="document", urgency="urgent", title="附件过大的通知", body="见附件",
-                     main_units=await unit_id(client, "DHZ")).items():
+    for k, v in {"csrf_token": csrf, "kind": "document", "urgency": "urgent", "title": "附件过大的通知",
+                 "body": "见附件", "main_units": await unit_id(client, "DHZ")}.items():
         form.add_field(k, str(v))
     form.add_field("attachments", b"x" * (3 * 1024 * 1024 + 1), filename="大文件.pdf", content_type="application/pdf")
     resp = await client.post("/items", data=form, allow_redirects=False)
@@ -80,8 +80,8 @@ async def test_attachments_over_the_limit_are_refused_with_the_limit_named(clien
 async def test_an_attachment_is_downloaded_only_by_units_involved(client):
     csrf = await login(client, "bgs.clerk1")
     form = FormData()
-    for k, v in dict(csrf_token=csrf, kind="document", urgency="urgent", title="带附件的通知", body="见附件",
-                     main_units=await unit_id(client, "DHZ")).items():
+    for k, v in {"csrf_token": csrf, "kind": "document", "urgency": "urgent", "title": "带附件的通知",
+                 "body": "见附件", "main_units": await unit_id(client, "DHZ")}.items():
         form.add_field(k, str(v))
     form.add_field("attachments", "会议议程".encode(), filename="议程.txt", content_type="text/plain")
     resp = await client.post("/items", data=form, allow_redirects=False)
@@ -162,7 +162,7 @@ async def test_statistics_show_each_units_time_to_sign_for(client, clock):
     client.session.cookie_jar.clear()
     await login(client, "duty")
     page = await (await client.get("/stats")).text()
-    row = re.search(r"<tr><td>东湖镇人民政府</td>(.*?)</tr>", page, re.S).group(1)
+    row = re.search(r"<tr><td>东湖镇人民政府</td>(.*?)</tr>", page, re.DOTALL).group(1)
     assert re.findall(r"<td[^>]*>([^<]*)</td>", row)[:5] == ["1", "1", "12.0", "12.0", "0"]
     metrics = await (await client.get("/metrics")).text()
     assert 'xietong_time_to_acknowledge_seconds_bucket{le="900"} 1' in metrics

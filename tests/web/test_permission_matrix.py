@@ -19,11 +19,11 @@ import webapp.app  # noqa: F401  (importing the app registers every route)
 from hub.app import Hub
 from hub.domain.identity import Actor, Role, SystemActor
 from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
-from hub.store.documents import DocFields
-from tests.service.seal_helpers import made_seal, with_authority
 from hub.domain.permissions import Action, can
 from hub.services.demo import DEMO_PASSWORD
+from hub.store.documents import DocFields
 from tests.conftest import csrf_from, login
+from tests.service.seal_helpers import made_seal, with_authority
 from webapp.routing import ROUTES, RouteSpec
 
 # -- the policy, by hand ------------------------------------------------------------------

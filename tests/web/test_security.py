@@ -125,7 +125,7 @@ async def test_session_cookie_is_httponly_and_lax_and_not_secure_on_plain_http(
     assert resp.status == 303
     header = cookie_header(resp, "xt_session")
     assert has_attr(header, "HttpOnly")
-    assert re.search(r";\s*SameSite=Lax", header, re.I)
+    assert re.search(r";\s*SameSite=Lax", header, re.IGNORECASE)
     assert not has_attr(header, "Secure")
     assert re.search(r";\s*Path=/(;|$)", header)
 
@@ -150,7 +150,7 @@ async def test_session_cookie_is_secure_when_served_under_https(https_client: Te
     assert resp.status == 200
     header = cookie_header(resp, "xt_session")
     assert has_attr(header, "Secure") and has_attr(header, "HttpOnly")
-    assert re.search(r";\s*SameSite=Lax", header, re.I)
+    assert re.search(r";\s*SameSite=Lax", header, re.IGNORECASE)
     # the pre-login CSRF cookie and the language cookie too
     assert has_attr(cookie_header(await https_client.get("/login"), "xt_csrf"), "Secure")
     lang = await https_client.get("/lang?to=en", allow_redirects=False)
@@ -444,7 +444,7 @@ async def test_the_next_parameter_keeps_a_local_page(client: TestClient) -> None
 
 PAGES_FOR_ADMIN = ["/", "/admin/users", "/admin/units", "/admin/audit", "/no-such-page"]
 URL_ATTR = re.compile(r"""\b(?:src|href|action|formaction|poster|data)\s*=\s*["']?([^"'\s>]*)""",
-                      re.I)
+                      re.IGNORECASE)
 
 
 def external_refs(html: str) -> list[str]:

@@ -6,8 +6,18 @@ from aiohttp import web
 
 from hub.errors import XietongError
 from webapp.context import (
-    LANG_COOKIE, SESSION_COOKIE, SESSION_EXPIRED, client_ip, hub_of, is_secure, json_body, json_response,
-    lang_of, render, safe_next, session_of,
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    SESSION_EXPIRED,
+    client_ip,
+    hub_of,
+    is_secure,
+    json_body,
+    json_response,
+    lang_of,
+    render,
+    safe_next,
+    session_of,
 )
 from webapp.i18n import LANGUAGES
 from webapp.routing import api, page
