@@ -56,7 +56,6 @@ class Subscriber:
     sees_all: bool
     limit: int
     write_now: DirectWrite | None = None     # None: every frame goes through the queue (e.g. compressed)
-    units: frozenset[int] = field(default_factory=frozenset)
     pending: deque[tuple[int, str]] = field(default_factory=deque)   # the head stays until it is sent
     overflowed: bool = False
     replayed_upto: int | None = None   # None until the replay has been sent: until then everything queues
@@ -120,7 +119,7 @@ class EventFeed:
         if not can(actor, Action.VIEW_ITEM):
             return None
         sub = Subscriber(actor, on_overflow, sees_all=can(actor, Action.VIEW_ITEM, ()), limit=self.queue_frames,
-                         write_now=write_now, units=frozenset({actor.unit_id}))
+                         write_now=write_now)
         if sub.sees_all:
             self._all.add(sub)
         else:

@@ -47,9 +47,6 @@ class Rows:
         rest, self._next = self._rows[self._next:], len(self._rows)
         return rest
 
-    async def close(self) -> None:
-        return None
-
 
 class Result:
     """What `execute` returns: await it for the `Rows`, or use it with `async with`."""

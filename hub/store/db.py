@@ -99,7 +99,6 @@ class Store:
 
     def __init__(self, path: str | Path, readers: int = 4, synchronous: str = "FULL") -> None:
         self.path = Path(path)
-        self._readers_wanted = readers
         self._synchronous = synchronous
         self._raw: sqlite3.Connection | None = None
         self._writer: LoopConnection | None = None
