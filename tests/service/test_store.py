@@ -84,14 +84,21 @@ async def test_backup_of_a_live_database_is_a_consistent_copy(demo_hub, tmp_path
         await copy.close()
 
 
+async def queued_for_the_writer() -> None:
+    """Let tasks just created run their first steps: they then wait for the writer's lock."""
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
 async def test_use_cases_queued_together_share_one_commit_and_each_is_durable_when_it_returns(hub, db_path):
     """Group commit: what queued behind a running use-case joins its transaction and its fsync."""
-    release = asyncio.Event()
+    release, inside = asyncio.Event(), asyncio.Event()
     returned: list[str] = []
 
     async def first() -> None:
         async with hub.store.write() as tx:
             await tx.units.add("G00", "先到", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            inside.set()
             await release.wait()            # the others queue for the writer meanwhile
         returned.append("G00")
 
@@ -105,9 +112,9 @@ async def test_use_cases_queued_together_share_one_commit_and_each_is_durable_wh
 
     commits_before = hub.store.commits
     tasks = [asyncio.create_task(first())]
-    await asyncio.sleep(0.05)
+    await inside.wait()
     tasks += [asyncio.create_task(later(f"G{i:02d}")) for i in range(1, 6)]
-    await asyncio.sleep(0.05)
+    await queued_for_the_writer()
     assert returned == []                   # nobody is told "done" before the commit
     release.set()
     await asyncio.gather(*tasks)
@@ -116,11 +123,12 @@ async def test_use_cases_queued_together_share_one_commit_and_each_is_durable_wh
 
 
 async def test_a_failed_use_case_in_a_group_takes_only_its_own_writes_back(hub):
-    release = asyncio.Event()
+    release, inside = asyncio.Event(), asyncio.Event()
 
     async def holder() -> None:
         async with hub.store.write() as tx:
             await tx.units.add("H01", "留下", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            inside.set()
             await release.wait()
 
     async def failing() -> None:
@@ -134,9 +142,9 @@ async def test_a_failed_use_case_in_a_group_takes_only_its_own_writes_back(hub):
 
     commits_before = hub.store.commits
     tasks = [asyncio.create_task(holder())]
-    await asyncio.sleep(0.05)
+    await inside.wait()
     tasks += [asyncio.create_task(failing()), asyncio.create_task(after())]
-    await asyncio.sleep(0.05)
+    await queued_for_the_writer()
     release.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert isinstance(results[1], RuntimeError) and results[0] is None and results[2] is None
@@ -150,13 +158,14 @@ async def test_a_failed_use_case_in_a_group_takes_only_its_own_writes_back(hub):
 async def test_a_commit_that_fails_is_reported_to_every_use_case_in_it(hub, db_path):
     """Another process holds a read lock that blocks nothing in WAL... so break the COMMIT itself:
     a use-case that leaves a deferred foreign key dangling makes the COMMIT fail for the group."""
-    release = asyncio.Event()
+    release, inside = asyncio.Event(), asyncio.Event()
 
     async def holder() -> None:
         async with hub.store.write() as tx:
             await tx.conn.execute("PRAGMA defer_foreign_keys = ON")
             await tx.units.add("F01", "甲", UnitKind.DEPARTMENT, None, "", hub.clock.now())
             await tx.conn.execute("UPDATE units SET parent_id = 99999 WHERE code = 'F01'")
+            inside.set()
             await release.wait()
 
     async def neighbour() -> None:
@@ -164,9 +173,9 @@ async def test_a_commit_that_fails_is_reported_to_every_use_case_in_it(hub, db_p
             await tx.units.add("F02", "乙", UnitKind.DEPARTMENT, None, "", hub.clock.now())
 
     tasks = [asyncio.create_task(holder())]
-    await asyncio.sleep(0.05)
+    await inside.wait()
     tasks.append(asyncio.create_task(neighbour()))
-    await asyncio.sleep(0.05)
+    await queued_for_the_writer()
     release.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(r, sqlite3.IntegrityError) for r in results), results
