@@ -12,8 +12,20 @@ LANGUAGES = ("zh", "en")
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    text = resources.files("webapp").joinpath("i18n", f"{lang}.toml").read_text(encoding="utf-8")
-    return _flatten(tomllib.loads(text))
+    """`i18n/<lang>.toml` plus one file per concept in `i18n/<lang>/` (a key defined twice is an error)."""
+    folder = resources.files("webapp").joinpath("i18n")
+    files = [folder.joinpath(f"{lang}.toml")]
+    extra = folder.joinpath(lang)
+    if extra.is_dir():
+        files += sorted((f for f in extra.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
+    out: dict[str, str] = {}
+    for f in files:
+        part = _flatten(tomllib.loads(f.read_text(encoding="utf-8")))
+        twice = out.keys() & part.keys()
+        if twice:
+            raise KeyError(f"catalog {lang}: {f.name} defines again {sorted(twice)}")
+        out.update(part)
+    return out
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
