@@ -16,7 +16,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "auth.bad_credentials": (401, "Wrong account name or password.", "账号或密码错误。"),
     "auth.disabled": (403, "This account is disabled. Ask your unit administrator.",
                       "该账号已停用，请联系本单位系统管理员。"),
-    "auth.throttled": (429, "Too many failed logins. Try again in {minutes} minutes.",
+    "auth.throttled": (429, "Too many failed logins. Try again in {minutes_en}.",
                        "登录失败次数过多，请 {minutes} 分钟后再试。"),
     "auth.ip_not_allowed": (403, "Administrator accounts may not log in from this address ({ip}).",
                             "管理员账号不允许从该地址（{ip}）登录。"),
@@ -96,7 +96,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "otp.reused": (409, "This one-time code has already been used. Wait for the next code (at most 30 "
                         "seconds) and enter that.",
                    "该动态口令已使用过，请等待下一个口令（最多 30 秒）后输入。"),
-    "otp.throttled": (429, "Too many wrong one-time codes. Try again in {minutes} minutes.",
+    "otp.throttled": (429, "Too many wrong one-time codes. Try again in {minutes_en}.",
                       "动态口令错误次数过多，请 {minutes} 分钟后再试。"),
     "otp.already_enrolled": (409, "One-time codes are already set up for this account. To set them up "
                                   "again (e.g. a new phone), ask your unit administrator to reset them.",
@@ -124,7 +124,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                      "该印章有效期已于 {date} 届满，请向印章制作单位申请更换。"),
     "seal.not_yet_valid": (409, "This seal is valid only from {date}.", "该印章自 {date} 起方可使用。"),
     "seal.wrong_password": (400, "Wrong seal password.", "印章密码错误。"),
-    "seal.password_throttled": (429, "Too many wrong passwords for this seal. Try again in {minutes} minutes.",
+    "seal.password_throttled": (429, "Too many wrong passwords for this seal. Try again in {minutes_en}.",
                                 "该印章密码错误次数过多，请 {minutes} 分钟后再试。"),
     "seal.old_password_required": (400, "To change the seal password, give the current one.",
                                    "修改印章密码须输入原密码。"),
@@ -170,10 +170,19 @@ class XietongError(Exception):
     def status(self) -> int:
         return MESSAGES[self.code][0]
 
+    @property
+    def retry_after_seconds(self) -> int | None:
+        """For a refusal "try again in N minutes" (429): N minutes, for the Retry-After header."""
+        minutes = self.params.get("minutes")
+        return minutes * 60 if self.status == 429 and isinstance(minutes, int) else None
+
     def message(self, lang: str) -> str:
         _, en, zh = MESSAGES[self.code]
         template = en if lang.startswith("en") else zh
-        return template.format(**self.params)
+        params = dict(self.params)
+        if isinstance(params.get("minutes"), int):     # "1 minute", "2 minutes"
+            params.setdefault("minutes_en", f"{params['minutes']} minute" + ("" if params["minutes"] == 1 else "s"))
+        return template.format(**params)
 
     def as_json(self, lang: str = "zh") -> dict[str, Any]:
         return {

@@ -61,7 +61,7 @@ def make_app(hub: Hub) -> web.Application:
     )
     app[JINJA].filters["bj"] = beijing_time
     app[JINJA].filters["filesize"] = file_size
-    routing.add_routes(app)
+    routing.add_routes(app, fake_clock=hub.config.clock.fake)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     app.on_response_prepare.append(security_headers)
     realtime.setup(app)

@@ -54,9 +54,19 @@ def wants_json(request: web.Request) -> bool:
 def error_response(request: web.Request, err: XietongError) -> web.Response:
     lang = lang_of(request)
     if wants_json(request):
-        return json_response({"error": err.as_json(lang)}, status=err.status)
-    return render(request, "error.html", status=err.status, message=err.message(lang),
-                  code=err.code)
+        response = json_response({"error": err.as_json(lang)}, status=err.status)
+    else:
+        response = render(request, "error.html", status=err.status, message=err.message(lang),
+                          code=err.code)
+    add_retry_after(response, err)
+    return response
+
+
+def add_retry_after(response: web.StreamResponse, err: XietongError) -> None:
+    """A 429 says when to try again, in seconds, as its message says in minutes."""
+    seconds = err.retry_after_seconds
+    if seconds is not None:
+        response.headers["Retry-After"] = str(seconds)
 
 
 @web.middleware
@@ -66,9 +76,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except XietongError as err:
         return error_response(request, err)
-    except (web.HTTPNotFound, web.HTTPMethodNotAllowed) as exc:
-        code = "not_found" if exc.status == 404 else "method_not_allowed"
-        return error_response(request, XietongError(code))
+    except web.HTTPNotFound:
+        return error_response(request, XietongError("not_found"))
+    except web.HTTPMethodNotAllowed as exc:
+        response = error_response(request, XietongError("method_not_allowed"))
+        response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))   # RFC 9110: a 405 lists them
+        return response
     except web.HTTPException:
         raise      # redirects and the like are responses, not errors
     except ConnectionResetError:

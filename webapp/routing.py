@@ -33,6 +33,8 @@ class RouteSpec:
     request_schema: dict[str, Any] | None = None
     response_schema: dict[str, Any] | None = None
     params: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    test_only: bool = False        # served (and documented) only when the server runs on a fake clock
+    throttled: bool = False        # may answer 429 with Retry-After (documented)
 
 
 ROUTES: list[RouteSpec] = []
@@ -42,10 +44,11 @@ SPEC_KEY = "_xietong_route"
 def _register(method: str, path: str, action: Action | None, public: bool, json: bool, csrf: bool,
               summary: str, request_schema: dict[str, Any] | None,
               response_schema: dict[str, Any] | None,
-              params: tuple[dict[str, Any], ...]) -> Callable[[Handler], Handler]:
+              params: tuple[dict[str, Any], ...], test_only: bool = False,
+              throttled: bool = False) -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         spec = RouteSpec(method, path, handler, action, public, json, csrf, summary,
-                         request_schema, response_schema, params)
+                         request_schema, response_schema, params, test_only, throttled)
         ROUTES.append(spec)
         return handler
     return wrap
@@ -59,12 +62,21 @@ def page(method: str, path: str, *, action: Action | None = None, public: bool =
 def api(method: str, path: str, *, summary: str, action: Action | None = None,
         public: bool = False, body: dict[str, Any] | None = None,
         response: dict[str, Any] | None = None, csrf: bool = True,
-        params: tuple[dict[str, Any], ...] = ()) -> Callable[[Handler], Handler]:
-    return _register(method, path, action, public, True, csrf, summary, body, response, params)
+        params: tuple[dict[str, Any], ...] = (), test_only: bool = False,
+        throttled: bool = False) -> Callable[[Handler], Handler]:
+    return _register(method, path, action, public, True, csrf, summary, body, response, params,
+                     test_only, throttled)
 
 
-def add_routes(app: web.Application) -> None:
+def served(spec: RouteSpec, fake_clock: bool) -> bool:
+    """Test-only routes (moving the clock, cutting sockets) exist only on a fake-clock server."""
+    return fake_clock or not spec.test_only
+
+
+def add_routes(app: web.Application, fake_clock: bool = False) -> None:
     for spec in ROUTES:
+        if not served(spec, fake_clock):
+            continue
         resource = app.router.add_resource(spec.path)
         route = resource.add_route(spec.method, spec.handler)
         setattr(route, SPEC_KEY, spec)

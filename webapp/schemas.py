@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hub.domain.identity import Unit, User
+from hub.domain.identity import Role, Unit, User
+from hub.domain.items import DOC_KINDS, ItemKind, Urgency
 from hub.store.audit import AuditRow
+
+# an id as the server checks it (webapp.context.is_id): a JSON integer 1 .. 2**63-1
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
 
 USER = {
     "type": "object", "required": ["id", "login", "name", "unit_id", "roles", "phone", "disabled"],
@@ -90,3 +94,76 @@ def item_json(i: Any) -> dict[str, Any]:
             "doc_date": i.doc_date, "meeting_at": _iso(i.meeting_at), "meeting_place": i.meeting_place,
             "sender_unit_id": i.sender_unit_id, "issued_at": _iso(i.issued_at), "due_at": _iso(i.due_at),
             "short_code": i.short_code}
+
+
+# -- request bodies: the checks the server makes on the shape of its input --------------------
+# "Valid per the schema" means the server takes the input; what depends on the data (a unit that
+# exists, a login not yet taken, a meeting still ahead) is answered with a 4xx error of its own.
+
+def _text(max_length: int, nonblank: bool = False, **more: Any) -> dict[str, Any]:
+    """A text field; `nonblank`: at least one character that is not a space (the server strips)."""
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_length, **more}
+    if nonblank:
+        schema.update(minLength=1, pattern=r"\S")
+    return schema
+
+
+# documents carrying a classification mark are refused (the network carries non-classified only)
+_UNCLASSIFIED = {"not": {"pattern": "绝密|机密|秘密"}}
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV4_RULE = rf"{_OCTET}(\.{_OCTET}){{3}}(/(3[0-2]|[12]?[0-9]))?"
+_BASE64 = r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+
+LOGIN_BODY = {"type": "object", "required": ["login", "password"],
+              "properties": {"login": _text(200), "password": _text(1024)}}
+
+NEW_USER_BODY = {
+    "type": "object", "required": ["login", "name", "unit_id", "password", "roles"],
+    "properties": {
+        "login": {"type": "string", "pattern": r"^[A-Za-z0-9._-]{3,32}$"},
+        "name": _text(40, nonblank=True),
+        "unit_id": ID,
+        "password": {"type": "string", "minLength": 8, "maxLength": 1024,
+                     "description": "at least passwords.min_length characters (8 by default)"},
+        "roles": {"type": "array", "minItems": 1, "items": {"enum": [r.value for r in Role]}},
+        "phone": {"type": "string", "pattern": r"^((\+86|0086)?1[3-9][0-9]{9})?$",
+                  "description": "a mainland mobile number; empty: none"},
+        "allowed_ips": {"type": "string", "pattern": rf"^({_IPV4_RULE}([ ,]+{_IPV4_RULE})*)?$",
+                        "description": "addresses or ranges an administrator may log in from "
+                                       "(IPv6 too); empty: anywhere"},
+    },
+}
+
+_ID_LIST = {"type": "array", "items": ID}
+ISSUE_BODY = {
+    "type": "object", "required": ["kind", "urgency", "title", "main_units"],
+    "properties": {
+        "kind": {"enum": [k.value for k in ItemKind]}, "urgency": {"enum": [u.value for u in Urgency]},
+        "title": _text(200, nonblank=True, **_UNCLASSIFIED),
+        "body": _text(100_000, **_UNCLASSIFIED),
+        "main_units": {**_ID_LIST, "minItems": 1, "uniqueItems": True},
+        "copy_units": {**_ID_LIST, "uniqueItems": True},
+        "doc_number": {"type": "string", "pattern": r"^([\u4e00-\u9fffA-Za-z]{1,16}〔[0-9]{4}〕[1-9][0-9]{0,5}号)?$",
+                       "description": "发文字号 like 示政办发〔2026〕56号; empty: none"},
+        "doc_kind": {"enum": ["", *DOC_KINDS]},
+        "issuing_office": _text(200, **_UNCLASSIFIED),
+        "doc_date": _text(40),
+        "meeting_at": {"type": "string", "format": "date-time", "description": "ISO 8601 with offset"},
+        "meeting_place": _text(200, **_UNCLASSIFIED),
+        "attachments": {"type": "array", "items": {
+            "type": "object", "required": ["name", "content_base64"],
+            "properties": {"name": _text(120, nonblank=True, **_UNCLASSIFIED)
+                           | {"pattern": r"^[^/\\]*[^/\\\s][^/\\]*$"},     # a file name, not a path
+                           "content_base64": {"type": "string", "pattern": _BASE64,
+                                              "contentEncoding": "base64"}}}},
+    },
+    # a meeting notice names when and where (and the meeting is still ahead)
+    "if": {"required": ["kind"], "properties": {"kind": {"const": ItemKind.MEETING_NOTICE.value}}},
+    "then": {"required": ["meeting_at", "meeting_place"],
+             "properties": {"meeting_place": {"minLength": 1, "pattern": r"\S"}}},
+}
+
+ACK_BODY = {"type": "object", "properties": {"attendees": {"type": "array", "items": {
+    "type": "object", "required": ["name"], "properties": {"name": _text(40), "phone": _text(40)}}}}}
+
+REASON_BODY = {"type": "object", "required": ["reason"], "properties": {"reason": _text(500, nonblank=True)}}

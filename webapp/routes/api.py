@@ -10,9 +10,18 @@ from hub.errors import XietongError
 from hub.services import audit
 from webapp.context import actor_of, hub_of, int_arg, json_body, json_response
 from webapp.routing import api
-from webapp.schemas import AUDIT_ROW, UNIT, USER, audit_json, unit_json, user_json
+from webapp.schemas import (
+    AUDIT_ROW,
+    ID,
+    NEW_USER_BODY,
+    UNIT,
+    USER,
+    audit_json,
+    unit_json,
+    user_json,
+)
 
-_UNIT_QUERY = ({"name": "unit", "in": "query", "required": False, "schema": {"type": "integer"},
+_UNIT_QUERY = ({"name": "unit", "in": "query", "required": False, "schema": ID,
                 "description": "unit id; default: your own unit"},)
 
 
@@ -44,11 +53,7 @@ async def users(request: web.Request) -> web.Response:
 
 
 @api("POST", "/api/users", action=Action.MANAGE_USERS, summary="Add a person to a unit",
-     body={"type": "object", "required": ["login", "name", "unit_id", "password", "roles"],
-           "properties": {"login": {"type": "string"}, "name": {"type": "string"},
-                          "unit_id": {"type": "integer"}, "password": {"type": "string"},
-                          "roles": {"type": "array", "items": {"type": "string"}},
-                          "phone": {"type": "string"}, "allowed_ips": {"type": "string"}}},
+     body=NEW_USER_BODY,
      response={"type": "object", "required": ["user"], "properties": {"user": USER}})
 async def add_user(request: web.Request) -> web.Response:
     body = await json_body(request)
@@ -82,7 +87,7 @@ async def enable_user(request: web.Request) -> web.Response:
 
 
 @api("GET", "/api/audit", action=Action.VIEW_AUDIT, summary="The audit log, newest first",
-     params=({"name": "before", "in": "query", "required": False, "schema": {"type": "integer"}},
+     params=({"name": "before", "in": "query", "required": False, "schema": ID},
              {"name": "action", "in": "query", "required": False, "schema": {"type": "string"}}),
      response={"type": "object", "required": ["rows", "next_before"],
                "properties": {"rows": {"type": "array", "items": AUDIT_ROW},

@@ -15,21 +15,16 @@ from hub.errors import XietongError
 from hub.services.items import Attendee
 from webapp.context import actor_of, hub_of, int_arg, json_body, json_response
 from webapp.routing import api
-from webapp.schemas import DELIVERY, ITEM, delivery_json, item_json
+from webapp.schemas import (
+    ACK_BODY,
+    DELIVERY,
+    ISSUE_BODY,
+    ITEM,
+    REASON_BODY,
+    delivery_json,
+    item_json,
+)
 
-_ID_LIST = {"type": "array", "items": {"type": "integer"}}
-_ISSUE_BODY = {
-    "type": "object", "required": ["kind", "urgency", "title", "main_units"],
-    "properties": {
-        "kind": {"enum": [k.value for k in ItemKind]}, "urgency": {"enum": [u.value for u in Urgency]},
-        "title": {"type": "string"}, "body": {"type": "string"}, "main_units": _ID_LIST, "copy_units": _ID_LIST,
-        "doc_number": {"type": "string"}, "doc_kind": {"type": "string"}, "issuing_office": {"type": "string"},
-        "doc_date": {"type": "string"}, "meeting_at": {"type": "string", "description": "ISO 8601 with offset"},
-        "meeting_place": {"type": "string"},
-        "attachments": {"type": "array", "items": {"type": "object", "required": ["name", "content_base64"],
-                                                   "properties": {"name": {"type": "string"},
-                                                                  "content_base64": {"type": "string"}}}}},
-}
 _DELIVERY_RESPONSE = {"type": "object", "required": ["delivery"], "properties": {"delivery": DELIVERY}}
 
 
@@ -67,7 +62,7 @@ def draft_from_json(body: dict[str, Any]) -> ItemDraft:
                      attachments=tuple(files))
 
 
-@api("POST", "/api/items", action=Action.ISSUE_ITEM, body=_ISSUE_BODY,
+@api("POST", "/api/items", action=Action.ISSUE_ITEM, body=ISSUE_BODY,
      summary="Issue an urgent item to recipient units; answered with the deliveries once the recipients' "
              "realtime frames are out",
      response={"type": "object", "required": ["item", "deliveries"],
@@ -103,9 +98,7 @@ async def show(request: web.Request) -> web.Response:
 
 @api("POST", "/api/deliveries/{delivery_id}/ack", action=Action.HANDLE_DELIVERY,
      summary="Sign for (签收) on your unit's behalf; the sender gets a receipt",
-     body={"type": "object", "properties": {"attendees": {"type": "array", "items": {
-         "type": "object", "required": ["name"], "properties": {"name": {"type": "string"},
-                                                                "phone": {"type": "string"}}}}}},
+     body=ACK_BODY,
      response=_DELIVERY_RESPONSE)
 async def acknowledge(request: web.Request) -> web.Response:
     body = await json_body(request) if request.can_read_body else {}
@@ -118,7 +111,7 @@ async def acknowledge(request: web.Request) -> web.Response:
 
 @api("POST", "/api/deliveries/{delivery_id}/return", action=Action.HANDLE_DELIVERY,
      summary="Return (退回) an item to its sender with a reason",
-     body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+     body=REASON_BODY,
      response=_DELIVERY_RESPONSE)
 async def return_item(request: web.Request) -> web.Response:
     body = await json_body(request)
@@ -144,7 +137,7 @@ async def board(request: web.Request) -> web.Response:
 
 @api("POST", "/api/duty/deliveries/{delivery_id}/ack", action=Action.DUTY_DESK,
      summary="The duty desk signs for a unit, with the reason",
-     body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+     body=REASON_BODY,
      response=_DELIVERY_RESPONSE)
 async def duty_ack(request: web.Request) -> web.Response:
     body = await json_body(request)

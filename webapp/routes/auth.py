@@ -20,8 +20,9 @@ from webapp.context import (
     session_of,
 )
 from webapp.i18n import LANGUAGES
+from webapp.middleware import add_retry_after
 from webapp.routing import api, page
-from webapp.schemas import USER, user_json
+from webapp.schemas import LOGIN_BODY, USER, user_json
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, value: str) -> None:
@@ -49,8 +50,10 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             login, password, client_ip(request), request.headers.get("User-Agent", ""),
             old_cookie=request.cookies.get(SESSION_COOKIE))
     except XietongError as err:
-        return render(request, "login.html", status=err.status, next=target,
-                      error=err.message(lang_of(request)), login=login, expired=False)
+        page_again = render(request, "login.html", status=err.status, next=target,
+                            error=err.message(lang_of(request)), login=login, expired=False)
+        add_retry_after(page_again, err)
+        return page_again
     response = web.HTTPSeeOther(target)
     set_session_cookie(request, response, done.cookie_value)
     raise response
@@ -77,10 +80,10 @@ async def switch_language(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-@api("POST", "/api/login", public=True, csrf=False,
-     summary="Log in; sets the session cookie and returns the CSRF token for later calls",
-     body={"type": "object", "required": ["login", "password"],
-           "properties": {"login": {"type": "string"}, "password": {"type": "string"}}},
+@api("POST", "/api/login", public=True, csrf=False, throttled=True,
+     summary="Log in; sets the session cookie and returns the CSRF token for later calls. "
+             "Failed logins are throttled per account and per address ([login] in config)",
+     body=LOGIN_BODY,
      response={"type": "object", "required": ["csrf_token", "user"],
                "properties": {"csrf_token": {"type": "string"}, "user": USER}})
 async def api_login(request: web.Request) -> web.Response:

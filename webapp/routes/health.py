@@ -19,4 +19,4 @@ async def healthz(request: web.Request) -> web.Response:
 @api("GET", "/api/openapi.json", public=True, summary="This OpenAPI 3 document",
      response={"type": "object", "required": ["openapi", "paths"]})
 async def openapi(request: web.Request) -> web.Response:
-    return json_response(openapi_document())
+    return json_response(openapi_document(fake_clock=hub_of(request).config.clock.fake))

@@ -1,8 +1,9 @@
 """Moving the fake clock, for browser tests and demos only.
 
-The route answers 404 unless the server runs with `clock.fake = true`, and
-then only to loopback addresses; a production server (real clock) has no
-way to move time.
+These routes exist only when the server runs with `clock.fake = true` (they
+are neither served nor in the OpenAPI document otherwise), and then answer
+only loopback addresses; a production server (real clock) has no way to
+move time.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from webapp.routing import api
 LOOPBACK = ("127.0.0.1", "::1")
 
 
-@api("POST", "/_test/clock", public=True, csrf=False,
+@api("POST", "/_test/clock", public=True, csrf=False, test_only=True,
      summary="TEST SERVERS ONLY (clock.fake): move the fake clock forward by `seconds`",
-     body={"type": "object", "required": ["seconds"], "properties": {"seconds": {"type": "number"}}},
+     body={"type": "object", "required": ["seconds"],
+           "properties": {"seconds": {"type": "number", "minimum": 0, "maximum": 366 * 86400}}},
      response={"type": "object", "required": ["now"], "properties": {"now": {"type": "string"}}})
 async def move_clock(request: web.Request) -> web.Response:
     hub = hub_of(request)
@@ -38,7 +40,7 @@ async def move_clock(request: web.Request) -> web.Response:
     return json_response({"now": now.isoformat()})
 
 
-@api("POST", "/_test/drop-sockets", public=True, csrf=False,
+@api("POST", "/_test/drop-sockets", public=True, csrf=False, test_only=True,
      summary="TEST SERVERS ONLY (clock.fake): cut every open websocket, as a network drop would",
      response={"type": "object", "required": ["dropped"], "properties": {"dropped": {"type": "integer"}}})
 async def drop_sockets(request: web.Request) -> web.Response:
