@@ -11,7 +11,13 @@ webhook. A page at / shows each phone's messages, as a clerk would see them.
 Behaviour per phone number can be set (POST /_sim/behaviour): delivered (the
 default), undelivered, failed, optout (Twilio error 21610), or drop_response
 (the message is taken but the HTTP answer is lost: what a crash or a
-timeout looks like to the sender).
+timeout looks like to the sender). Status callbacks can be dropped (POST
+/_sim/flush {"drop": true}: the messages move on, nobody is told), as when
+the receiver was down: Twilio does not retry them. Every answer carries a
+`Date` header from the simulator's own clock (`SimState.now`, settable to
+stand for a gateway whose clock differs from the hub's). Like Twilio's, a
+message record does not show its StatusCallback; `show_status_callback`
+stands for a compatible gateway that does.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import os
 import re
 import secrets
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -55,6 +62,9 @@ class SimState:
     inbound_url: str = ""
     own_number: str = "+8610690000000"
     auto_callbacks: bool = True
+    drop_callbacks: bool = False          # statuses move on, but no callback is posted (receiver down)
+    show_status_callback: bool = False    # Twilio's message record does not show it; some gateways do
+    now: Callable[[], datetime] = _now    # the gateway's own clock
     messages: list[dict[str, Any]] = field(default_factory=list)
     behaviour: dict[str, str] = field(default_factory=dict)
     pending: list[tuple[str, dict[str, str]]] = field(default_factory=list)   # (url, params) not yet fired
@@ -93,8 +103,11 @@ def _authorised(request: web.Request, st: SimState) -> bool:
             and request.match_info.get("account") == st.account_sid)
 
 
-def _public(m: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in m.items() if not k.startswith("_")}
+def _public(m: dict[str, Any], st: SimState | None = None) -> dict[str, Any]:
+    record = {k: v for k, v in m.items() if not k.startswith("_")}
+    if st is not None and st.show_status_callback and m.get("_callback"):
+        record["status_callback"] = m["_callback"]
+    return record
 
 
 async def create_message(request: web.Request) -> web.StreamResponse:
@@ -110,7 +123,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     outcome = st.behaviour.get(to, "delivered")
     if outcome == "optout":
         return _error(21610)
-    now = _now()
+    now = st.now()
     sid = "SM" + secrets.token_hex(16)
     m = {"sid": sid, "account_sid": st.account_sid, "to": to, "from": str(form.get("From") or st.own_number),
          "messaging_service_sid": form.get("MessagingServiceSid") or None, "body": body, "status": "queued",
@@ -130,7 +143,7 @@ async def create_message(request: web.Request) -> web.StreamResponse:
         assert request.transport is not None
         request.transport.close()          # taken, but the answer never arrives
         raise asyncio.CancelledError()
-    return web.json_response(_public(m), status=201)
+    return web.json_response(_public(m, st), status=201)
 
 
 def _queue_callback(st: SimState, m: dict[str, Any], status: str) -> None:
@@ -143,8 +156,8 @@ def _queue_callback(st: SimState, m: dict[str, Any], status: str) -> None:
     st.pending.append((m["_callback"], params))
 
 
-async def flush(app: web.Application, duplicate: bool = False, reverse: bool = False) -> int:
-    """Fire the pending status callbacks (updating the messages as they go)."""
+async def flush(app: web.Application, duplicate: bool = False, reverse: bool = False, drop: bool = False) -> int:
+    """Fire the pending status callbacks (updating the messages as they go); `drop`: post none of them."""
     st = app[STATE]
     batch, st.pending = st.pending, []
     if reverse:
@@ -156,8 +169,12 @@ async def flush(app: web.Application, duplicate: bool = False, reverse: bool = F
         if m is not None:
             m["status"] = params["MessageStatus"]
             m["error_code"] = int(params["ErrorCode"]) if "ErrorCode" in params else None
+            m["date_updated"] = format_datetime(st.now(), usegmt=True)
             if params["MessageStatus"] == "sent":
-                m["date_sent"] = format_datetime(_now(), usegmt=True)
+                m["date_sent"] = format_datetime(st.now(), usegmt=True)
+        if drop or st.drop_callbacks:
+            st.fired.append((url, params, 0))
+            continue
         status = await _post_signed(app, url, params)
         st.fired.append((url, params, status))
     return len(batch)
@@ -187,7 +204,7 @@ async def list_messages(request: web.Request) -> web.Response:
     more = (page + 1) * size < len(found)
     query = "&".join(f"{k}={v}" for k, v in request.query.items() if k not in ("Page", "PageSize"))
     return web.json_response({
-        "messages": [_public(m) for m in chunk], "page": page, "page_size": size, "start": page * size,
+        "messages": [_public(m, st) for m in chunk], "page": page, "page_size": size, "start": page * size,
         "end": page * size + len(chunk) - 1, "uri": f"{base}?PageSize={size}&Page={page}",
         "first_page_uri": f"{base}?PageSize={size}&Page=0",
         "previous_page_uri": f"{base}?PageSize={size}&Page={page - 1}" if page else None,
@@ -199,7 +216,7 @@ async def fetch_message(request: web.Request) -> web.Response:
     if not _authorised(request, st):
         return _error(20003)
     m = st.find(request.match_info["sid"])
-    return web.json_response(_public(m)) if m else _error(20404, uri=request.path)
+    return web.json_response(_public(m, st)) if m else _error(20404, uri=request.path)
 
 
 async def inject_reply(request: web.Request) -> web.Response:
@@ -216,7 +233,7 @@ async def reply(app: web.Application, phone: str, body: str, sid: str | None = N
     sid = sid or "SM" + secrets.token_hex(16)
     params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": st.account_sid, "From": phone,
               "To": st.own_number, "Body": body, "NumMedia": "0", "ApiVersion": "2010-04-01"}
-    now = _now()
+    now = st.now()
     if st.find(sid) is None:
         st.messages.append({"sid": sid, "to": st.own_number, "from": phone, "body": body, "status": "received",
                             "direction": "inbound", "date_created": format_datetime(now, usegmt=True),
@@ -230,7 +247,7 @@ async def reply(app: web.Application, phone: str, body: str, sid: str | None = N
     for answer in answers:                          # Twilio sends the TwiML reply back to the handset
         st.messages.append({"sid": "SM" + secrets.token_hex(16), "to": phone, "from": st.own_number,
                             "body": answer, "status": "delivered", "direction": "outbound-reply",
-                            "date_created": format_datetime(_now(), usegmt=True), "_created": _now().isoformat(),
+                            "date_created": format_datetime(st.now(), usegmt=True), "_created": st.now().isoformat(),
                             "_callback": ""})
     return {"sid": sid, "status": status, "replies": answers}
 
@@ -243,14 +260,14 @@ async def set_behaviour(request: web.Request) -> web.Response:
 
 async def flush_callbacks(request: web.Request) -> web.Response:
     data = await request.json() if request.can_read_body else {}
-    n = await flush(request.app, bool(data.get("duplicate")), bool(data.get("reverse")))
+    n = await flush(request.app, bool(data.get("duplicate")), bool(data.get("reverse")), bool(data.get("drop")))
     return web.json_response({"fired": n})
 
 
 async def sim_messages(request: web.Request) -> web.Response:
     st = request.app[STATE]
     phone = request.query.get("phone")
-    return web.json_response([_public(m) for m in st.messages if not phone or phone in (m["to"], m["from"])])
+    return web.json_response([_public(m, st) for m in st.messages if not phone or phone in (m["to"], m["from"])])
 
 
 async def phones_page(request: web.Request) -> web.Response:
@@ -290,6 +307,11 @@ def make_app(account_sid: str, auth_token: str, inbound_url: str = "", auto_call
         await app[SESSION].close()
 
     app.cleanup_ctx.append(session_ctx)
+
+    async def dated(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["Date"] = format_datetime(app[STATE].now(), usegmt=True)   # the gateway's clock
+
+    app.on_response_prepare.append(dated)
     app.router.add_post(API + ".json", create_message)
     app.router.add_get(API + ".json", list_messages)
     app.router.add_get(API + "/{sid}.json", fetch_message)

@@ -47,12 +47,12 @@ def webhook_base(config: Config) -> str:
     return (config.sms.public_base_url or config.public_url()).rstrip("/")
 
 
-def make_gateway(config: Config) -> Gateway | None:
+def make_gateway(config: Config, clock: Clock) -> Gateway | None:
     s = config.sms
     if not s.enabled:
         return None
     return TwilioGateway(s.api_base_url, s.account_sid, sms_auth_token(config), s.from_number,
-                         s.messaging_service_sid, webhook_base(config) + "/hooks/twilio/status")
+                         s.messaging_service_sid, webhook_base(config) + "/hooks/twilio/status", clock.now)
 
 
 @dataclass
@@ -96,7 +96,7 @@ class Hub:
         scheduler = Scheduler(store, clock, on_ran=lambda _n: published())
         identity = IdentityService(store, clock, config, hasher)
         items = ItemService(store, clock, config, calendar, scheduler.wake, published, feed.caught_up)
-        sms = SmsService(store, clock, config, make_gateway(config), items, identity, published, scheduler.wake)
+        sms = SmsService(store, clock, config, make_gateway(config, clock), items, identity, published, scheduler.wake)
         pokes.append(sms.poke)
         hub = cls(config=config, clock=clock, store=store, hasher=hasher, calendar=calendar,
                   identity=identity, items=items, duty=DutyDeskService(store, clock, config, published),

@@ -224,6 +224,22 @@ class SmsConfig:
         "a positive integer"))
     retry_seconds: int = field(default=30, metadata=_doc(
         "Wait before the first retry; doubles with each try.", _positive, "a positive integer"))
+    lookup_hours: int = field(default=24, metadata=_doc(
+        "After a call got no answer, the gateway's messages to that number created up to this many hours "
+        "before it (by our clock) are read to see whether it arrived: our clock may be this far ahead of "
+        "the gateway's (any amount behind).", _positive, "a positive integer"))
+    reconcile_after_minutes: int = field(default=10, metadata=_doc(
+        "A message with no final status this long after it was handed over is fetched from the gateway "
+        "(a status callback may have been lost); then after twice as long each time.", _positive,
+        "a positive integer"))
+    reconcile_give_up_hours: int = field(default=48, metadata=_doc(
+        "Stop fetching a message still not final this long after it was handed over.", _positive,
+        "a positive integer"))
+    reconcile_per_second: float = field(default=2.0, metadata=_doc(
+        "At most this many status fetches per second.", _positive, "a positive number"))
+    clock_warn_seconds: int = field(default=60, metadata=_doc(
+        "GET /healthz warns when the gateway's clock (its HTTP Date) and ours differ by more than this.",
+        _positive, "a positive integer"))
 
 
 @dataclass(frozen=True)

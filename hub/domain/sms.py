@@ -1,4 +1,5 @@
-"""SMS rules with no I/O: what a clerk's reply means, how delivery states order, digests.
+"""SMS rules with no I/O: what a clerk's reply means, how delivery states order, digests,
+which of the gateway's messages is ours, when to ask the gateway again.
 
 Replies (短信回复签收): `1`, `Y`, `收到`, `签收` or `ACK` sign for the most recent
 open item sent to the phone; `ACK 4821` or `签收 4821` sign for the item with that
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from hub.domain.sms_text import PREFIX, segments
 
@@ -73,3 +77,61 @@ def digest_text(lines: list[str], max_segments: int = 3) -> str:
         parts.pop()
         text = head + "；".join(parts) + f"；等{len(lines)}条，详见协同。" + tail
     return text
+
+
+# -- which of the gateway's messages is ours (after a call that got no answer) ---------------
+
+CALLBACK_TOKEN = "m"      # the query parameter of our StatusCallback URL that names our message
+
+
+@dataclass(frozen=True)
+class GatewayMessage:
+    """A message as the gateway's list or fetch shows it."""
+    sid: str
+    body: str
+    status: str
+    error_code: int | None = None
+    created: datetime | None = None       # by the gateway's clock
+    callback: str | None = None           # its StatusCallback, on a gateway that shows it (Twilio does not)
+
+
+def callback_token(url: str) -> str:
+    values = parse_qs(urlsplit(url).query).get(CALLBACK_TOKEN)
+    return values[0] if values else ""
+
+
+def our_message(listed: Sequence[GatewayMessage], body: str, token: str,
+                known_sids: Collection[str]) -> GatewayMessage | None:
+    """The listed message (newest first) that is the one we sent with this body and token, if any.
+
+    Nothing here depends on a clock. A record that shows its callback's token is ours exactly when
+    the token is ours. Otherwise (Twilio's records do not show it) it is the oldest one with our
+    text whose SID is not already one of ours: a SID we hold belongs to another of our messages,
+    e.g. an earlier digest with the same text.
+    """
+    rest = []
+    for m in listed:
+        seen = callback_token(m.callback) if m.callback else ""
+        if seen:
+            if token and seen == token:
+                return m
+            continue
+        if m.body == body and m.sid not in known_sids:
+            rest.append(m)
+    return rest[-1] if rest else None
+
+
+# -- asking the gateway about a status we never heard ---------------------------------------
+
+def next_check(sent_at: datetime, checks: int, now: datetime, after: timedelta,
+               give_up: timedelta) -> datetime | None:
+    """When to fetch a message that is not final yet, after `checks` fetches: `after`, then twice
+    as long each time; None once that is more than `give_up` after it was sent (some networks never
+    report a delivery)."""
+    at = now + after * 2 ** checks
+    return at if at - sent_at <= give_up else None
+
+
+def clock_skew_warning(skew: timedelta | None, limit: timedelta) -> bool:
+    """The gateway's clock (its HTTP Date) and ours differ by more than `limit`."""
+    return skew is not None and abs(skew) > limit

@@ -1,48 +1,54 @@
 """The SMS channel of the urgent-item engine.
 
 Sending, exactly once: the outbox rows that services wrote with their change
-are picked up here; a message is committed ('sending', no SID) *before* the
-gateway is called, and its SID stored as soon as the gateway answers. A
-message left without an answer (a crash, a timeout) is first looked for in
-the gateway's message list for that number, and only re-sent if not found.
+are picked up here; a message is committed ('sending', no SID, a random token
+of its own) *before* the gateway is called, and its SID stored as soon as the
+gateway answers. A message left without an answer (a crash, a timeout) is
+first looked for among the gateway's messages to that number, and only re-sent
+if not found there. The look-up does not trust clocks: a gateway record that
+shows the StatusCallback is ours when it carries our token; otherwise it is
+one with our text whose SID is not already one of ours. The time window only
+bounds how far back the list is read (`sms.lookup_hours`). One message's
+trouble never stops the others: it is logged and tried again later.
 Notices for one phone within `digest_seconds` go out as one digest, the first
-at once; sends are paced per sender number.
+at once; sends are paced per sender number. A reminder (an escalation step's
+SMS) whose delivery is signed for by the time it would go out is skipped.
 
 Status callbacks move a message forward only (never back, a repeat changes
 nothing); a message that never arrived is a fact the escalation sees: the
-delivery's next ladder step is brought forward to now. A reply signs for the
-most recent open item sent to that phone (or the one with the code given) if
-the number is a clerk's of the recipient unit; an unknown number learns
-nothing.
+delivery's next ladder step is brought forward to now. A message not final
+`reconcile_after_minutes` after it was handed over is fetched by SID (a
+callback lost while the hub was down is not retried by the gateway) and the
+answer applied by the same rule, with the same effects; at start, every such
+message is fetched. Replies are handled in `hub.notify.sms_replies`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hub.clock import Clock
 from hub.config import Config
-from hub.domain.identity import Actor, Role, SystemActor, User
-from hub.domain.items import AckVia, Delivery
+from hub.domain.identity import Actor, SystemActor
 from hub.domain.permissions import Action, require
 from hub.domain.sms import (
-    HELP_TEXT,
+    FINAL,
     NOT_ARRIVED,
     OPTED_OUT,
-    UNKNOWN_TEXT,
-    acked_text,
+    clock_skew_warning,
     digest_text,
     moves_forward,
-    nothing_open_text,
-    parse_reply,
+    next_check,
+    our_message,
 )
 from hub.domain.sms_text import KIND_LABEL, URGENCY_LABEL, segments
-from hub.errors import XietongError
 from hub.notify.gateway import Gateway, GatewayError, GatewayUnanswered
+from hub.notify.sms_replies import SmsReplies
 from hub.notify.worker import Worker, wait_for_work
 from hub.services import audit
 from hub.services.identity import IdentityService
@@ -79,6 +85,8 @@ class SmsService:
         self.items, self.identity = items, identity
         self._published, self._wake_steps = published, wake_steps
         self.rate = RateLimiter(config.sms.rate_per_second)
+        self.check_rate = RateLimiter(config.sms.reconcile_per_second)
+        self.replies = SmsReplies(store, clock, items, identity)
         self._poked = asyncio.Event()
         self._worker = Worker("xietong-sms", self._loop)
         self.idle = asyncio.Event()     # set while nothing is left to send now (tests, health)
@@ -97,14 +105,26 @@ class SmsService:
         if self.gateway is not None:
             await self.gateway.close()
 
+    async def recover(self) -> None:
+        """What a new process does first: no call is in flight, and any status may have been missed
+        while it was down, so every message without an answer is looked for and every one not final
+        is fetched, now."""
+        now = self.clock.now()
+        async with self.store.write() as tx:
+            await tx.sms.retry_all_now(now)
+            await tx.sms.check_all_now(now)
+
     async def _loop(self) -> None:
-        async with self.store.write() as tx:          # no call is in flight in a new process
-            await tx.sms.retry_all_now(self.clock.now())
+        recovered = False
         while True:
             try:
+                if not recovered:
+                    await self.recover()
+                    recovered = True
                 await self.run_once()
                 async with self.store.read() as tx:
-                    due = [t for t in (await tx.sms.next_not_before(), await tx.sms.next_retry()) if t]
+                    due = [t for t in (await tx.sms.next_not_before(), await tx.sms.next_retry(),
+                                       await tx.sms.next_check()) if t]
                 self._poked.clear()
                 self.idle.set()
                 try:
@@ -118,32 +138,56 @@ class SmsService:
                 await asyncio.sleep(1)
 
     async def run_once(self) -> int:
-        """Resolve unanswered messages, then send what is queued; returns gateway calls made."""
+        """Resolve unanswered messages, send what is queued, fetch statuses due; returns gateway calls made."""
         if self.gateway is None:
             return 0
         calls = await self._resolve_unanswered()
+        calls += await self._send_queued()
+        return calls + await self._reconcile()
+
+    async def _send_queued(self) -> int:
+        calls = 0
         now = self.clock.now()
         async with self.store.read() as tx:
             queued = await tx.sms.queued(now)
         by_phone: dict[str, list[QueuedNotice]] = {}
         for n in queued:
             by_phone.setdefault(n.phone, []).append(n)
-        window = timedelta(seconds=self.config.sms.digest_seconds)
         for phone, notices in by_phone.items():
-            async with self.store.write() as tx:
-                last = await tx.sms.last_sent_to(phone)
-                if last is not None and window and now < last + window:
-                    await tx.sms.hold([n.outbox_id for n in notices], last + window)
-                    continue
-                first, rest = (notices, []) if last is not None or not window else (notices[:1], notices[1:])
-                if rest:                                   # the first at once, the others in a digest
-                    await tx.sms.hold([n.outbox_id for n in rest], now + window)
-                body = first[0].body if len(first) == 1 else digest_text(await self._digest_lines(tx, first))
-                message_id = await tx.sms.add_message(phone, body, segments(body), [n.outbox_id for n in first],
-                                                      now, now + CALL_TIMEOUT)
-            await self._send(message_id, phone, body)
-            calls += 1
+            try:
+                message = await self._compose(phone, notices, now)
+            except Exception:                   # this phone's notices wait; the others go on
+                log.exception("sms to %s could not be composed; holding it", phone)
+                async with self.store.write() as tx:
+                    await tx.sms.hold([n.outbox_id for n in notices],
+                                      now + timedelta(seconds=self.config.sms.retry_seconds))
+                continue
+            if message is not None:
+                await self._send(*message)
+                calls += 1
         return calls
+
+    async def _compose(self, phone: str, notices: list[QueuedNotice], now: datetime
+                       ) -> tuple[int, str, str, str] | None:
+        """Commit the message for this phone's due notices (or hold them for a digest)."""
+        window = timedelta(seconds=self.config.sms.digest_seconds)
+        async with self.store.write() as tx:
+            skipped = await tx.sms.skip_settled_reminders([n.outbox_id for n in notices])
+            notices = [n for n in notices if n.outbox_id not in skipped]
+            if not notices:
+                return None
+            last = await tx.sms.last_sent_to(phone)
+            if last is not None and window and now < last + window:
+                await tx.sms.hold([n.outbox_id for n in notices], last + window)
+                return None
+            first, rest = (notices, []) if last is not None or not window else (notices[:1], notices[1:])
+            if rest:                                   # the first at once, the others in a digest
+                await tx.sms.hold([n.outbox_id for n in rest], now + window)
+            body = first[0].body if len(first) == 1 else digest_text(await self._digest_lines(tx, first))
+            token = secrets.token_urlsafe(12)
+            message_id = await tx.sms.add_message(phone, body, segments(body), [n.outbox_id for n in first],
+                                                  now, now + CALL_TIMEOUT, token)
+        return message_id, phone, body, token
 
     async def _digest_lines(self, tx: Tx, notices: list[QueuedNotice]) -> list[str]:
         lines = []
@@ -157,11 +201,11 @@ class SmsService:
             lines.append(f"{URGENCY_LABEL[item.urgency]}{KIND_LABEL[item.kind]}《{title}》(编号{item.short_code})")
         return lines
 
-    async def _send(self, message_id: int, phone: str, body: str) -> None:
+    async def _send(self, message_id: int, phone: str, body: str, token: str) -> None:
         assert self.gateway is not None
         await self.rate.acquire()
         try:
-            sent = await self.gateway.send(phone, body)
+            sent = await self.gateway.send(phone, body, token)
         except GatewayError as e:
             now = self.clock.now()
             async with self.store.write() as tx:
@@ -173,8 +217,13 @@ class SmsService:
             if e.permanent:
                 self._published()
             return
-        except GatewayUnanswered as e:
-            log.warning("sms %s unanswered (%s); will check the gateway's list before any retry", message_id, e)
+        except Exception as e:      # no answer, or one we cannot read: it may have arrived
+            if isinstance(e, GatewayUnanswered):
+                log.warning("sms %s unanswered (%s); will look for it at the gateway before any retry",
+                            message_id, e)
+            else:
+                log.exception("sms %s: the call failed; will look for it at the gateway before any retry",
+                              message_id)
             async with self.store.write() as tx:
                 await self._backoff(tx, message_id, self.clock.now())
             return
@@ -183,10 +232,17 @@ class SmsService:
     async def _store_sid(self, message_id: int, sid: str, status: str) -> None:
         """The gateway took the message: keep its SID, and apply any status that came first."""
         now = self.clock.now()
-        async with self.store.write() as tx:
-            await tx.sms.set_sid(message_id, sid, status, now)
-            early = await tx.sms.take_early_statuses(sid)
-            changed = [await self._apply_status(tx, sid, s, code, now) for s, code in early]
+        check_at = now + timedelta(minutes=self.config.sms.reconcile_after_minutes)
+        try:
+            async with self.store.write() as tx:
+                await tx.sms.set_sid(message_id, sid, status, now, check_at)
+                early = await tx.sms.take_early_statuses(sid)
+                changed = [await self._apply_status(tx, sid, s, code, now) for s, code in early]
+        except Exception:           # never again and again: this one waits, the others go on
+            log.exception("sms %s: could not store its SID %s; looking again later", message_id, sid)
+            async with self.store.write() as tx:
+                await self._backoff(tx, message_id, self.clock.now())
+            return
         if any(changed):
             self._published()
 
@@ -196,32 +252,45 @@ class SmsService:
         await tx.sms.postpone(message_id, now + timedelta(seconds=self.config.sms.retry_seconds * 2 ** (attempts - 1)))
 
     async def _resolve_unanswered(self) -> int:
-        assert self.gateway is not None
         calls = 0
         async with self.store.read() as tx:
             pending = await tx.sms.unanswered(self.clock.now())
         for m in pending:
             try:
-                found = await self.gateway.find(m.phone, m.body, m.attempted_at or m.created_at)
-            except GatewayUnanswered:
+                calls += await self._resolve(m)
+            except Exception:       # one message's trouble: it waits, the others go on
+                log.exception("sms %s: could not resolve an unanswered call; looking again later", m.id)
                 async with self.store.write() as tx:
                     await self._backoff(tx, m.id, self.clock.now())
-                continue
-            now = self.clock.now()
-            if found is not None:                       # it did reach the gateway: never send it twice
-                await self._store_sid(m.id, found.sid, found.status)
-                continue
-            if m.attempts >= self.config.sms.max_attempts:
-                async with self.store.write() as tx:
-                    await tx.sms.set_state(m.id, "failed", None, now)
-                    await self._not_arrived(tx, m.id, m.phone, "failed", None, now)
-                self._published()
-                continue
-            async with self.store.write() as tx:
-                await tx.sms.attempt(m.id, now, now + CALL_TIMEOUT)
-            await self._send(m.id, m.phone, m.body)
-            calls += 1
         return calls
+
+    async def _resolve(self, m: SmsMessage) -> int:
+        """Did this unanswered message reach the gateway? Keep its SID if so, else send it again."""
+        assert self.gateway is not None
+        since = (m.attempted_at or m.created_at) - timedelta(hours=self.config.sms.lookup_hours)
+        try:
+            listed = await self.gateway.listed(m.phone, since)
+        except GatewayUnanswered:
+            async with self.store.write() as tx:
+                await self._backoff(tx, m.id, self.clock.now())
+            return 0
+        async with self.store.read() as tx:
+            known = await tx.sms.known_sids([x.sid for x in listed])
+        found = our_message(listed, m.body, m.token, known)
+        now = self.clock.now()
+        if found is not None:                       # it did reach the gateway: never send it twice
+            await self._store_sid(m.id, found.sid, found.status or "queued")
+            return 0
+        if m.attempts >= self.config.sms.max_attempts:
+            async with self.store.write() as tx:
+                await tx.sms.set_state(m.id, "failed", None, now)
+                await self._not_arrived(tx, m.id, m.phone, "failed", None, now)
+            self._published()
+            return 0
+        async with self.store.write() as tx:
+            await tx.sms.attempt(m.id, now, now + CALL_TIMEOUT)
+        await self._send(m.id, m.phone, m.body, m.token)
+        return 1
 
     # -- what the gateway tells us ------------------------------------------------------
 
@@ -237,7 +306,48 @@ class SmsService:
             self._published()
         return changed
 
+    async def _reconcile(self) -> int:
+        """Fetch, by SID and at a bounded rate, the messages whose final status is overdue."""
+        assert self.gateway is not None
+        async with self.store.read() as tx:
+            # about a second's worth per pass, so that sending is never held up behind a backlog
+            due = await tx.sms.due_checks(self.clock.now(), max(1, round(self.config.sms.reconcile_per_second)))
+        for m in due:
+            await self.check_rate.acquire()
+            try:
+                await self._reconcile_one(m)
+            except Exception:
+                log.exception("sms %s: could not fetch its status; asking again later", m.id)
+                async with self.store.write() as tx:
+                    await tx.sms.checked(m.id, self._next_check(m, self.clock.now()))
+        return len(due)
+
+    def _next_check(self, m: SmsMessage, now: datetime) -> datetime | None:
+        s = self.config.sms
+        return next_check(m.attempted_at or m.created_at, m.checks + 1, now,
+                          timedelta(minutes=s.reconcile_after_minutes), timedelta(hours=s.reconcile_give_up_hours))
+
+    async def _reconcile_one(self, m: SmsMessage) -> None:
+        assert self.gateway is not None and m.sid is not None
+        try:
+            got = await self.gateway.fetch(m.sid)
+        except (GatewayUnanswered, GatewayError) as e:
+            log.warning("sms %s: status fetch failed (%s); asking again later", m.id, e)
+            async with self.store.write() as tx:
+                await tx.sms.checked(m.id, self._next_check(m, self.clock.now()))
+            return
+        now = self.clock.now()
+        async with self.store.write() as tx:
+            changed = await self._apply_status(tx, m.sid, got.status, got.error_code, now)
+            current = await tx.sms.get(m.id)
+            if current is not None and current.state not in FINAL:
+                await tx.sms.checked(m.id, self._next_check(m, now))
+        if changed:
+            log.info("sms %s: status %s fetched from the gateway (no callback had told us)", m.id, got.status)
+            self._published()
+
     async def _apply_status(self, tx: Tx, sid: str, status: str, error_code: int | None, now: datetime) -> bool:
+        """The one forward-only rule, for a callback and a fetched status alike."""
         m = await tx.sms.by_sid(sid)
         if m is None or not moves_forward(m.state, status):
             return False
@@ -284,46 +394,21 @@ class SmsService:
 
     async def reply(self, sid: str, phone: str, body: str) -> str:
         """A clerk's SMS reply; returns the text to answer with ('' for none). Acts once per SID."""
-        async with self.store.read() as tx:
-            seen = await tx.sms.inbound(sid)
-            clerks = [u for u in await tx.users.with_role(Role.CLERK) if u.phone == phone]
-        if seen is not None:
-            return seen[0]
-        answer, delivery_id = await self._answer(phone, body, clerks)
-        async with self.store.write() as tx:
-            if await tx.sms.inbound(sid) is None:
-                await tx.sms.add_inbound(sid, phone, body, self.clock.now(), answer, delivery_id)
-        return answer
+        return await self.replies.reply(sid, phone, body)
 
-    async def _answer(self, phone: str, body: str, clerks: list[User]) -> tuple[str, int | None]:
-        if not clerks:
-            return UNKNOWN_TEXT, None
-        reply = parse_reply(body)
-        if reply.kind == "help":
-            return HELP_TEXT, None
-        for clerk in clerks:
-            async with self.store.read() as tx:
-                delivery_id = (await tx.sms.latest_open_delivery_sent_to(phone, clerk.unit_id)
-                               if reply.kind == "ack_latest" else
-                               await tx.sms.open_delivery_by_code(reply.code, clerk.unit_id))
-            if delivery_id is None:
-                continue
-            actor = await self.identity.actor(clerk.id, ip="sms")
-            done: Delivery | None
-            try:
-                done = await self.items.acknowledge(actor, delivery_id, via=AckVia.SMS,
-                                                    note=f"短信回复“{body.strip()[:20]}”")
-            except XietongError as e:
-                if e.code != "delivery.already_acked":
-                    raise
-                async with self.store.read() as tx:
-                    done = await tx.deliveries.get(delivery_id)   # a repeated reply: same answer
-            assert done is not None
-            async with self.store.read() as tx:
-                item = await tx.items.get(done.item_id)
-            assert item is not None
-            return acked_text(item.title, done.receipt_no or ""), delivery_id
-        return nothing_open_text(), None
+    # -- health ---------------------------------------------------------------------------
+
+    def warnings(self) -> list[dict[str, object]]:
+        """What the person on call should know, from what the gateway last told us (no call made)."""
+        skew = self.gateway.clock_skew() if self.gateway is not None else None
+        if skew is None or not clock_skew_warning(skew, timedelta(seconds=self.config.sms.clock_warn_seconds)):
+            return []
+        seconds = round(skew.total_seconds())
+        return [{"code": "sms.gateway_clock_skew", "skew_seconds": seconds,
+                 "message": f"The SMS gateway's clock differs from ours by {abs(seconds)} s "
+                            f"({'ahead' if seconds > 0 else 'behind'}); check NTP on both.",
+                 "message_zh": f"短信网关时钟与本机相差 {abs(seconds)} 秒（网关{'快' if seconds > 0 else '慢'}），"
+                               "请检查两端的时间同步（NTP）。"}]
 
 
 def _gateway_actor() -> SystemActor:

@@ -286,6 +286,19 @@ class ItemService:
         self._after_ack(done, item)
         return done
 
+    async def acknowledge_in_tx(self, tx: Tx, actor: Actor, delivery_id: int, via: AckVia,
+                                note: str = "") -> tuple[Delivery, Item]:
+        """`acknowledge` inside the caller's transaction (an SMS reply records its MessageSid in the
+        same one, so a repeat finds it); call `acknowledged` once it committed."""
+        delivery, item = await self._delivery(tx, delivery_id, actor)
+        done = await acknowledge_in(tx, self.clock.now(), self.config, actor, delivery, item, via, note, ())
+        return done, item
+
+    def acknowledged(self, delivery: Delivery, item: Item) -> None:
+        """After a caller's transaction signed for a delivery through `acknowledge_in_tx`."""
+        self._published()
+        self._after_ack(delivery, item)
+
     async def return_item(self, actor: Actor, delivery_id: int, reason: str) -> Delivery:
         """退回: the unit sends the item back with a reason; the sender sees it."""
         reason = reason.strip()

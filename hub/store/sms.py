@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hub.clock import parse_utc, utc_iso
+from hub.domain.sms import FINAL
 from hub.store.connection import Connection
 
 
@@ -23,13 +24,18 @@ class SmsMessage:
     created_at: datetime
     attempted_at: datetime | None
     status_at: datetime | None
+    token: str = ""                  # in its StatusCallback URL: how we know it at the gateway
+    checks: int = 0                  # times its status was fetched from the gateway
 
 
 def _msg(r: sqlite3.Row) -> SmsMessage:
     return SmsMessage(r["id"], r["phone"], r["body"], r["segments"], r["state"], r["sid"], r["error_code"],
                       r["attempts"], parse_utc(r["created_at"]),
                       parse_utc(r["attempted_at"]) if r["attempted_at"] else None,
-                      parse_utc(r["status_at"]) if r["status_at"] else None)
+                      parse_utc(r["status_at"]) if r["status_at"] else None, r["token"] or "", r["checks"])
+
+
+_FINAL = "(" + ", ".join(f"'{s}'" for s in sorted(FINAL)) + ")"
 
 
 @dataclass(frozen=True)
@@ -75,12 +81,12 @@ class SmsQueries:
     # -- messages --------------------------------------------------------------------
 
     async def add_message(self, phone: str, body: str, segments: int, outbox_ids: list[int], at: datetime,
-                          retry_at: datetime) -> int:
+                          retry_at: datetime, token: str) -> int:
         """A message about to be sent, committed before the API call ('sending', no SID yet)."""
         cur = await self.conn.execute(
-            "INSERT INTO sms_messages (phone, body, segments, state, attempts, created_at, attempted_at, retry_at)"
-            " VALUES (?, ?, ?, 'sending', 1, ?, ?, ?)",
-            (phone, body, segments, utc_iso(at), utc_iso(at), utc_iso(retry_at)))
+            "INSERT INTO sms_messages (phone, body, segments, state, attempts, created_at, attempted_at, retry_at,"
+            " token) VALUES (?, ?, ?, 'sending', 1, ?, ?, ?, ?)",
+            (phone, body, segments, utc_iso(at), utc_iso(at), utc_iso(retry_at), token))
         assert cur.lastrowid is not None
         await self.conn.executemany("UPDATE outbox SET state = 'sending', message_id = ? WHERE id = ?",
                                     [(cur.lastrowid, i) for i in outbox_ids])
@@ -122,20 +128,69 @@ class SmsQueries:
     async def postpone(self, message_id: int, retry_at: datetime) -> None:
         await self.conn.execute("UPDATE sms_messages SET retry_at = ? WHERE id = ?", (utc_iso(retry_at), message_id))
 
-    async def set_sid(self, message_id: int, sid: str, state: str, at: datetime) -> None:
+    async def known_sids(self, sids: list[str]) -> set[str]:
+        """Which of these SIDs are already some message's of ours."""
+        known: set[str] = set()
+        for i in range(0, len(sids), 500):
+            chunk = sids[i:i + 500]
+            async with self.conn.execute(
+                    f"SELECT sid FROM sms_messages WHERE sid IN ({', '.join('?' * len(chunk))})", chunk) as cur:
+                known |= {r[0] for r in await cur.fetchall()}
+        return known
+
+    async def set_sid(self, message_id: int, sid: str, state: str, at: datetime, check_at: datetime) -> None:
+        """The gateway took it; its status is fetched at `check_at` unless a final one came by then."""
         await self.conn.execute(
-            "UPDATE sms_messages SET sid = ?, state = ?, status_at = ?, retry_at = NULL WHERE id = ? AND sid IS NULL",
-            (sid, state, utc_iso(at), message_id))
+            "UPDATE sms_messages SET sid = ?, state = ?, status_at = ?, retry_at = NULL, check_at = ?"
+            " WHERE id = ? AND sid IS NULL", (sid, state, utc_iso(at), utc_iso(check_at), message_id))
         await self.conn.execute("UPDATE outbox SET state = ?, provider_id = ?, sent_at = ? WHERE message_id = ?",
                                 (state, sid, utc_iso(at), message_id))
 
     async def set_state(self, message_id: int, state: str, error_code: int | None, at: datetime) -> None:
         await self.conn.execute(
             "UPDATE sms_messages SET state = ?, error_code = coalesce(?, error_code), status_at = ?,"
-            " retry_at = NULL WHERE id = ?", (state, error_code, utc_iso(at), message_id))
+            f" retry_at = NULL, check_at = CASE WHEN ? IN {_FINAL} THEN NULL ELSE check_at END WHERE id = ?",
+            (state, error_code, utc_iso(at), state, message_id))
         await self.conn.execute(
             "UPDATE outbox SET state = ?, error = CASE WHEN ? IS NULL THEN error ELSE ? END WHERE message_id = ?",
             (state, error_code, str(error_code), message_id))
+
+    # -- statuses fetched from the gateway (a callback may have been lost) -----------------
+
+    async def due_checks(self, now: datetime, limit: int = 50) -> list[SmsMessage]:
+        async with self.conn.execute(
+                "SELECT * FROM sms_messages WHERE check_at <= ? AND sid IS NOT NULL ORDER BY check_at, id LIMIT ?",
+                (utc_iso(now), limit)) as cur:
+            return [_msg(r) for r in await cur.fetchall()]
+
+    async def next_check(self) -> datetime | None:
+        async with self.conn.execute("SELECT min(check_at) FROM sms_messages WHERE check_at IS NOT NULL") as cur:
+            row = await cur.fetchone()
+        return parse_utc(row[0]) if row and row[0] else None
+
+    async def checked(self, message_id: int, check_at: datetime | None) -> None:
+        """Fetched once more; asked again at `check_at` (None: no more)."""
+        await self.conn.execute(
+            "UPDATE sms_messages SET checks = checks + 1, check_at = ? WHERE id = ?",
+            (utc_iso(check_at) if check_at else None, message_id))
+
+    async def check_all_now(self, now: datetime) -> None:
+        """At start any status may have been missed while we were down: every message still asked about, now."""
+        await self.conn.execute("UPDATE sms_messages SET check_at = ? WHERE check_at IS NOT NULL", (utc_iso(now),))
+
+    async def skip_settled_reminders(self, outbox_ids: list[int]) -> set[int]:
+        """Escalation SMS among these whose delivery is no longer open (signed for, returned,
+        withdrawn): marked 'skipped', never sent; their ids."""
+        if not outbox_ids:
+            return set()
+        marks = ", ".join("?" * len(outbox_ids))
+        async with self.conn.execute(
+                f"SELECT o.id FROM outbox o JOIN events e ON e.id = o.event_id JOIN deliveries d ON d.id = o.delivery_id"
+                f" WHERE o.id IN ({marks}) AND e.type = 'item.escalated' AND d.state NOT IN ('pending', 'read')",
+                outbox_ids) as cur:
+            settled = [r[0] for r in await cur.fetchall()]
+        await self.conn.executemany("UPDATE outbox SET state = 'skipped' WHERE id = ?", [(i,) for i in settled])
+        return set(settled)
 
     async def outbox_of(self, message_id: int) -> list[tuple[int, int | None, int | None]]:
         """(outbox id, delivery id, user id) carried by a message."""
@@ -170,11 +225,16 @@ class SmsQueries:
             r = await cur.fetchone()
         return (r[0], r[1]) if r else None
 
-    async def add_inbound(self, sid: str, phone: str, body: str, at: datetime, reply: str,
-                          delivery_id: int | None) -> None:
+    async def add_inbound(self, sid: str, phone: str, body: str, at: datetime, reply: str = "",
+                          delivery_id: int | None = None) -> None:
+        """The MessageSid is recorded first (UNIQUE): a repeat of the same reply finds it."""
         await self.conn.execute(
             "INSERT INTO sms_inbound (sid, phone, body, received_at, reply, delivery_id) VALUES (?, ?, ?, ?, ?, ?)",
             (sid, phone, body[:500], utc_iso(at), reply, delivery_id))
+
+    async def answer_inbound(self, sid: str, reply: str, delivery_id: int | None) -> None:
+        await self.conn.execute("UPDATE sms_inbound SET reply = ?, delivery_id = ? WHERE sid = ?",
+                                (reply, delivery_id, sid))
 
     async def latest_open_delivery_sent_to(self, phone: str, unit_id: int) -> int | None:
         """The most recent open delivery of the unit that an SMS went to this phone for."""

@@ -3,6 +3,7 @@ simulator, both served on 127.0.0.1; the simulator's callbacks reach Xietong's w
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -48,10 +49,22 @@ class SmsWorld:
 
     async def restart(self) -> None:
         """Stop Xietong (as after a crash the process is gone) and start it again on the same file."""
+        await self.stop()
+        await self.start()
+
+    async def stop(self) -> None:
+        """Xietong is down: its webhooks refuse connections until `start`."""
         await self.xietong.runner.cleanup()
         await self.hub.close()
+
+    async def start(self) -> None:
         self.hub = await Hub.start(make_config(self.db, **self.config_args), self.clock)
         self.xietong = await start_server(self.hub, int(self.xietong.url.rsplit(":", 1)[1]), background=False)
+
+    async def until_idle(self) -> None:
+        """Run the real SMS sender in the background until it has nothing left to do now."""
+        self.hub.sms.start()
+        await asyncio.wait_for(self.hub.sms.idle.wait(), 10)    # bounded wait for I/O, not business time
 
 
 @pytest.fixture
@@ -66,7 +79,8 @@ async def world(demo_template: Path, tmp_path: Path, clock: FakeClock) -> AsyncI
     await web.TCPSite(sim_runner, "127.0.0.1", sim_port).start()
     args = {"sms": {"enabled": True, "api_base_url": f"http://127.0.0.1:{sim_port}", "account_sid": ACCOUNT,
                     "auth_token": TOKEN, "from_number": "+8610690000000",
-                    "public_base_url": f"http://127.0.0.1:{xt_port}", "rate_per_second": 1000},
+                    "public_base_url": f"http://127.0.0.1:{xt_port}", "rate_per_second": 1000,
+                    "reconcile_per_second": 1000},
             "web": {"port": xt_port}}
     hub = await Hub.start(make_config(db, **args), clock)
     xietong = await start_server(hub, xt_port, background=False)

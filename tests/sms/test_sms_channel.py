@@ -46,7 +46,7 @@ async def test_a_crash_between_commit_and_api_call_ends_with_exactly_one_sms(wor
     item = await issue_extra_urgent(world.hub, "XSZ")
     real_send = world.hub.sms.gateway.send
 
-    async def crash_before_calling(to, body):
+    async def crash_before_calling(to, body, token=""):
         raise Crash()                     # the process dies after the commit, before the call
     world.hub.sms.gateway.send = crash_before_calling
     try:
@@ -212,8 +212,8 @@ async def test_a_status_that_arrives_before_the_sid_is_stored_is_applied_when_it
     item = await issue_extra_urgent(world.hub, "JYJ")
     real_send = world.hub.sms.gateway.send
 
-    async def send_and_call_back_at_once(to, body):
-        sent = await real_send(to, body)
+    async def send_and_call_back_at_once(to, body, token=""):
+        sent = await real_send(to, body, token)
         await world.flush()          # the gateway calls back before the sender has written the SID down
         return sent
     world.hub.sms.gateway.send = send_and_call_back_at_once

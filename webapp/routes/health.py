@@ -8,12 +8,21 @@ from webapp.context import hub_of, json_response
 from webapp.openapi import openapi_document
 from webapp.routing import api
 
+_WARNING = {"type": "object", "required": ["code", "message", "message_zh"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           "message_zh": {"type": "string"}, "skew_seconds": {"type": "integer"}}}
 
-@api("GET", "/healthz", public=True, summary="Liveness and the database schema version",
-     response={"type": "object", "required": ["status", "schema_version"],
-               "properties": {"status": {"const": "ok"}, "schema_version": {"type": "integer"}}})
+
+@api("GET", "/healthz", public=True,
+     summary="Liveness, the database schema version, and warnings for the person on call "
+             "(e.g. the SMS gateway's clock differs from ours); still 200 with warnings",
+     response={"type": "object", "required": ["status", "schema_version", "warnings"],
+               "properties": {"status": {"const": "ok"}, "schema_version": {"type": "integer"},
+                              "warnings": {"type": "array", "items": _WARNING}}})
 async def healthz(request: web.Request) -> web.Response:
-    return json_response({"status": "ok", "schema_version": hub_of(request).store.schema_version})
+    hub = hub_of(request)
+    return json_response({"status": "ok", "schema_version": hub.store.schema_version,
+                          "warnings": hub.sms.warnings()})
 
 
 @api("GET", "/api/openapi.json", public=True, summary="This OpenAPI 3 document",

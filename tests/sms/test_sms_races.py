@@ -1,0 +1,58 @@
+"""Replies and reminders that cross a sign-for: one reply signs for one delivery, however many
+times the gateway posts it at once; a reminder queued before the sign-for is not sent after it."""
+
+import asyncio
+from datetime import timedelta
+
+from tests.service.test_urgent_items import actor, issue_extra_urgent
+from tests.sms.test_sms_channel import DHZ_CLERKS, events, sms_rows
+
+
+async def test_the_same_reply_posted_four_times_at_once_signs_for_one_delivery(world):
+    older = await issue_extra_urgent(world.hub, "DHZ", title="较早的通知")
+    newer = await issue_extra_urgent(world.hub, "DHZ", title="最新的通知")
+    await world.hub.sms.run_once()
+    sid = "SM" + "b" * 32
+    results = await asyncio.gather(*(world.reply(DHZ_CLERKS[0], "1", sid=sid) for _ in range(4)))
+    assert [r["status"] for r in results] == [200] * 4
+    assert {tuple(r["replies"]) for r in results} == {(results[0]["replies"][0],)}
+    assert "最新的通知" in results[0]["replies"][0]
+    async with world.hub.store.read() as tx:
+        (d_new,) = await tx.deliveries.for_item(newer.id)
+        (d_old,) = await tx.deliveries.for_item(older.id)
+    assert d_new.state.value == "acked" and d_old.state.value == "pending"
+    assert len(await events(world.hub, newer.id, "item.acked")) == 1
+    assert await events(world.hub, older.id, "item.acked") == []
+
+
+async def test_a_reminder_queued_before_the_sign_for_is_not_sent_after_it(world):
+    item = await issue_extra_urgent(world.hub, "DHZ")
+    await world.hub.sms.run_once()
+    world.clock.advance(timedelta(minutes=5))
+    await world.hub.scheduler.run_due()                   # the 5-minute reminder is queued...
+    (remind,) = await events(world.hub, item.id, "item.escalated")
+    async with world.hub.store.read() as tx:
+        (delivery,) = await tx.deliveries.for_item(item.id)
+    await world.hub.items.acknowledge(await actor(world.hub, "dhz.clerk1"), delivery.id)   # ...then signed for
+    await world.hub.sms.run_once()
+    for phone in DHZ_CLERKS:
+        assert len(world.to(phone)) == 1                  # the notice only, no reminder
+    rows = [r for r in await sms_rows(world.hub, item.id) if r.event_id == remind.id]
+    assert len(rows) == 2 and {r.state for r in rows} == {"skipped"}
+
+
+async def test_a_reminder_held_for_a_digest_is_dropped_if_its_item_is_signed_for_meanwhile(world):
+    first = await issue_extra_urgent(world.hub, "DHZ", title="第一件")
+    await world.hub.sms.run_once()
+    world.clock.advance(timedelta(minutes=4, seconds=30))
+    await issue_extra_urgent(world.hub, "DHZ", title="第二件")
+    await world.hub.sms.run_once()                        # the second notice, at once
+    world.clock.advance(timedelta(seconds=30))
+    await world.hub.scheduler.run_due()                   # the first's reminder, held for the digest
+    await world.hub.sms.run_once()
+    async with world.hub.store.read() as tx:
+        (delivery,) = await tx.deliveries.for_item(first.id)
+    await world.hub.items.acknowledge(await actor(world.hub, "dhz.clerk2"), delivery.id)
+    world.clock.advance(timedelta(minutes=2))
+    await world.hub.sms.run_once()
+    assert [len(world.to(p)) for p in DHZ_CLERKS] == [2, 2]
