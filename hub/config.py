@@ -252,6 +252,11 @@ class MetricsConfig:
 class LogConfig:
     level: str = field(default="INFO", metadata=_doc(
         "Log level.", lambda v: v in ("DEBUG", "INFO", "WARNING", "ERROR"), "DEBUG, INFO, WARNING or ERROR"))
+    access: bool = field(default=True, metadata=_doc(
+        "Access log: one JSON line per request (time, request id, method, route, path without the query "
+        "string, status, duration in ms, user id, address); never a cookie, token, password or code."))
+    access_file: str = field(default="", metadata=_doc(
+        "File the access log is appended to (its folder is created); empty = standard output."))
 
 
 def _otp_key_ok(text: str) -> bool:

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from hub.app import Hub
 from hub.domain.calendar import CST
-from webapp import routing
+from webapp import access_log, routing
+from webapp.access_log import access_log_middleware
 from webapp.context import HUB, JINJA
 from webapp.middleware import access_middleware, error_middleware, security_headers
 
@@ -50,7 +51,7 @@ def file_size(n: int) -> str:
 
 
 def make_app(hub: Hub) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, access_middleware],
+    app = web.Application(middlewares=[access_log_middleware, error_middleware, access_middleware],
                           client_max_size=8 * 1024 * 1024)
     app[HUB] = hub
     app[JINJA] = jinja2.Environment(
@@ -64,5 +65,6 @@ def make_app(hub: Hub) -> web.Application:
     routing.add_routes(app, fake_clock=hub.config.clock.fake)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     app.on_response_prepare.append(security_headers)
+    access_log.setup(app, hub.config.log)
     realtime.setup(app)
     return app

@@ -35,7 +35,9 @@ async def serve(config: Config) -> int:
     log.info("open files limit: %d", limit)
     hub = await Hub.start(config)
     hub.run_background()
+    from webapp import access_log
     from webapp.app import make_app
+    access_log.configure(config.log)
     app = make_app(hub)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
