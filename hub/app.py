@@ -94,7 +94,7 @@ class Hub:
                 poke()
 
         scheduler = Scheduler(store, clock, on_ran=lambda _n: published())
-        identity = IdentityService(store, clock, config, hasher)
+        identity = IdentityService(store, clock, config, hasher, feed.end_sessions)   # ended: sockets close
         items = ItemService(store, clock, config, calendar, scheduler.wake, published, feed.caught_up)
         sms = SmsService(store, clock, config, make_gateway(config, clock), items, identity, published, scheduler.wake)
         pokes.append(sms.poke)

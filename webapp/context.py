@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import re
 from typing import Any
 
 import jinja2
@@ -105,19 +106,60 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=_dumps)
 
 
-def int_arg(value: object, field: str) -> int:
-    """A whole number from a path, query or form field, or a clear 400 naming the field."""
-    try:
-        return int(str(value))
-    except ValueError:
-        raise XietongError("input.invalid", field=field) from None
+MAX_ID = 2**63 - 1                     # SQLite's largest integer: no row id is beyond it
+_ID_TEXT = re.compile(r"[0-9]{1,19}")   # ASCII digits only: int() would also take "١٢", " 12", "1_2"
+
+
+def is_id(value: object, lowest: int = 1) -> bool:
+    """The one test of "a valid id": a real int (not a bool, not 1.5, not "1"), lowest <= n <= 2**63-1."""
+    return type(value) is int and lowest <= value <= MAX_ID
+
+
+def id_from_text(text: str, lowest: int = 1) -> int | None:
+    """The id a path, query or form field names, or None if it is not one (checked, not coerced)."""
+    if not _ID_TEXT.fullmatch(text):
+        return None
+    n = int(text)
+    return n if is_id(n, lowest) else None
+
+
+def int_arg(value: object, field: str, lowest: int = 1) -> int:
+    """An id (or another whole number >= `lowest`) from a query or form field, or a 400 naming the field."""
+    n = value if type(value) is int else id_from_text(value, lowest) if isinstance(value, str) else None
+    if not is_id(n, lowest):
+        raise XietongError("input.invalid", field=field)
+    assert isinstance(n, int)
+    return n
+
+
+def json_id(value: object, field: str) -> int:
+    """An id in a JSON body or frame: a JSON integer in range, or a 400 naming the field."""
+    if not is_id(value):
+        raise XietongError("input.invalid", field=field)
+    assert isinstance(value, int)
+    return value
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """The id in the path: a path naming an id that cannot exist is not found (404)."""
+    n = id_from_text(request.match_info[name])
+    if n is None:
+        raise XietongError("not_found")
+    return n
+
+
+def check_path_ids(request: web.Request) -> None:
+    """Every `{..._id}` of the matched route names a possible id, or the answer is 404 (never a 500)."""
+    for name, value in request.match_info.items():
+        if name.endswith("_id") and id_from_text(value) is None:
+            raise XietongError("not_found")
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object, or a clear 400."""
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):     # RecursionError: arrays nested thousands deep
         raise XietongError("input.invalid", field="JSON") from None
     if not isinstance(body, dict):
         raise XietongError("input.invalid", field="JSON")

@@ -18,6 +18,7 @@ from webapp.context import (
     SESSION,
     SESSION_COOKIE,
     SESSION_EXPIRED,
+    check_path_ids,
     client_ip,
     hub_of,
     is_secure,
@@ -133,6 +134,7 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
     if request.method not in SAFE_METHODS and spec.csrf and not (session and session.by_token):
         await _check_csrf(request, session.csrf_token if session else anon_token)
 
+    check_path_ids(request)     # an id that cannot exist is 404, before any handler reads it
     response = await handler(request)
     if session is None and not anon_token and not response.prepared:
         response.set_cookie(ANON_CSRF_COOKIE, request[ANON_CSRF], httponly=True,

@@ -56,13 +56,16 @@ class Subscriber:
     sees_all: bool
     limit: int
     write_now: DirectWrite | None = None     # None: every frame goes through the queue (e.g. compressed)
+    session_key: str = ""                    # the hash of the session cookie or bearer token it opened with
+    on_session_ended: Callable[[], None] | None = None   # closes the connection (4001)
     pending: deque[tuple[int, str]] = field(default_factory=deque)   # the head stays until it is sent
     overflowed: bool = False
+    ended: bool = False                # its session ended: nothing more is sent
     replayed_upto: int | None = None   # None until the replay has been sent: until then everything queues
     _waiter: asyncio.Future[None] | None = None
 
     def offer(self, event_id: int, frame: str, frame_bytes: bytes) -> None:
-        if self.overflowed:
+        if self.overflowed or self.ended:
             return
         upto = self.replayed_upto
         if upto is not None:
@@ -100,6 +103,7 @@ class EventFeed:
         self.queue_frames, self.poll_seconds = queue_frames, poll_seconds
         self._by_unit: dict[int, set[Subscriber]] = {}
         self._all: set[Subscriber] = set()
+        self._by_user: dict[int, set[Subscriber]] = {}
         self._poked = asyncio.Event()
         self._replay_slots = asyncio.Semaphore(REPLAY_SLOTS)
         self._worker = Worker("xietong-feed", self._loop)
@@ -110,24 +114,43 @@ class EventFeed:
     # -- subscribers -----------------------------------------------------------------
 
     def subscribe(self, actor: Actor, on_overflow: Callable[[], None],
-                  write_now: DirectWrite | None = None) -> Subscriber | None:
+                  write_now: DirectWrite | None = None, *, session_key: str = "",
+                  on_session_ended: Callable[[], None] | None = None) -> Subscriber | None:
         """Start receiving live frames; None if the actor may see no items at all.
 
         `write_now` writes a frame's bytes straight to the connection (see `DirectWrite`); without it,
-        or while it declines, frames are queued for the connection's writer.
+        or while it declines, frames are queued for the connection's writer. `on_session_ended` is
+        called (once) when `end_sessions` ends the session `session_key` or every session of the user.
         """
         if not can(actor, Action.VIEW_ITEM):
             return None
         sub = Subscriber(actor, on_overflow, sees_all=can(actor, Action.VIEW_ITEM, ()), limit=self.queue_frames,
-                         write_now=write_now)
+                         write_now=write_now, session_key=session_key, on_session_ended=on_session_ended)
         if sub.sees_all:
             self._all.add(sub)
         else:
             self._by_unit.setdefault(actor.unit_id, set()).add(sub)
+        self._by_user.setdefault(actor.user_id, set()).add(sub)
         return sub
+
+    def end_sessions(self, user_id: int, session_key: str | None = None) -> int:
+        """A session ended (logout, a revoked token) or all of a user's did (disabled, new roles, new
+        password): their connections get nothing more and are closed now. Returns how many."""
+        subs = [s for s in self._by_user.get(user_id, ()) if session_key is None or s.session_key == session_key]
+        for sub in subs:
+            sub.ended = True
+            self.unsubscribe(sub)
+            if sub.on_session_ended is not None:
+                sub.on_session_ended()
+        return len(subs)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self._all.discard(sub)
+        mine = self._by_user.get(sub.actor.user_id)
+        if mine is not None:
+            mine.discard(sub)
+            if not mine:
+                del self._by_user[sub.actor.user_id]
         subs = self._by_unit.get(sub.actor.unit_id)
         if subs is not None:
             subs.discard(sub)

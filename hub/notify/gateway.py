@@ -137,13 +137,15 @@ class TwilioGateway:
             page = await self._client.messages.page_async(to=to, page_size=PAGE_SIZE)
             while page is not None and len(found) < MAX_LISTED:
                 records = page.load_page(page._payload)
+                older = 0
                 for r in records:
                     m = _message(r)
                     if m.created is not None and m.created < since:
-                        return found
-                    if r.get("direction") in (None, "outbound-api"):
+                        older += 1
+                    elif r.get("direction") in (None, "outbound-api"):
                         found.append(m)
-                page = await page.next_page_async() if records else None
+                # newest first (Twilio's order): a page all older than `since` ends the list
+                page = await page.next_page_async() if records and older < len(records) else None
         except TwilioException as e:
             raise _unanswered(e) from e
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as e:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -51,6 +52,7 @@ class Session:
     csrf_token: str          # empty for bearer tokens: they are not sent by browsers on their own
     created_at: datetime
     by_token: bool = False
+    key: str = ""            # the stored hash of the cookie or token: names the session's open connections
 
 
 def actor_for(user: User, unit: Unit | None, ip: str) -> Actor:
@@ -59,6 +61,7 @@ def actor_for(user: User, unit: Unit | None, ip: str) -> Actor:
 
 
 Who = Actor | SystemActor
+SessionsEnded = Callable[[int, str | None], object]   # (user id, session key; None: all the user's)
 
 
 def _require(who: Who, action: Action, units: int | tuple[int, ...] | None = None) -> None:
@@ -68,8 +71,11 @@ def _require(who: Who, action: Action, units: int | tuple[int, ...] | None = Non
 
 
 class IdentityService:
-    def __init__(self, store: Store, clock: Clock, config: Config, hasher: PasswordHasher) -> None:
+    def __init__(self, store: Store, clock: Clock, config: Config, hasher: PasswordHasher,
+                 sessions_ended: SessionsEnded | None = None) -> None:
         self.store, self.clock, self.config, self.hasher = store, clock, config, hasher
+        # after a commit that ended sessions: their open connections (the realtime feed) close at once
+        self._sessions_ended = sessions_ended or (lambda _user, _key: None)
 
     # -- logging in -----------------------------------------------------------------
 
@@ -132,6 +138,22 @@ class IdentityService:
             user = await tx.users.get(row.user_id)
             await audit.record(tx, now, SystemActor(login=user.login if user else "?", ip=ip),
                                "auth.logout", f"user:{row.user_id}")
+        self._sessions_ended(row.user_id, row.id_hash)
+
+    async def logout_token(self, token: str, ip: str) -> bool:
+        """Logging out with a bearer token revokes it (it is then refused with 401); audited."""
+        now = self.clock.now()
+        key = session_hash(token)
+        async with self.store.write() as tx:
+            found = await tx.tokens.with_holder(key)
+            if found is None or found[0].revoked:
+                return False
+            row, user, _ = found
+            await tx.tokens.revoke(row.id, now)
+            await audit.record(tx, now, SystemActor(login=user.login, ip=ip), "auth.logout", f"user:{user.id}",
+                               token_id=row.id, token_revoked=True)
+        self._sessions_ended(user.id, key)
+        return True
 
     async def session(self, cookie_value: str, ip: str) -> Session | None:
         """The live session for a cookie, or None if unknown, expired or revoked."""
@@ -153,7 +175,7 @@ class IdentityService:
         if now - row.last_seen_at >= SESSION_TOUCH_EVERY:
             async with self.store.write() as wtx:
                 await wtx.sessions.touch(key, now)
-        return Session(actor_for(user, unit, ip), row.csrf_token, row.created_at)
+        return Session(actor_for(user, unit, ip), row.csrf_token, row.created_at, key=key)
 
     # -- bearer tokens (bots, tools) ---------------------------------------------------
 
@@ -185,7 +207,7 @@ class IdentityService:
         row, user, unit = found
         if row.revoked or user.disabled or (user.is_admin and not ip_allowed(user.allowed_ips, ip)):
             return None
-        return Session(actor_for(user, unit, ip), "", row.created_at, by_token=True)
+        return Session(actor_for(user, unit, ip), "", row.created_at, by_token=True, key=session_hash(token))
 
     async def actor(self, user_id: int, ip: str = "") -> Actor:
         async with self.store.read() as tx:
@@ -285,6 +307,8 @@ class IdentityService:
                                       "allowed_ips": list(ips)})
             updated = await tx.users.get(user_id)
         assert updated is not None
+        if roles != user.roles:        # open connections carry the old rights: they log in again
+            self._sessions_ended(user_id, None)
         return updated
 
     async def set_disabled(self, who: Who, user_id: int, disabled: bool) -> User:
@@ -299,6 +323,8 @@ class IdentityService:
                                f"user:{user_id}", login=user.login, sessions_revoked=revoked)
             updated = await tx.users.get(user_id)
         assert updated is not None
+        if disabled:
+            self._sessions_ended(user_id, None)
         return updated
 
     async def reset_password(self, who: Who, user_id: int, new_password: str) -> None:
@@ -310,6 +336,7 @@ class IdentityService:
             await tx.users.set_password(user_id, password_hash, now)
             await tx.sessions.delete_for_user(user_id)
             await audit.record(tx, now, who, "user.reset_password", f"user:{user_id}", login=user.login)
+        self._sessions_ended(user_id, None)
 
     async def users(self, who: Who, unit_id: int | None) -> list[User]:
         """People of one unit (or of all units, for the super admin / system)."""

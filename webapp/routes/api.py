@@ -8,7 +8,7 @@ from hub.domain.identity import parse_roles
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services import audit
-from webapp.context import actor_of, hub_of, int_arg, json_body, json_response
+from webapp.context import actor_of, hub_of, int_arg, json_body, json_id, json_response, path_id
 from webapp.routing import api
 from webapp.schemas import (
     AUDIT_ROW,
@@ -62,7 +62,7 @@ async def add_user(request: web.Request) -> web.Response:
         raise XietongError("input.invalid", field="roles")
     user = await hub_of(request).identity.add_user(
         actor_of(request), str(body.get("login", "")), str(body.get("name", "")),
-        int_arg(str(body.get("unit_id", "")), "unit_id"), str(body.get("password", "")),
+        json_id(body.get("unit_id"), "unit_id"), str(body.get("password", "")),
         parse_roles([str(r) for r in roles_raw]), str(body.get("phone", "")),
         str(body.get("allowed_ips", "")))
     return json_response({"user": user_json(user)})
@@ -73,7 +73,7 @@ async def add_user(request: web.Request) -> web.Response:
      response={"type": "object", "required": ["user"], "properties": {"user": USER}})
 async def disable_user(request: web.Request) -> web.Response:
     user = await hub_of(request).identity.set_disabled(
-        actor_of(request), int_arg(request.match_info["user_id"], "user_id"), True)
+        actor_of(request), path_id(request, "user_id"), True)
     return json_response({"user": user_json(user)})
 
 
@@ -82,7 +82,7 @@ async def disable_user(request: web.Request) -> web.Response:
      response={"type": "object", "required": ["user"], "properties": {"user": USER}})
 async def enable_user(request: web.Request) -> web.Response:
     user = await hub_of(request).identity.set_disabled(
-        actor_of(request), int_arg(request.match_info["user_id"], "user_id"), False)
+        actor_of(request), path_id(request, "user_id"), False)
     return json_response({"user": user_json(user)})
 
 

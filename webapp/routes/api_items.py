@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.items import Attendee
-from webapp.context import actor_of, hub_of, int_arg, json_body, json_response
+from webapp.context import actor_of, hub_of, is_id, json_body, json_response, path_id
 from webapp.routing import api
 from webapp.schemas import (
     ACK_BODY,
@@ -29,9 +28,33 @@ _DELIVERY_RESPONSE = {"type": "object", "required": ["delivery"], "properties": 
 
 
 def _ids(value: Any, field: str) -> tuple[int, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
+    if not isinstance(value, list):
         raise XietongError("input.invalid", field=field)
+    for n, v in enumerate(value):
+        if not is_id(v):
+            raise XietongError("input.invalid", field=f"{field}[{n}]")
     return tuple(value)
+
+
+def _attachments(value: Any) -> list[Attachment]:
+    """Each {"name", "content_base64"}; a bad one is a 400 naming it (non-ASCII base64 included)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise XietongError("input.invalid", field="attachments")
+    files = []
+    for n, a in enumerate(value):
+        if not isinstance(a, dict) or not isinstance(a.get("name"), str):
+            raise XietongError("input.invalid", field=f"attachments[{n}].name")
+        content = a.get("content_base64")
+        try:
+            data = base64.b64decode(content.encode("ascii"), validate=True) if isinstance(content, str) else None
+        except ValueError:        # binascii.Error and UnicodeEncodeError are ValueErrors
+            data = None
+        if data is None:
+            raise XietongError("input.invalid", field=f"attachments[{n}].content_base64")
+        files.append(Attachment(a["name"], data))
+    return files
 
 
 def draft_from_json(body: dict[str, Any]) -> ItemDraft:
@@ -47,12 +70,7 @@ def draft_from_json(body: dict[str, Any]) -> ItemDraft:
             raise XietongError("input.invalid", field="meeting_at") from None
         if meeting_at.tzinfo is None:
             raise XietongError("input.invalid", field="meeting_at (needs a UTC offset)")
-    files = []
-    for a in body.get("attachments") or []:
-        try:
-            files.append(Attachment(str(a["name"]), base64.b64decode(a["content_base64"], validate=True)))
-        except (KeyError, TypeError, binascii.Error):
-            raise XietongError("input.invalid", field="attachments") from None
+    files = _attachments(body.get("attachments"))
     return ItemDraft(kind=kind, urgency=urgency, title=str(body.get("title", "")), body=str(body.get("body", "")),
                      main_units=_ids(body.get("main_units"), "main_units"),
                      copy_units=_ids(body.get("copy_units", []), "copy_units"),
@@ -90,7 +108,7 @@ async def inbox(request: web.Request) -> web.Response:
                "properties": {"item": ITEM, "deliveries": {"type": "array", "items": DELIVERY},
                               "mine": {"anyOf": [DELIVERY, {"type": "null"}]}}})
 async def show(request: web.Request) -> web.Response:
-    view = await hub_of(request).items.view(actor_of(request), int_arg(request.match_info["item_id"], "item_id"))
+    view = await hub_of(request).items.view(actor_of(request), path_id(request, "item_id"))
     return json_response({"item": item_json(view.item),
                           "deliveries": [delivery_json(r.delivery) for r in view.recipients],
                           "mine": delivery_json(view.mine) if view.mine else None})
@@ -102,10 +120,12 @@ async def show(request: web.Request) -> web.Response:
      response=_DELIVERY_RESPONSE)
 async def acknowledge(request: web.Request) -> web.Response:
     body = await json_body(request) if request.can_read_body else {}
-    attendees = [Attendee(str(a.get("name", "")), str(a.get("phone", ""))) for a in body.get("attendees") or []
-                 if isinstance(a, dict)]
+    people = body.get("attendees") or []
+    if not isinstance(people, list):
+        raise XietongError("input.invalid", field="attendees")
+    attendees = [Attendee(str(a.get("name", "")), str(a.get("phone", ""))) for a in people if isinstance(a, dict)]
     done = await hub_of(request).items.acknowledge(
-        actor_of(request), int_arg(request.match_info["delivery_id"], "delivery_id"), attendees=attendees)
+        actor_of(request), path_id(request, "delivery_id"), attendees=attendees)
     return json_response({"delivery": delivery_json(done)})
 
 
@@ -116,23 +136,8 @@ async def acknowledge(request: web.Request) -> web.Response:
 async def return_item(request: web.Request) -> web.Response:
     body = await json_body(request)
     done = await hub_of(request).items.return_item(
-        actor_of(request), int_arg(request.match_info["delivery_id"], "delivery_id"), str(body.get("reason", "")))
+        actor_of(request), path_id(request, "delivery_id"), str(body.get("reason", "")))
     return json_response({"delivery": delivery_json(done)})
-
-
-@api("GET", "/api/duty/board", action=Action.DUTY_DESK,
-     summary="The duty desk's board: every open delivery past a ladder step",
-     response={"type": "object", "required": ["entries"], "properties": {"entries": {"type": "array", "items": {
-         "type": "object", "required": ["delivery", "item", "unit", "overdue_seconds", "clerks"],
-         "properties": {"delivery": DELIVERY, "item": ITEM, "unit": {"type": "string"},
-                        "overdue_seconds": {"type": "number"},
-                        "clerks": {"type": "array", "items": {"type": "object"}}}}}}})
-async def board(request: web.Request) -> web.Response:
-    entries = await hub_of(request).duty.board(actor_of(request))
-    return json_response({"entries": [{
-        "delivery": delivery_json(e.delivery), "item": item_json(e.item), "unit": e.unit.name,
-        "overdue_seconds": e.overdue.total_seconds(),
-        "clerks": [{"name": c.name, "phone": c.phone} for c in e.clerks + e.leaders]} for e in entries]})
 
 
 @api("POST", "/api/duty/deliveries/{delivery_id}/ack", action=Action.DUTY_DESK,
@@ -142,5 +147,5 @@ async def board(request: web.Request) -> web.Response:
 async def duty_ack(request: web.Request) -> web.Response:
     body = await json_body(request)
     done = await hub_of(request).duty.acknowledge_on_behalf(
-        actor_of(request), int_arg(request.match_info["delivery_id"], "delivery_id"), str(body.get("reason", "")))
+        actor_of(request), path_id(request, "delivery_id"), str(body.get("reason", "")))
     return json_response({"delivery": delivery_json(done)})

@@ -20,7 +20,7 @@ from webapp.context import (
     session_of,
 )
 from webapp.i18n import LANGUAGES
-from webapp.middleware import add_retry_after
+from webapp.middleware import add_retry_after, bearer_token
 from webapp.routing import api, page
 from webapp.schemas import LOGIN_BODY, USER, user_json
 
@@ -100,9 +100,16 @@ async def api_login(request: web.Request) -> web.Response:
     return response
 
 
-@api("POST", "/api/logout", summary="End this session",
+@api("POST", "/api/logout",
+     summary="End this session (with a bearer token: revoke that token); its open websockets close with 4001",
      response={"type": "object", "required": ["ok"], "properties": {"ok": {"const": True}}})
 async def api_logout(request: web.Request) -> web.Response:
+    session = session_of(request)
+    if session is not None and session.by_token:
+        token = bearer_token(request)
+        assert token is not None      # the access middleware found the session by it
+        await hub_of(request).identity.logout_token(token, client_ip(request))
+        return json_response({"ok": True})
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await hub_of(request).identity.logout(cookie, client_ip(request))

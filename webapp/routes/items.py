@@ -13,7 +13,7 @@ from hub.domain.items import DOC_KINDS, Attachment, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.services.items import Attendee
-from webapp.context import actor_of, hub_of, int_arg, lang_of, render
+from webapp.context import actor_of, hub_of, id_from_text, int_arg, lang_of, path_id, render
 from webapp.routing import page
 
 FORM_FIELDS = ("kind", "urgency", "title", "body", "doc_number", "doc_kind", "issuing_office", "doc_date",
@@ -32,10 +32,10 @@ def parse_local_time(text: str) -> datetime | None:
 
 
 def unit_list(values: list[str], field: str) -> tuple[int, ...]:
-    try:
-        return tuple(dict.fromkeys(int(v) for v in values if v))
-    except ValueError:
-        raise XietongError("input.invalid", field=field) from None
+    ids = [id_from_text(v) for v in values if v]
+    if None in ids:
+        raise XietongError("input.invalid", field=field)
+    return tuple(dict.fromkeys(n for n in ids if n is not None))
 
 
 def parse_attendees(text: str) -> list[Attendee]:
@@ -152,19 +152,20 @@ async def show_item(request: web.Request) -> web.Response:
 
 async def _handle(request: web.Request, op: str) -> web.StreamResponse:
     hub, actor = hub_of(request), actor_of(request)
-    delivery_id = int_arg(request.match_info["delivery_id"], "delivery_id")
+    delivery_id = path_id(request, "delivery_id")
     form = await request.post()
-    item_id = int_arg(str(form.get("item_id", "0")), "item_id")
+    item_id = id_from_text(str(form.get("item_id", "")))    # the page to answer on; none: errors as a page
     try:
-        if op == "ack":
-            await hub.items.acknowledge(actor, delivery_id, attendees=parse_attendees(str(form.get("attendees", ""))))
+        if op == "ack":      # a retry after a lost answer is answered like the first time (same receipt)
+            done = await hub.items.acknowledge(actor, delivery_id,
+                                               attendees=parse_attendees(str(form.get("attendees", ""))))
         else:
-            await hub.items.return_item(actor, delivery_id, str(form.get("reason", "")))
+            done = await hub.items.return_item(actor, delivery_id, str(form.get("reason", "")))
     except XietongError as err:
-        if err.code in ("perm.denied", "item.not_found") or not item_id:
+        if err.code in ("perm.denied", "item.not_found") or item_id is None:
             raise
         return await item_page(request, item_id, err.message(lang_of(request)), err.status)
-    raise web.HTTPSeeOther(f"/items/{item_id}")
+    raise web.HTTPSeeOther(f"/items/{done.item_id}")
 
 
 @page("POST", "/deliveries/{delivery_id}/ack", action=Action.HANDLE_DELIVERY)

@@ -25,7 +25,16 @@ from hub.errors import XietongError
 from hub.notify.feed import Subscriber, TooOld
 from hub.notify.frames import PROTOCOL_VERSION, control_frame
 from webapp import gc_pacing
-from webapp.context import SESSION_COOKIE, actor_of, client_ip, hub_of, lang_of, session_of
+from webapp.context import (
+    SESSION_COOKIE,
+    actor_of,
+    client_ip,
+    hub_of,
+    int_arg,
+    json_id,
+    lang_of,
+    session_of,
+)
 from webapp.gc_pacing import GC_PACER
 from webapp.middleware import origin_allowed
 from webapp.routing import page
@@ -44,10 +53,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         raise XietongError("auth.bad_origin")
     hub, actor = hub_of(request), actor_of(request)
     since_text = request.query.get("since", "")
-    try:
-        since = int(since_text) if since_text else None
-    except ValueError:
-        raise XietongError("input.invalid", field="since") from None
+    since = int_arg(since_text, "since", lowest=0) if since_text else None    # 0: from the first event
+    session = session_of(request)
+    assert session is not None
     cfg = hub.config.realtime
     ws = web.WebSocketResponse(heartbeat=cfg.heartbeat_seconds, compress=cfg.compress, max_msg_size=64 * 1024)
     await ws.prepare(request)
@@ -57,9 +65,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     def overflow() -> None:
         asyncio.get_running_loop().create_task(ws.close(code=CLOSE_TOO_SLOW, message=b"too slow; resume by id"))
 
+    def session_ended() -> None:     # logout, disable, role change, password reset: at once, not at the recheck
+        asyncio.get_running_loop().create_task(ws.close(code=CLOSE_SESSION_ENDED, message=b"session ended"))
+
     transport = request.transport
     sink = None if ws.compress or transport is None else SocketSink(ws, transport)
-    sub = hub.feed.subscribe(actor, overflow, sink.write_now if sink else None)
+    sub = hub.feed.subscribe(actor, overflow, sink.write_now if sink else None,
+                             session_key=session.key, on_session_ended=session_ended)
     if sub is None:
         await ws.close(code=4003, message=b"forbidden")
         return ws
@@ -180,35 +192,53 @@ async def _still_allowed(request: web.Request) -> bool:
 
 
 async def _read(ws: web.WebSocketResponse, request: web.Request, actor: Actor) -> None:
-    """Client frames: {"type": "read", "item": ID} and {"type": "ack", "delivery": ID}."""
+    """Client frames: {"type": "read", "item": ID} and {"type": "ack", "delivery": ID}.
+
+    Whatever a frame holds, it gets an answer and the connection stays open: a refusal or a bad
+    value is an `error` frame, never an HTTP answer written into the open socket.
+    """
     hub = hub_of(request)
     async for msg in ws:
         if msg.type != WSMsgType.TEXT:
             continue
         ref: Any = None
         try:
-            frame = json.loads(msg.data)
-            if not isinstance(frame, dict):
-                raise TypeError
-            ref = frame.get("ref")
-            kind = frame.get("type")
-            if kind == "ack":
-                done = await hub.items.acknowledge(actor, int(frame["delivery"]), via=AckVia.WEB)
-                reply = control_frame("ack.ok", ref=ref, delivery=done.id, receipt_no=done.receipt_no)
-            elif kind == "read":
-                view = await hub.items.view(actor, int(frame["item"]))
-                reply = control_frame("read.ok", ref=ref, item=view.item.id,
-                                      delivery=view.mine.id if view.mine else None)
-            elif kind == "ping":
-                reply = control_frame("pong", ref=ref)
-            else:
-                raise ValueError
+            frame, ref = _parse_frame(msg.data)
+            reply = await _answer(hub, actor, frame, ref)
         except XietongError as err:
             reply = control_frame("error", ref=ref, **err.as_json(lang_of(request)))
-        except (ValueError, KeyError, TypeError):
-            reply = control_frame("error", ref=ref, code="input.invalid",
-                                  message='frame must be JSON like {"type": "ack", "delivery": 12}')
+        except Exception:
+            log.exception("client frame failed")
+            reply = control_frame("error", ref=ref, **XietongError("internal").as_json(lang_of(request)))
         await ws.send_str(reply)
+
+
+_SCALAR = (str, int, float, bool, type(None))
+
+
+def _parse_frame(text: str) -> tuple[dict[str, Any], Any]:
+    """The frame as a JSON object, and its `ref` (echoed only if it is a string, number, bool or null)."""
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError):       # RecursionError: arrays nested thousands deep
+        raise XietongError("input.invalid", field="frame (JSON object)") from None
+    if not isinstance(frame, dict):
+        raise XietongError("input.invalid", field="frame (JSON object)")
+    ref = frame.get("ref")
+    return frame, ref if isinstance(ref, _SCALAR) else None
+
+
+async def _answer(hub: Any, actor: Actor, frame: dict[str, Any], ref: Any) -> str:
+    kind = frame.get("type")
+    if kind == "ack":      # a retry after a lost answer gets the same receipt
+        done = await hub.items.acknowledge(actor, json_id(frame.get("delivery"), "delivery"), via=AckVia.WEB)
+        return control_frame("ack.ok", ref=ref, delivery=done.id, receipt_no=done.receipt_no)
+    if kind == "read":
+        view = await hub.items.view(actor, json_id(frame.get("item"), "item"))
+        return control_frame("read.ok", ref=ref, item=view.item.id, delivery=view.mine.id if view.mine else None)
+    if kind == "ping":
+        return control_frame("pong", ref=ref)
+    raise XietongError("input.invalid", field="type")
 
 
 __all__ = ["PROTOCOL_VERSION", "websocket"]
