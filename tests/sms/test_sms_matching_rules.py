@@ -3,7 +3,13 @@ ask the gateway again, when its clock is too far from ours. No I/O, no clock."""
 
 from datetime import UTC, datetime, timedelta
 
-from hub.domain.sms import GatewayMessage, callback_token, clock_skew_warning, next_check, our_message
+from hub.domain.sms import (
+    GatewayMessage,
+    callback_token,
+    clock_skew_warning,
+    next_check,
+    our_message,
+)
 
 T = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
 HOOK = "https://xt.example.gov.cn/hooks/twilio/status"
