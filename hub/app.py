@@ -18,6 +18,7 @@ from hub.notify.gateway import Gateway, TwilioGateway
 from hub.notify.sms import SmsService
 from hub.services.documents import DocumentService
 from hub.services.duty import DutyDeskService
+from hub.services.duty_log import DutyLogService
 from hub.services.escalation import Scheduler
 from hub.services.identity import IdentityService
 from hub.services.items import ItemService
@@ -72,6 +73,7 @@ class Hub:
     otp: OtpService     # one-time passwords that confirm approvals (before the init=False fields)
     documents: DocumentService = field(init=False)
     seals: SealService = field(init=False)     # electronic seals (电子印章)
+    duty_log: DutyLogService = field(init=False)   # the duty desk's log and shift handover (值班日志)
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
@@ -108,6 +110,7 @@ class Hub:
                                             actor, code, purpose, target))
         hub.seals = SealService(store, clock, config,
                                 lambda actor, code, purpose, target: hub.otp.confirm(actor, code, purpose, target))
+        hub.duty_log = DutyLogService(store, clock)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 

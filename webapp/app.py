@@ -24,6 +24,7 @@ from webapp.routes import (  # noqa: F401
     auth,
     documents,
     duty,
+    duty_log,
     health,
     home,
     items,

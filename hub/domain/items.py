@@ -142,7 +142,7 @@ def after_read(state: DeliveryState) -> DeliveryState:
 
 def check_can_acknowledge(state: DeliveryState) -> None:
     if state is DeliveryState.ACKED:
-        raise XietongError("delivery.already_acked")
+        raise XietongError("delivery.already_acked", by_en="", by_zh="")
     if state not in OPEN_STATES:
         raise XietongError("delivery.closed", state=state.value)
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from hub.clock import Clock
 from hub.config import Config
-from hub.domain.calendar import WorkCalendar
+from hub.domain.calendar import CST, WorkCalendar
 from hub.domain.escalation import (
     WindowRules,
     ladder_snapshot,
@@ -307,6 +307,7 @@ class ItemService:
         now = self.clock.now()
         async with self.store.write() as tx:
             delivery, item = await self._delivery(tx, delivery_id, actor)
+            await refuse_if_signed_for(tx, delivery)
             check_can_acknowledge(delivery.state)
             await tx.deliveries.mark_returned(delivery.id, now, reason[:500])
             await tx.timers.cancel_steps(delivery.id)
@@ -335,7 +336,15 @@ class ItemService:
 
 async def acknowledge_in(tx: Tx, now: datetime, config: Config, actor: Actor, delivery: Delivery, item: Item,
                          via: AckVia, note: str, attendees: Sequence[Attendee]) -> Delivery:
-    """The one way a delivery is signed for, whoever does it and however (web, SMS, chat, duty desk)."""
+    """The one way a delivery is signed for, whoever does it and however (web, SMS, chat, duty desk).
+
+    The same person signing for it again (a retry whose first answer was lost on a bad link) gets
+    the delivery as it was signed for, with its receipt, and nothing is written; anyone else is told
+    who signed for it and when.
+    """
+    if delivery.state is DeliveryState.ACKED and delivery.acked_by == actor.user_id:
+        return delivery
+    await refuse_if_signed_for(tx, delivery)
     check_can_acknowledge(delivery.state)
     receipt_no = receipt_number(item.issued_at, delivery.id)
     await tx.deliveries.mark_acked(delivery.id, actor.user_id, now, via, note, receipt_no)
@@ -360,3 +369,14 @@ async def acknowledge_in(tx: Tx, now: datetime, config: Config, actor: Actor, de
     updated = await tx.deliveries.get(delivery.id)
     assert updated is not None
     return updated
+
+
+async def refuse_if_signed_for(tx: Tx, delivery: Delivery) -> None:
+    """A delivery already signed for: 409 saying by whom and when (Beijing time)."""
+    if delivery.state is not DeliveryState.ACKED:
+        return
+    by = await tx.users.get(delivery.acked_by) if delivery.acked_by is not None else None
+    when = delivery.acked_at.astimezone(CST).strftime("%Y-%m-%d %H:%M") if delivery.acked_at else "?"
+    name = by.name if by else "?"
+    raise XietongError("delivery.already_acked", by_en=f" by {name} at {when} (Beijing time)",
+                       by_zh=f"由{name}于 {when} ")

@@ -21,6 +21,8 @@ from hub.errors import XietongError
 from hub.store.audit import AuditQueries
 from hub.store.connection import Connection, LoopConnection, ReaderConnection
 from hub.store.documents import DocumentQueries
+from hub.store.duty_board import BoardQueries
+from hub.store.duty_log import DutyLogQueries
 from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQueries, UserQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries, TimerQueries
 from hub.store.otp import OtpQueries
@@ -71,6 +73,8 @@ class Tx:
         self.documents = DocumentQueries(conn)
         self.otp = OtpQueries(conn)
         self.seals = SealQueries(conn)
+        self.board = BoardQueries(conn)          # the duty desk's board
+        self.duty_log = DutyLogQueries(conn)     # shifts, handovers, the duty log
 
 
 class TransactionLost(sqlite3.OperationalError):

@@ -77,11 +77,20 @@ async def test_the_sender_gets_the_receipt_when_a_clerk_signs_for_over_the_socke
     seen = await frames_until(sender, lambda f: f["type"] == "receipt")
     assert seen[-1]["data"]["receipt_no"] == replies[-1]["receipt_no"]
     assert [f["type"] for f in seen] == ["item.issued", "item.acked", "receipt"]
-    await clerk.send(f'{{"type": "ack", "delivery": {issued["delivery"]["id"]}}}')
-    again = await frames_until(clerk, lambda f: f["type"] == "error")
-    assert again[-1]["code"] == "delivery.already_acked" and "已签收" in again[-1]["message"]
-    await sender.close()
-    await clerk.close()
+    await clerk.send(f'{{"type": "ack", "delivery": {issued["delivery"]["id"]}, "ref": "a2"}}')  # answer lost: retry
+    again = await frames_until(clerk, lambda f: f["type"] in ("ack.ok", "error"))
+    assert again[-1]["type"] == "ack.ok" and again[-1]["ref"] == "a2"
+    assert again[-1]["receipt_no"] == replies[-1]["receipt_no"]        # the original receipt
+    other = await live.connect("dhz.clerk1")
+    await recv_json(other)
+    await other.send(f'{{"type": "ack", "delivery": {issued["delivery"]["id"]}}}')
+    refused = await frames_until(other, lambda f: f["type"] == "error")
+    assert refused[-1]["code"] == "delivery.already_acked"
+    name = (await live.hub.identity.user_by_login("dhz.clerk2")).name
+    assert f"已由{name}于 2026-11-24 09:00 签收" in refused[-1]["message_zh"]      # who, and when (Beijing time)
+    assert f"signed for by {name} at 2026-11-24 09:00" in refused[-1]["message_en"]
+    for ws in (sender, clerk, other):
+        await ws.close()
 
 
 async def test_acknowledging_another_units_delivery_over_the_socket_is_refused(live):

@@ -4,6 +4,7 @@ fetched from the gateway by SID and applied like a callback; /healthz tells of c
 from datetime import timedelta
 
 import aiohttp
+import jsonschema
 
 from tests.service.test_urgent_items import issue_extra_urgent
 from tests.sms.test_sms_channel import DHZ_CLERKS, events, sms_rows
@@ -63,9 +64,16 @@ async def test_a_message_still_not_final_is_asked_again_later_and_less_often(wor
 
 
 async def healthz(world) -> dict:
-    async with aiohttp.ClientSession() as s, s.get(world.xietong.url + "/healthz") as resp:
-        assert resp.status == 200
-        return await resp.json()
+    """GET /healthz, checked against the schema the OpenAPI document gives for it."""
+    async with aiohttp.ClientSession() as s:
+        async with s.get(world.xietong.url + "/api/openapi.json") as resp:
+            doc = await resp.json()
+        async with s.get(world.xietong.url + "/healthz") as resp:
+            assert resp.status == 200
+            body = await resp.json()
+    schema = doc["paths"]["/healthz"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    jsonschema.Draft202012Validator(schema).validate(body)
+    return body
 
 
 async def test_healthz_warns_when_the_gateway_clock_and_ours_differ_by_more_than_a_minute(world):
