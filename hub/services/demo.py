@@ -56,6 +56,8 @@ def demo_accounts() -> list[DemoAccount]:
         people += [(f"{prefix}.clerk1", code, (Role.CLERK,)),
                    (f"{prefix}.clerk2", code, (Role.CLERK,)),
                    (f"{prefix}.leader", code, (Role.LEADER,))]
+    # a second duty officer, so a shift can be handed over (交班); last, so nobody's phone number moves
+    people.append(("duty2", "ZBS", (Role.DUTY_DESK,)))
     accounts = []
     for i, (login, unit, roles) in enumerate(people):
         name = _SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i * 7) % len(_GIVEN)]

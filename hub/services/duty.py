@@ -1,13 +1,22 @@
-"""The duty desk (值班室): the board of everything past a step, and acting on a unit's behalf."""
+"""The duty desk (值班室): the board of the day's urgent items per unit, and acting on a unit's behalf."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from hub.clock import Clock
 from hub.config import Config
+from hub.domain.duty_board import (
+    BOARD_URGENCIES,
+    day_start,
+    is_escalated,
+    item_order,
+    time_left,
+    unit_counts,
+    unit_order,
+)
 from hub.domain.identity import Actor, Role, Unit, User
 from hub.domain.items import AckVia, Delivery, Item, check_can_acknowledge
 from hub.domain.permissions import Action, require
@@ -20,17 +29,43 @@ from hub.store.items import Event, OutboxMessage
 
 
 @dataclass(frozen=True)
-class BoardEntry:
+class BoardUnit:
+    """One recipient unit's row on the board: its state, who read and signed, whom to call."""
     delivery: Delivery
-    item: Item
     unit: Unit
-    sender: Unit
     clerks: list[User]
     leaders: list[User]
     assignee: User | None
-    overdue: timedelta            # how long past the response window (negative: still within)
+    reader: User | None               # who opened it first
+    signer: User | None               # who signed for it (签收)
+    left: timedelta                   # time left in the response window (negative: overdue by)
     timeline: list[Event]
     sms: list[OutboxMessage]
+
+    @property
+    def overdue(self) -> timedelta:
+        return -self.left
+
+    @property
+    def escalated(self) -> bool:
+        return is_escalated(self.delivery)
+
+
+@dataclass(frozen=True)
+class BoardItem:
+    """One item on the board with a row per recipient unit, escalated units first."""
+    item: Item
+    sender: Unit
+    units: list[BoardUnit]
+    counts: dict[str, int]
+
+    @property
+    def escalated(self) -> bool:
+        return self.counts["escalated"] > 0
+
+    @property
+    def is_open(self) -> bool:
+        return any(u.delivery.is_open for u in self.units)
 
 
 class DutyDeskService:
@@ -39,32 +74,53 @@ class DutyDeskService:
         self.store, self.clock, self.config = store, clock, config
         self._published = published or (lambda: None)   # events were committed: tell the feed
 
-    async def board(self, actor: Actor) -> list[BoardEntry]:
-        """Every open delivery on which a ladder step has run, the most overdue first."""
+    async def board(self, actor: Actor) -> list[BoardItem]:
+        """Every open 特急 / 加急 item (sent today or still open) and every item past a ladder step,
+        per recipient unit; escalated items first (most overdue first), then by time left."""
         require(actor, Action.DUTY_DESK)
         now = self.clock.now()
         async with self.store.read() as tx:
-            deliveries = await tx.deliveries.past_a_step_open()
-            return [await self._entry(tx, d, now) for d in deliveries]
+            items = await tx.board.items(day_start(now), BOARD_URGENCIES)
+            deliveries = await tx.board.deliveries([i.id for i in items])
+            unit_ids = sorted({d.unit_id for d in deliveries} | {i.sender_unit_id for i in items})
+            units = {u.id: u for u in await tx.units.all() if u.id in set(unit_ids)}
+            people = await tx.board.people(unit_ids, (Role.CLERK, Role.LEADER))
+            actors = await tx.board.users(sorted({u for d in deliveries for u in (d.read_by, d.acked_by) if u}))
+            delivery_ids = [d.id for d in deliveries]
+            events, sms = await tx.board.events(delivery_ids), await tx.board.sms(delivery_ids)
+        by_item: dict[int, list[Delivery]] = {}
+        for d in deliveries:
+            by_item.setdefault(d.item_id, []).append(d)
+        timeline: dict[int, list[Event]] = {}
+        for e in events:
+            timeline.setdefault(e.delivery_id or 0, []).append(e)
+        messages: dict[int, list[OutboxMessage]] = {}
+        for m in sms:
+            messages.setdefault(m.delivery_id or 0, []).append(m)
 
-    async def entry(self, actor: Actor, delivery_id: int) -> BoardEntry:
+        def row(d: Delivery) -> BoardUnit:
+            clerks = [p for p in people if p.unit_id == d.unit_id and Role.CLERK in p.roles]
+            leaders = [p for p in people if p.unit_id == d.unit_id and Role.LEADER in p.roles]
+            return BoardUnit(d, units[d.unit_id], clerks, leaders,
+                             next((c for c in clerks if c.id == d.assignee_id), None),
+                             actors.get(d.read_by or 0), actors.get(d.acked_by or 0), time_left(d, now),
+                             timeline.get(d.id, []), messages.get(d.id, []))
+
+        board = [BoardItem(i, units[i.sender_unit_id],
+                           [row(d) for d in sorted(by_item.get(i.id, []), key=unit_order)],
+                           unit_counts(by_item.get(i.id, [])))
+                 for i in items if by_item.get(i.id)]
+        board.sort(key=lambda b: item_order(b.item, [u.delivery for u in b.units]))
+        return board
+
+    async def entry_about(self, actor: Actor, delivery_id: int) -> tuple[Delivery, Item, Unit] | None:
+        """The delivery, item and unit a duty-log entry is about (the board's "记录通话"), if it exists."""
         require(actor, Action.DUTY_DESK)
         async with self.store.read() as tx:
             d = await tx.deliveries.get(delivery_id)
-            if d is None:
-                raise XietongError("item.not_found")
-            return await self._entry(tx, d, self.clock.now())
-
-    async def _entry(self, tx: Tx, d: Delivery, now: datetime) -> BoardEntry:
-        item = await tx.items.get(d.item_id)
-        unit = await tx.units.get(d.unit_id)
-        assert item is not None and unit is not None
-        sender = await tx.units.get(item.sender_unit_id)
-        assert sender is not None
-        clerks = await tx.users.with_role(Role.CLERK, d.unit_id)
-        return BoardEntry(d, item, unit, sender, clerks, await tx.users.with_role(Role.LEADER, d.unit_id),
-                          next((c for c in clerks if c.id == d.assignee_id), None), now - d.due_at,
-                          await tx.events.for_delivery(d.id), await tx.outbox.for_delivery(d.id))
+            item = await tx.items.get(d.item_id) if d else None
+            unit = await tx.units.get(d.unit_id) if d else None
+        return (d, item, unit) if d and item and unit else None
 
     async def acknowledge_on_behalf(self, actor: Actor, delivery_id: int, reason: str) -> Delivery:
         """The duty desk signs for a unit it reached by phone; the reason is kept with the receipt."""

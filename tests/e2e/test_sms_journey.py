@@ -23,9 +23,9 @@ def test_duty_desk_sees_the_sms_delivered_and_the_reply_that_signed_for_it(phone
     page = phone
     login(page, server, "duty")
     page.goto(f"{server.url}/duty")
-    entry = page.locator('section.board-entry[data-unit="XSZ"]', has_text=title)
+    entry = page.locator("section.board-item", has_text=title).locator('li.board-entry[data-unit="XSZ"]')
     expect(entry).to_be_visible()
-    entry.locator("summary").click()
+    entry.locator("details.board-timeline summary").click()
     timeline = entry.locator("ol.timeline")
     expect(timeline).to_contain_text("短信已送达手机")
     expect(entry.locator("ul.sms")).to_contain_text(clerk_phone)
@@ -34,7 +34,7 @@ def test_duty_desk_sees_the_sms_delivered_and_the_reply_that_signed_for_it(phone
 
     reply = server.sim("POST", "/_sim/reply", {"from": clerk_phone, "body": f"签收 {code}"})
     assert re.match(r"【协同】已签收《.+》，回执号HZ\d{8}-\d{6}。", reply["replies"][0])
-    expect(entry).to_have_count(0)                     # gone from the board, live
+    expect(entry.locator(".state")).to_have_text("已签收")   # signed for on the board, live
     page.goto(f"{server.url}/items/{issued['item']['id']}")
     line = page.locator("ol.timeline li", has_text="已签收")
     expect(line).to_contain_text("短信")

@@ -131,16 +131,18 @@ def test_urgent_notice_escalates_to_the_duty_desk_which_signs_for_the_late_towns
         duty.get_by_role("link", name="值班室").click()
         expect(duty).to_have_url(f"{server.url}/duty")
         expect(duty.get_by_role("heading", name="值班室")).to_be_visible()
-        for code in ("DHZ", "XSZ"):     # signed in time: not on the board
-            expect(duty.locator(f'section.board-entry[data-unit="{code}"]', has_text=title)).to_have_count(0)
-        entry = duty.locator('section.board-entry[data-unit="NQZ"]', has_text=title)
+        card = duty.locator("section.board-item", has_text=title)
+        expect(card.locator(".board-head .badge")).to_have_text("特急")
+        for code in ("DHZ", "XSZ"):     # signed in time: on the board as signed for
+            expect(card.locator(f'li.board-entry[data-unit="{code}"] .state')).to_have_text("已签收")
+        entry = card.locator('li.board-entry[data-unit="NQZ"]')
         expect(entry).to_have_count(1)
+        expect(card.locator("li.board-entry").first).to_have_attribute("data-unit", "NQZ")   # escalated first
         expect(entry).to_contain_text("南桥镇人民政府")
-        expect(entry.locator(".badge")).to_have_text("特急")
         expect(entry.locator(".state")).to_have_text("已升级值班室")
         expect(entry.locator(".overdue")).to_contain_text(re.compile(r"已超时 \d+ 分钟"))
 
-        timeline = entry.locator("details")
+        timeline = entry.locator("details.board-timeline")
         expect(timeline.locator("ol.timeline")).not_to_be_visible()
         timeline.get_by_text("办理过程与短信").click()
         events = timeline.locator("ol.timeline li.event")
@@ -157,11 +159,13 @@ def test_urgent_notice_escalates_to_the_duty_desk_which_signs_for_the_late_towns
         assert_no_horizontal_scroll(duty, "the duty board with a timeline open")
         shot(duty, "urgent_duty_board.png")
 
+        entry.locator("details.board-actions summary").click()
         entry.get_by_label("代为签收的理由").fill(reason)
         entry.get_by_role("button", name="代为签收").click()
-        expect(duty).to_have_url(f"{server.url}/duty?done=ack")
-        expect(duty.get_by_role("status")).to_have_text("已处理。")
-        expect(duty.locator('section.board-entry[data-unit="NQZ"]', has_text=title)).to_have_count(0)
+        expect(duty).to_have_url(re.compile(re.escape(f"{server.url}/duty?done=ack") + r"#delivery-\d+$"))
+        expect(duty.get_by_role("status").filter(has_text="已处理。")).to_have_count(1)
+        expect(entry.locator(".state")).to_have_text("已签收")
+        expect(entry.locator(".who.signed")).to_contain_text("值班室")
         assert_no_horizontal_scroll(duty, "the duty board")
     finally:
         duty_context.close()

@@ -92,9 +92,12 @@ async def test_the_ladder_climbs_to_the_duty_desk_step_by_step(demo_hub):
         sms = [m.body for m in await tx.outbox.for_delivery(dhz.id)]
         assert any(b.startswith("【协同】提醒") for b in sms) and any("值班提醒" in b for b in sms)
         assert await tx.timers.earliest() is None
-    board = await demo_hub.duty.board(await actor(demo_hub, "duty"))
-    assert {e.unit.code for e in board} == {"DHZ", "XSZ"}
-    assert board[0].overdue == timedelta(0) and board[0].clerks and board[0].leaders
+    (entry,) = await demo_hub.duty.board(await actor(demo_hub, "duty"))
+    assert entry.item.id == item.id and entry.escalated
+    assert {u.unit.code for u in entry.units} == {"DHZ", "XSZ"}
+    assert all(u.escalated for u in entry.units)
+    assert entry.units[0].overdue == timedelta(0) and entry.units[0].clerks and entry.units[0].leaders
+
 
 
 async def test_the_duty_desk_signs_for_a_unit_with_a_reason(demo_hub):
@@ -102,12 +105,13 @@ async def test_the_duty_desk_signs_for_a_unit_with_a_reason(demo_hub):
     demo_hub.clock.advance(minutes=31)
     await demo_hub.scheduler.run_due()
     duty = await actor(demo_hub, "duty")
-    entry = (await demo_hub.duty.board(duty))[0]
+    (row,) = (await demo_hub.duty.board(duty))[0].units
     with pytest.raises(XietongError):
-        await demo_hub.duty.acknowledge_on_behalf(duty, entry.delivery.id, "  ")
-    done = await demo_hub.duty.acknowledge_on_behalf(duty, entry.delivery.id, "电话联系南桥镇值班员，已口头确认")
+        await demo_hub.duty.acknowledge_on_behalf(duty, row.delivery.id, "  ")
+    done = await demo_hub.duty.acknowledge_on_behalf(duty, row.delivery.id, "电话联系南桥镇值班员，已口头确认")
     assert done.ack_via is AckVia.DUTY_DESK and "电话" in done.ack_note
-    assert await demo_hub.duty.board(duty) == []
+    (entry,) = await demo_hub.duty.board(duty)            # still on today's board, signed for, no longer open
+    assert not entry.is_open and not entry.escalated and entry.units[0].delivery.state.value == "acked"
 
 
 async def test_a_unit_returns_an_item_with_a_reason(demo_hub):

@@ -118,8 +118,12 @@ async def test_json_api_issue_ack_and_the_duty_desk_board(client, clock):
     client.session.cookie_jar.clear()
     resp = await client.post("/api/login", json={"login": "duty", "password": "Demo@2026"})
     board = await (await client.get("/api/duty/board")).json()
-    assert [e["unit"] for e in board["entries"]] == ["西山镇人民政府"]
-    assert board["entries"][0]["overdue_seconds"] == 60
+    (entry,) = board["items"]
+    assert entry["escalated"] and entry["counts"]["acked"] == 1 and entry["counts"]["escalated"] == 1
+    xsz, dhz = entry["units"]                              # the escalated unit first
+    assert (xsz["unit"]["name"], xsz["escalated"], xsz["seconds_left"]) == ("西山镇人民政府", True, -60)
+    assert dhz["delivery"]["state"] == "acked" and dhz["signed_by"]["name"] and not dhz["escalated"]
+    assert any(p["role"] == "duty_phone" for p in xsz["phones"])
     page = await (await client.get("/duty")).text()
     assert "西山镇人民政府" in page and "已超时 1 分钟" in page and "升级至值班室" in page
     assert "tel:+86138" in page

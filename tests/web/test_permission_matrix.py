@@ -111,6 +111,16 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/attachments/{attachment_id}"): "view_item",
     ("GET", "/duty"): "duty_desk",
     ("POST", "/duty/deliveries/{delivery_id}"): "duty_desk",
+    ("GET", "/duty/log"): "duty_desk",
+    ("POST", "/duty/log"): "duty_desk",
+    ("POST", "/duty/shift"): "duty_desk",
+    ("GET", "/duty/log.xlsx"): "duty_desk",
+    ("GET", "/api/duty/log"): "duty_desk",
+    ("POST", "/api/duty/log/entries"): "duty_desk",
+    ("POST", "/api/duty/shift/take"): "duty_desk",
+    ("POST", "/api/duty/handovers"): "duty_desk",
+    ("POST", "/api/duty/handovers/confirm"): "duty_desk",
+    ("POST", "/api/duty/handovers/cancel"): "duty_desk",
     ("GET", "/stats"): "view_stats",
     ("GET", "/metrics"): PUBLIC,            # counts only, and only to metrics.allow_from addresses
     ("POST", "/_test/clock"): PUBLIC,       # 404 unless the server runs on a fake clock

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from aiohttp import web
 
@@ -10,16 +11,20 @@ from hub.domain.calendar import CST
 from hub.domain.identity import ip_allowed, parse_ip_rules
 from hub.domain.permissions import Action
 from hub.errors import XietongError
+from hub.services.duty import BoardItem, BoardUnit
 from hub.services.stats import read_metrics
-from webapp.context import actor_of, client_ip, hub_of, int_arg, lang_of, render
-from webapp.routing import page
+from webapp.context import actor_of, client_ip, hub_of, int_arg, json_response, lang_of, render
+from webapp.routing import api, page
+from webapp.schemas import DELIVERY, ITEM, delivery_json, item_json
 
 
 async def board_page(request: web.Request, error: str | None = None, status: int = 200) -> web.Response:
     hub = hub_of(request)
-    entries = await hub.duty.board(actor_of(request))
-    return render(request, "duty.html", status=status, entries=entries, error=error,
-                  notice=request.query.get("done"))
+    actor = actor_of(request)
+    board = await hub.duty.board(actor)
+    log = await hub.duty_log.log(actor)
+    return render(request, "duty.html", status=status, board=board, error=error, log=log,
+                  notice=request.query.get("done"), now=hub.clock.now())
 
 
 @page("GET", "/duty", action=Action.DUTY_DESK)
@@ -46,7 +51,66 @@ async def act(request: web.Request) -> web.StreamResponse:
         if err.code == "perm.denied":
             raise
         return await board_page(request, err.message(lang_of(request)), err.status)
-    raise web.HTTPSeeOther(f"/duty?done={op}")
+    raise web.HTTPSeeOther(f"/duty?done={op}#delivery-{delivery_id}")
+
+
+def phones(u: BoardUnit) -> list[dict[str, str]]:
+    """The numbers to call for a unit, in the order to try them: duty phone, clerks, leaders."""
+    found = [{"role": "duty_phone", "name": u.unit.name, "phone": u.unit.duty_phone}] if u.unit.duty_phone else []
+    found += [{"role": "clerk", "name": p.name, "phone": p.phone} for p in u.clerks if p.phone]
+    found += [{"role": "leader", "name": p.name, "phone": p.phone} for p in u.leaders if p.phone]
+    return found
+
+
+_PERSON_AT = {"anyOf": [{"type": "null"}, {"type": "object", "required": ["name", "at"],
+                                            "properties": {"name": {"type": "string"}, "at": {"type": "string"},
+                                                           "via": {"type": ["string", "null"]}}}]}
+BOARD_UNIT = {
+    "type": "object",
+    "required": ["delivery", "unit", "escalated", "seconds_left", "read_by", "signed_by", "phones"],
+    "properties": {
+        "delivery": DELIVERY,
+        "unit": {"type": "object", "required": ["id", "code", "name"],
+                 "properties": {"id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"}}},
+        "escalated": {"type": "boolean", "description": "open and past the window: it reached the duty desk"},
+        "seconds_left": {"type": "number", "description": "time left in the response window; negative: overdue"},
+        "read_by": _PERSON_AT, "signed_by": _PERSON_AT,
+        "phones": {"type": "array", "items": {"type": "object", "required": ["role", "name", "phone"],
+                                              "properties": {"role": {"enum": ["duty_phone", "clerk", "leader"]},
+                                                             "name": {"type": "string"},
+                                                             "phone": {"type": "string"}}}}},
+}
+BOARD_ITEM = {
+    "type": "object", "required": ["item", "sender", "escalated", "counts", "units"],
+    "properties": {"item": ITEM, "sender": {"type": "string"}, "escalated": {"type": "boolean"},
+                   "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                   "units": {"type": "array", "items": BOARD_UNIT}},
+}
+
+
+def board_unit_json(u: BoardUnit) -> dict[str, Any]:
+    d = u.delivery
+    return {"delivery": delivery_json(d), "unit": {"id": u.unit.id, "code": u.unit.code, "name": u.unit.name},
+            "escalated": u.escalated, "seconds_left": u.left.total_seconds(),
+            "read_by": {"name": u.reader.name if u.reader else "", "at": d.read_at.isoformat()} if d.read_at else None,
+            "signed_by": {"name": u.signer.name if u.signer else "", "at": d.acked_at.isoformat(),
+                          "via": d.ack_via.value if d.ack_via else None} if d.acked_at else None,
+            "phones": phones(u)}
+
+
+def board_item_json(b: BoardItem) -> dict[str, Any]:
+    return {"item": item_json(b.item), "sender": b.sender.name, "escalated": b.escalated, "counts": b.counts,
+            "units": [board_unit_json(u) for u in b.units]}
+
+
+@api("GET", "/api/duty/board", action=Action.DUTY_DESK,
+     summary="The duty desk's board: every open 特急 / 加急 item (sent today or still open) and every item past "
+             "a ladder step, with each recipient unit's state, time left and phone numbers; escalated first",
+     response={"type": "object", "required": ["items"], "properties": {"items": {"type": "array",
+                                                                                 "items": BOARD_ITEM}}})
+async def board_json(request: web.Request) -> web.Response:
+    items = await hub_of(request).duty.board(actor_of(request))
+    return json_response({"items": [board_item_json(b) for b in items]})
 
 
 def _period(request: web.Request, today: date) -> tuple[date, date]:

@@ -62,6 +62,30 @@
     }
   }
 
+  // A refreshed region keeps what the person was doing in it: the <details> they opened and
+  // what they typed into its fields (both found by id).
+  function replaceKeeping(el, next) {
+    var open = [], typed = [];
+    el.querySelectorAll("details[open][id]").forEach(function (d) { open.push(d.id); });
+    el.querySelectorAll("input[id], textarea[id], select[id]").forEach(function (f) {
+      if (f.value !== f.defaultValue || f === document.activeElement) typed.push([f.id, f.value, f === document.activeElement]);
+    });
+    el.innerHTML = next.innerHTML;
+    open.forEach(function (id) { var d = document.getElementById(id); if (d && el.contains(d)) d.open = true; });
+    typed.forEach(function (t) {
+      var f = document.getElementById(t[0]);
+      if (!f || !el.contains(f)) return;
+      f.value = t[1];
+      if (t[2]) f.focus();
+    });
+  }
+
+  // A region that shows time left (the duty board) is also refreshed now and then without events.
+  document.querySelectorAll("[data-live][data-refresh-seconds]").forEach(function (el) {
+    var every = Math.max(10, Number(el.dataset.refreshSeconds) || 60) * 1000;
+    setInterval(function () { if (!timer && !document.hidden) refresh(); }, every);
+  });
+
   function refresh() {
     timer = null;
     var regions = document.querySelectorAll("[data-live]");
@@ -73,7 +97,7 @@
         var fresh = new DOMParser().parseFromString(html, "text/html");
         regions.forEach(function (el) {
           var next = fresh.querySelector('[data-live="' + el.dataset.live + '"]');
-          if (next) el.innerHTML = next.innerHTML;
+          if (next) replaceKeeping(el, next);
         });
       })
       .catch(function () {});
@@ -86,4 +110,7 @@
     navigator.serviceWorker.register("/sw.js").catch(function () {});
   }
   connect();
+  document.querySelectorAll("button[data-print]").forEach(function (b) {   // registers print on A4
+    b.addEventListener("click", function () { window.print(); });
+  });
 })();
