@@ -20,7 +20,7 @@ delivery's next ladder step is brought forward to now. A message not final
 `reconcile_after_minutes` after it was handed over is fetched by SID (a
 callback lost while the hub was down is not retried by the gateway) and the
 answer applied by the same rule, with the same effects; at start, every such
-message is fetched. Replies are handled in `hub.notify.sms_replies`.
+message is fetched (`hub.notify.sms_status`). Replies: `hub.notify.sms_replies`.
 """
 
 from __future__ import annotations
@@ -28,29 +28,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from hub.clock import Clock
 from hub.config import Config
-from hub.domain.identity import Actor, SystemActor
+from hub.domain.identity import Actor
 from hub.domain.permissions import Action, require
-from hub.domain.sms import (
-    FINAL,
-    NOT_ARRIVED,
-    OPTED_OUT,
-    clock_skew_warning,
-    digest_text,
-    moves_forward,
-    next_check,
-    our_message,
-)
+from hub.domain.sms import clock_skew_warning, digest_text, our_message
 from hub.domain.sms_text import KIND_LABEL, URGENCY_LABEL, segments
 from hub.notify.gateway import Gateway, GatewayError, GatewayUnanswered
 from hub.notify.sms_replies import SmsReplies
+from hub.notify.sms_status import RateLimiter, SmsStatuses
 from hub.notify.worker import Worker, wait_for_work
-from hub.services import audit
 from hub.services.identity import IdentityService
 from hub.services.items import ItemService
 from hub.store import Store, Tx
@@ -61,22 +51,6 @@ log = logging.getLogger(__name__)
 CALL_TIMEOUT = timedelta(seconds=60)   # a message 'sending' this long without an answer is looked for
 
 
-class RateLimiter:
-    """Paces calls to at most `rate` per second (real time: it paces I/O, not business)."""
-
-    def __init__(self, rate: float, now: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], asyncio.Future[None] | object] = asyncio.sleep) -> None:
-        self.interval, self._now, self._sleep = 1 / rate, now, sleep
-        self._next = 0.0
-
-    async def acquire(self) -> None:
-        now = self._now()
-        wait = self._next - now
-        self._next = max(now, self._next) + self.interval
-        if wait > 0:
-            await self._sleep(wait)  # type: ignore[misc]
-
-
 class SmsService:
     def __init__(self, store: Store, clock: Clock, config: Config, gateway: Gateway | None,
                  items: ItemService, identity: IdentityService, published: Callable[[], None],
@@ -85,7 +59,7 @@ class SmsService:
         self.items, self.identity = items, identity
         self._published, self._wake_steps = published, wake_steps
         self.rate = RateLimiter(config.sms.rate_per_second)
-        self.check_rate = RateLimiter(config.sms.reconcile_per_second)
+        self.statuses = SmsStatuses(store, clock, config, gateway, published, wake_steps)
         self.replies = SmsReplies(store, clock, items, identity)
         self._poked = asyncio.Event()
         self._worker = Worker("xietong-sms", self._loop)
@@ -143,7 +117,7 @@ class SmsService:
             return 0
         calls = await self._resolve_unanswered()
         calls += await self._send_queued()
-        return calls + await self._reconcile()
+        return calls + await self.statuses.reconcile()
 
     async def _send_queued(self) -> int:
         calls = 0
@@ -211,7 +185,7 @@ class SmsService:
             async with self.store.write() as tx:
                 if e.permanent:
                     await tx.sms.set_state(message_id, "failed", e.code, now)
-                    await self._not_arrived(tx, message_id, phone, "failed", e.code, now)
+                    await self.statuses.not_arrived(tx, message_id, phone, "failed", e.code, now)
                 else:
                     await self._backoff(tx, message_id, now)
             if e.permanent:
@@ -237,7 +211,7 @@ class SmsService:
             async with self.store.write() as tx:
                 await tx.sms.set_sid(message_id, sid, status, now, check_at)
                 early = await tx.sms.take_early_statuses(sid)
-                changed = [await self._apply_status(tx, sid, s, code, now) for s, code in early]
+                changed = [await self.statuses.apply(tx, sid, s, code, now) for s, code in early]
         except Exception:           # never again and again: this one waits, the others go on
             log.exception("sms %s: could not store its SID %s; looking again later", message_id, sid)
             async with self.store.write() as tx:
@@ -284,7 +258,7 @@ class SmsService:
         if m.attempts >= self.config.sms.max_attempts:
             async with self.store.write() as tx:
                 await tx.sms.set_state(m.id, "failed", None, now)
-                await self._not_arrived(tx, m.id, m.phone, "failed", None, now)
+                await self.statuses.not_arrived(tx, m.id, m.phone, "failed", None, now)
             self._published()
             return 0
         async with self.store.write() as tx:
@@ -296,95 +270,7 @@ class SmsService:
 
     async def status_callback(self, sid: str, status: str, error_code: int | None) -> bool:
         """A delivery status from the gateway; True if it changed anything."""
-        now = self.clock.now()
-        async with self.store.write() as tx:
-            if await tx.sms.by_sid(sid) is None:       # faster than our own record of the SID
-                await tx.sms.keep_early_status(sid, status, error_code, now)
-                return False
-            changed = await self._apply_status(tx, sid, status, error_code, now)
-        if changed:
-            self._published()
-        return changed
-
-    async def _reconcile(self) -> int:
-        """Fetch, by SID and at a bounded rate, the messages whose final status is overdue."""
-        assert self.gateway is not None
-        async with self.store.read() as tx:
-            # about a second's worth per pass, so that sending is never held up behind a backlog
-            due = await tx.sms.due_checks(self.clock.now(), max(1, round(self.config.sms.reconcile_per_second)))
-        for m in due:
-            await self.check_rate.acquire()
-            try:
-                await self._reconcile_one(m)
-            except Exception:
-                log.exception("sms %s: could not fetch its status; asking again later", m.id)
-                async with self.store.write() as tx:
-                    await tx.sms.checked(m.id, self._next_check(m, self.clock.now()))
-        return len(due)
-
-    def _next_check(self, m: SmsMessage, now: datetime) -> datetime | None:
-        s = self.config.sms
-        return next_check(m.attempted_at or m.created_at, m.checks + 1, now,
-                          timedelta(minutes=s.reconcile_after_minutes), timedelta(hours=s.reconcile_give_up_hours))
-
-    async def _reconcile_one(self, m: SmsMessage) -> None:
-        assert self.gateway is not None and m.sid is not None
-        try:
-            got = await self.gateway.fetch(m.sid)
-        except (GatewayUnanswered, GatewayError) as e:
-            log.warning("sms %s: status fetch failed (%s); asking again later", m.id, e)
-            async with self.store.write() as tx:
-                await tx.sms.checked(m.id, self._next_check(m, self.clock.now()))
-            return
-        now = self.clock.now()
-        async with self.store.write() as tx:
-            changed = await self._apply_status(tx, m.sid, got.status, got.error_code, now)
-            current = await tx.sms.get(m.id)
-            if current is not None and current.state not in FINAL:
-                await tx.sms.checked(m.id, self._next_check(m, now))
-        if changed:
-            log.info("sms %s: status %s fetched from the gateway (no callback had told us)", m.id, got.status)
-            self._published()
-
-    async def _apply_status(self, tx: Tx, sid: str, status: str, error_code: int | None, now: datetime) -> bool:
-        """The one forward-only rule, for a callback and a fetched status alike."""
-        m = await tx.sms.by_sid(sid)
-        if m is None or not moves_forward(m.state, status):
-            return False
-        await tx.sms.set_state(m.id, status, error_code, now)
-        if status in NOT_ARRIVED:
-            await self._not_arrived(tx, m.id, m.phone, status, error_code, now)
-        elif status == "delivered":
-            await self._sms_events(tx, m.id, m.phone, "sms.delivered", now, status=status)
-        return True
-
-    async def _not_arrived(self, tx: Tx, message_id: int, phone: str, status: str, error_code: int | None,
-                           now: datetime) -> None:
-        """The SMS never reached the handset: say so in the timeline, and stop waiting for it."""
-        deliveries = await self._sms_events(tx, message_id, phone, "sms.failed", now, status=status,
-                                            error_code=error_code)
-        for delivery_id in deliveries:
-            if await tx.sms.pull_step_forward(delivery_id, now):
-                self._wake_steps(now)
-        if error_code == OPTED_OUT:
-            await tx.sms.opt_out(phone, now, error_code)
-            await audit.record(tx, now, _gateway_actor(), "sms.opted_out", f"phone:{phone}", error_code=error_code)
-
-    async def _sms_events(self, tx: Tx, message_id: int, phone: str, type_: str, now: datetime,
-                          **data: object) -> list[int]:
-        done = []
-        for _, delivery_id, user_id in await tx.sms.outbox_of(message_id):
-            if delivery_id is None or delivery_id in done:
-                continue
-            d = await tx.deliveries.get(delivery_id)
-            item = await tx.items.get(d.item_id) if d else None
-            if d is None or item is None:
-                continue
-            user = await tx.users.get(user_id) if user_id else None
-            await tx.events.add(now, type_, item.id, item.sender_unit_id, d.id, d.unit_id, None, phone=phone,
-                                to=user.name if user else "", **data)
-            done.append(delivery_id)
-        return done
+        return await self.statuses.status_callback(sid, status, error_code)
 
     async def recent(self, actor: Actor, limit: int = 100) -> tuple[list[SmsMessage], dict[str, int]]:
         """The latest messages sent through the gateway, and how many are in each state."""
@@ -410,6 +296,3 @@ class SmsService:
                  "message_zh": f"短信网关时钟与本机相差 {abs(seconds)} 秒（网关{'快' if seconds > 0 else '慢'}），"
                                "请检查两端的时间同步（NTP）。"}]
 
-
-def _gateway_actor() -> SystemActor:
-    return SystemActor(login="sms-gateway", ip="gateway")
