@@ -136,7 +136,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/items/{item_id}/instruction"): "sign_document",
     ("GET", "/seals"): "manage_seals",
     ("POST", "/seals"): "manage_seals",
-    ("GET", "/seals/{seal_id}"): "view_home",             # the seal service decides: registry or own unit
+    ("GET", "/seals/{seal_id}"): "view_home",             # the page decides: the registry, or the unit's keeper
     ("POST", "/seals/{seal_id}"): "view_home",
     ("GET", "/keeper"): "use_seal",
     ("POST", "/documents/{doc_id}/seal"): "view_item",   # request / approve / stamp: checked per step
@@ -345,8 +345,8 @@ def hidden_from(spec: RouteSpec, role: str, same_unit: bool) -> bool:
     the item's existence is not revealed. A role with no grant at all is refused (403)
     before the item is looked at."""
     params = set(re.findall(r"{(\w+)}", spec.path))
-    if SEAL_PARAMS & params:       # a seal is seen by the registry and by its own unit
-        return not allowed_for("manage_seals", role, same_unit) and not allowed_for("view_item", role, same_unit)
+    if SEAL_PARAMS & params:       # a seal's page and usage register: the registry, and the unit's own keeper
+        return not allowed_for("manage_seals", role, same_unit) and not allowed_for("use_seal", role, same_unit)
     if not (ITEM_PARAMS | DOC_PARAMS) & params:
         return False
     rule = EXPECTED_ROUTES[key_of(spec)]

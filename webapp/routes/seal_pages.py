@@ -9,7 +9,7 @@ from hub.crypto.seal_package import verify_export
 from hub.domain.permissions import Action, can
 from hub.domain.seals import SealKind
 from hub.errors import XietongError
-from webapp.context import actor_of, hub_of, int_arg, lang_of, render
+from webapp.context import actor_of, hub_of, int_arg, lang_of, path_id, render
 from webapp.routing import page
 
 
@@ -43,7 +43,10 @@ async def make(request: web.Request) -> web.StreamResponse:
 
 async def seal_page(request: web.Request, seal_id: int, error: str | None = None, status: int = 200) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
-    seal = await hub.seals.seal(actor, seal_id)          # the permission check: registry or own unit's keeper
+    seal = await hub.seals.seal(actor, seal_id)
+    # the page and its usage register: the seal registry, or the keeper of the seal's own unit only
+    if not (can(actor, Action.MANAGE_SEALS) or can(actor, Action.USE_SEAL, seal.unit_id)):
+        raise XietongError("seal.not_found")
     return render(request, "seal.html", status=status, seal=seal, error=error,
                   history=await hub.seals.history(seal.id), picture=await hub.seals.picture_svg(seal.id),
                   register=await hub.seals.usage_register(actor, seal.id),
@@ -52,14 +55,14 @@ async def seal_page(request: web.Request, seal_id: int, error: str | None = None
 
 @page("GET", "/seals/{seal_id}", action=Action.VIEW_HOME)
 async def show(request: web.Request) -> web.Response:
-    return await seal_page(request, int_arg(request.match_info["seal_id"], "seal_id"))
+    return await seal_page(request, path_id(request, "seal_id"))
 
 
 @page("POST", "/seals/{seal_id}", action=Action.VIEW_HOME)
 async def change(request: web.Request) -> web.StreamResponse:
     """Life changes (super admin) and the keeper's password, by `op`; each service call checks who."""
     hub, actor = hub_of(request), actor_of(request)
-    seal_id = int_arg(request.match_info["seal_id"], "seal_id")
+    seal_id = path_id(request, "seal_id")
     form = await request.post()
     op, reason = str(form.get("op", "")), str(form.get("reason", "")).strip()
     target = seal_id
@@ -94,7 +97,7 @@ async def keeper(request: web.Request) -> web.Response:
 async def seal_step(request: web.Request) -> web.StreamResponse:
     """用印 on a document: request (keeper or office), approve (leader, code), stamp (keeper, password)."""
     hub, actor = hub_of(request), actor_of(request)
-    doc_id = int_arg(request.match_info["doc_id"], "doc_id")
+    doc_id = path_id(request, "doc_id")
     form = await request.post()
     op = str(form.get("op", ""))
     try:
@@ -119,7 +122,7 @@ async def seal_step(request: web.Request) -> web.StreamResponse:
 @page("GET", "/documents/{doc_id}/stamped", action=Action.VIEW_ITEM)
 async def export(request: web.Request) -> web.Response:
     """The stamped document as one file, verifiable anywhere with the authority's certificate and CRL."""
-    doc_id = int_arg(request.match_info["doc_id"], "doc_id")
+    doc_id = path_id(request, "doc_id")
     data = await hub_of(request).seals.export(actor_of(request), doc_id)
     return web.Response(body=data, content_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="stamped-document-{doc_id}.zip"'})
