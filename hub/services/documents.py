@@ -27,6 +27,7 @@ from hub.domain.permissions import Action, can, require
 from hub.errors import XietongError
 from hub.services import audit
 from hub.services.items import ItemService
+from hub.services.otp import confirm_retry
 from hub.store import Store, Tx
 from hub.store.documents import DocAttachment, DocFields, Document, HistoryEntry
 
@@ -160,6 +161,11 @@ class DocumentService:
         comment = comment.strip()[:1000]
         async with self.store.read() as tx:
             doc = await self._visible(tx, actor, doc_id)
+        if op is DocOp.SIGN and doc.state is DocState.SIGNED and doc.signed_by == actor.user_id:
+            # the leader's retry of a sign-off that committed (the answer was lost): what was signed
+            require(actor, RULES[op].action, doc.unit_id)
+            await confirm_retry(self._confirm, actor, code, f"document.{op.value}", f"document:{doc_id}")
+            return doc
         rule = rule_for(op, doc.state)
         require(actor, rule.action, doc.unit_id)
         if op is DocOp.SEAL:       # sealing is stamping with the electronic seal (hub.seals.stamp)
@@ -246,7 +252,17 @@ async def instruct(store: Store, clock: Clock, confirm: Confirm, actor: Actor, i
     if item is None or delivery is None or not can(actor, Action.VIEW_ITEM, [item.sender_unit_id, delivery.unit_id]):
         raise XietongError("item.not_found")
     require(actor, Action.SIGN_DOCUMENT, delivery.unit_id)
-    await confirm(actor, code, "item.instruction", f"item:{item_id}")
+    try:
+        await confirm(actor, code, "item.instruction", f"item:{item_id}")
+    except XietongError as err:
+        # the code was used: if by this very instruction (a retry whose answer was lost), answer with it
+        async with store.read() as tx:
+            same = [e.id for e in await tx.events.for_item(item_id)
+                    if e.type == "item.instruction" and e.delivery_id == delivery.id
+                    and e.actor_id == actor.user_id and e.data.get("text") == text]
+        if err.code != "otp.reused" or not same:
+            raise
+        return same[-1]
     now = clock.now()
     async with store.write() as tx:
         event_id = await tx.events.add(now, "item.instruction", item.id, item.sender_unit_id, delivery.id,

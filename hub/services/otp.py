@@ -10,6 +10,7 @@ audit row. Wrong codes are counted per person and throttled.
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -57,6 +58,24 @@ class OtpOverview:
     state: str                       # "none" | "pending" | "active"
     activated_at: datetime | None
     recovery_codes_left: int
+
+
+Confirm = Callable[[Actor, str, str, str], Awaitable[None]]   # OtpService.confirm, as the approvals get it
+
+
+async def confirm_retry(confirm: Confirm, actor: Actor, code: str, purpose: str, target: str) -> None:
+    """The check for a confirmation retried after it committed (its answer was lost on the way).
+
+    The caller has found the step already in the state the retry asks for, by this same person. The
+    code that confirmed it is now refused as used; that refusal is the retry's proof (a code of this
+    person's own authenticator, still within its time window, or their spent recovery code), so it
+    passes. Every other refusal stands: a wrong code (counted), throttling, no enrolment.
+    """
+    try:
+        await confirm(actor, code, f"{purpose}.retry", target)
+    except XietongError as err:
+        if err.code != "otp.reused":
+            raise
 
 
 @dataclass(frozen=True)

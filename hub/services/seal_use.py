@@ -25,6 +25,7 @@ from hub.domain.seals import KIND_LABELS, UseState, check_usable, check_use_stat
 from hub.errors import XietongError
 from hub.services import audit
 from hub.services.documents import content_of
+from hub.services.otp import confirm_retry
 from hub.store import Store, Tx
 from hub.store.documents import Document
 from hub.store.seals import Seal, Stamping, UseRequest
@@ -82,6 +83,10 @@ class SealUse:
         async with self.store.read() as tx:
             request = await _request(tx, leader, request_id)
         require(leader, Action.APPROVE_SEAL_USE, request.unit_id)
+        if request.state is UseState.APPROVED and request.approved_by == leader.user_id:
+            # the leader's retry of an approval that committed (the answer was lost): the approval
+            await confirm_retry(self._confirm, leader, code, "seal.approve", f"seal_request:{request_id}")
+            return request
         check_use_state(request.state, UseState.PENDING)
         await self._confirm(leader, code, "seal.approve", f"seal_request:{request_id}")
         now = self.clock.now()
