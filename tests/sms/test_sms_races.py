@@ -56,3 +56,21 @@ async def test_a_reminder_held_for_a_digest_is_dropped_if_its_item_is_signed_for
     world.clock.advance(timedelta(minutes=2))
     await world.hub.sms.run_once()
     assert [len(world.to(p)) for p in DHZ_CLERKS] == [2, 2]
+
+
+async def test_a_reply_recorded_first_by_another_process_is_answered_as_a_repeat_not_a_500(world, monkeypatch):
+    from hub.store.sms import SmsQueries
+    item = await issue_extra_urgent(world.hub, "DHZ")
+    await world.hub.sms.run_once()
+    sid = "SM" + "c" * 32
+    first = await world.reply(DHZ_CLERKS[0], "1", sid=sid)
+    real_inbound = SmsQueries.inbound
+    looked = []
+
+    async def not_yet_seen(self, s):         # as if the other process committed just after each look
+        looked.append(s)
+        return None if len(looked) <= 2 else await real_inbound(self, s)
+    monkeypatch.setattr(SmsQueries, "inbound", not_yet_seen)
+    again = await world.reply(DHZ_CLERKS[0], "1", sid=sid)
+    assert again["status"] == 200 and again["replies"] == first["replies"]
+    assert len(await events(world.hub, item.id, "item.acked")) == 1
