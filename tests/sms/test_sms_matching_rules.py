@@ -55,3 +55,11 @@ def test_the_clock_warning_needs_more_than_the_limit_either_way():
     limit = timedelta(minutes=1)
     assert not clock_skew_warning(None, limit) and not clock_skew_warning(timedelta(seconds=60), limit)
     assert clock_skew_warning(timedelta(seconds=61), limit) and clock_skew_warning(timedelta(minutes=-30), limit)
+
+
+def test_every_state_an_sms_can_be_in_has_a_label_in_both_languages():
+    from hub.domain.sms import STATUS_RANK
+    from webapp.i18n import translate
+    for lang in ("zh", "en"):
+        for state in {*STATUS_RANK, "sending", "skipped"} - {"receiving", "received"}:   # inbound only
+            assert translate(lang, f"sms_state.{state}")
