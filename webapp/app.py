@@ -15,6 +15,7 @@ from webapp import access_log, routing
 from webapp.access_log import access_log_middleware
 from webapp.context import HUB, JINJA
 from webapp.middleware import access_middleware, error_middleware, security_headers
+from webapp.nav import nav_tabs
 
 # importing the route modules registers their routes
 from webapp.routes import (  # noqa: F401
@@ -28,14 +29,18 @@ from webapp.routes import (  # noqa: F401
     health,
     home,
     items,
+    me,
     otp,
+    phonebook,
     pwa,
     realtime,
     seal_pages,
     seals,
     testing,
+    todo,
     twilio_hooks,
 )
+from webapp.steppers import delivery_steps
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,8 @@ def make_app(hub: Hub) -> web.Application:
     )
     app[JINJA].filters["bj"] = beijing_time
     app[JINJA].filters["filesize"] = file_size
+    app[JINJA].globals["nav_tabs"] = nav_tabs      # the tab bar of base.html
+    app[JINJA].globals["delivery_steps"] = delivery_steps   # the sign-for stepper of item.html
     routing.add_routes(app, fake_clock=hub.config.clock.fake)
     app.router.add_static("/static/", HERE / "static", name="static", append_version=False)
     app.on_response_prepare.append(security_headers)

@@ -19,6 +19,7 @@ from typing import Any
 from hub.clock import Clock
 from hub.config import Config
 from hub.crypto.totp import (
+    STEP_SECONDS,
     SecretBox,
     SecretUnreadable,
     is_totp_code,
@@ -139,6 +140,18 @@ class OtpService:
         if e is None:
             return OtpOverview(NONE, None, 0)
         return OtpOverview(e.state, e.activated_at, left)
+
+    async def wait_seconds(self, actor: Actor) -> int:
+        """Seconds until the authenticator shows a code not used yet (0: the one it shows now is fresh).
+
+        A code is accepted once: right after enrolling (or an approval) the app still shows the code
+        just typed, and typing it again is refused as used, so the page says how long to wait.
+        """
+        async with self.store.read() as tx:
+            e = await tx.otp.get(actor.user_id)
+        if e is None or e.state != ACTIVE:
+            return 0
+        return max(0, math.ceil((e.last_step + 1) * STEP_SECONDS - self.clock.now().timestamp()))
 
     async def pending(self, actor: Actor) -> Enrolment | None:
         """The enrolment under way (to show its QR code again), or None."""

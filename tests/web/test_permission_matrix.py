@@ -158,6 +158,12 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/otp/enrol/confirm"): "enrol_otp",
     ("GET", "/seals/authority.pem"): PUBLIC,      # what offline verifiers of stamped documents need
     ("GET", "/seals/crl.der"): PUBLIC,
+    ("GET", "/todo"): "view_home",                 # 待办: each person's own list (the services decide what is in it)
+    ("GET", "/api/todo"): "view_home",
+    ("GET", "/api/badges"): PUBLIC,   # the tab bar's counts; all 0 without a session (the page then reloads)
+    ("GET", "/me"): "view_home",                   # 我的
+    ("GET", "/phonebook"): "view_units",           # 通讯录: every unit's duty phone, clerks and leaders
+    ("GET", "/api/phonebook"): "view_units",
 }
 
 # Routes after which the walking browser holds a new session (or none) and must log in again.

@@ -15,6 +15,7 @@ from hub.store.documents import DocFields
 from webapp.context import actor_of, hub_of, int_arg, lang_of, render
 from webapp.routes.items import unit_list, upload_name
 from webapp.routing import page
+from webapp.steppers import document_steps
 
 FIELDS = ("title", "body", "doc_kind", "urgency", "issuing_office")
 
@@ -79,10 +80,13 @@ async def document_page(request: web.Request, doc_id: int, error: str | None = N
     units = {u.id: u for u in await hub.identity.units()}
     current = form or {"title": d.title, "body": d.body, "doc_kind": d.doc_kind, "urgency": d.urgency,
                        "issuing_office": d.issuing_office, "main": set(d.main_units), "copy": set(d.copy_units)}
+    seal = await seal_section(request, d)
+    needs_code = DocOp.SIGN in view.ops or seal["may_approve"]
     return await form_page(request, "document.html", status=status, view=view, unit_names=units, form=current,
                            error=error, ops=[op.value for op in view.ops],
                            otp_enrolled=await _otp_status(request) if DocOp.SIGN in view.ops else None,
-                           seal=await seal_section(request, d))
+                           otp_wait_seconds=await hub.otp.wait_seconds(actor) if needs_code else 0,
+                           steps=document_steps(d.state, view.history), seal=seal)
 
 
 async def seal_section(request: web.Request, d: Any) -> dict[str, Any]:

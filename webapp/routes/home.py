@@ -1,10 +1,13 @@
-"""The home page: who you are and what your roles let you do."""
+"""The home page: what waits for you first (a leader's sign-offs, seal approvals and instructions; a
+clerk's items to sign for with their deadlines), then who you are and the pages your roles open."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from hub.domain.identity import Role
 from hub.domain.permissions import Action, can
+from hub.services.todo import TodoKind, todo_list
 from webapp.context import actor_of, hub_of, render
 from webapp.routing import page
 
@@ -26,15 +29,23 @@ SHORTCUTS = [
     (Action.ENROL_OTP, "/otp", "home.link_otp"),
 ]
 
+# the counts a home page leads with, per role (the kinds shown even when there are none)
+LEADER_KINDS = (TodoKind.SIGNOFF, TodoKind.SEAL_APPROVE, TodoKind.INSTRUCT)
+KEEPER_KINDS = (TodoKind.STAMP,)
+CLERK_KINDS = (TodoKind.SIGN_FOR,)
+
 
 @page("GET", "/", action=Action.VIEW_HOME)
 async def home(request: web.Request) -> web.Response:
-    actor = actor_of(request)
-    unit = await hub_of(request).identity.unit(actor.unit_id)
+    hub, actor = hub_of(request), actor_of(request)
+    unit = await hub.identity.unit(actor.unit_id)
     links = [(href, key) for action, href, key in SHORTCUTS if can(actor, action)]
     roles = sorted(r.value for r in actor.roles)
-    open_items = 0
-    if can(actor, Action.HANDLE_DELIVERY, actor.unit_id):
-        open_items = sum(1 for e in await hub_of(request).items.inbox(actor) if e.delivery.is_open)
-    todo = await hub_of(request).documents.todo(actor) if can(actor, Action.VIEW_ITEM, actor.unit_id) else []
-    return render(request, "home.html", unit=unit, roles=roles, links=links, open_items=open_items, todo=todo)
+    todo = await todo_list(hub.store, hub.documents, actor)
+    lead: list[TodoKind] = []
+    for role, kinds in ((Role.LEADER, LEADER_KINDS), (Role.CLERK, CLERK_KINDS), (Role.SEAL_KEEPER, KEEPER_KINDS)):
+        if actor.has(role):
+            lead += [k for k in kinds if k not in lead]
+    open_items = todo.counts.get(TodoKind.SIGN_FOR.value, 0)
+    return render(request, "home.html", unit=unit, roles=roles, links=links, open_items=open_items,
+                  todo=todo, lead=[k.value for k in lead], now=hub.clock.now())

@@ -9,6 +9,7 @@ from hub.crypto.seal_package import verify_export
 from hub.domain.permissions import Action, can
 from hub.domain.seals import SealKind
 from hub.errors import XietongError
+from hub.services.todo import stamp_queue
 from webapp.context import actor_of, hub_of, int_arg, lang_of, path_id, render
 from webapp.routing import page
 
@@ -89,7 +90,7 @@ async def keeper(request: web.Request) -> web.Response:
     """The seal keeper's page: the unit's seals, and the documents whose use was approved."""
     hub, actor = hub_of(request), actor_of(request)
     seals = await hub.seals.seals(actor, actor.unit_id)
-    waiting = await hub.seals.approved_requests(actor)
+    waiting = await stamp_queue(hub.store, actor)     # with each document's title, number and unit
     return render(request, "keeper.html", seals=seals, waiting=waiting)
 
 

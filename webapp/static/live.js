@@ -13,6 +13,12 @@
   var attempt = 0;
   var timer = null;
 
+  // a form sent or a link followed (logging out) ends the session before this page is gone: no reload then
+  var leaving = false;
+  document.addEventListener("submit", function () { leaving = true; });
+  window.addEventListener("pagehide", function () { leaving = true; });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) leaving = false; });
+
   function lastId() { return Number(localStorage.getItem(key) || 0); }
   function setLastId(id) { localStorage.setItem(key, String(id)); }
 
@@ -28,11 +34,11 @@
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" +
       (since ? "?since=" + encodeURIComponent(since) : "");
     var ws = new WebSocket(url);
-    ws.onopen = function () { attempt = 0; setStatus("online"); };
+    ws.onopen = function () { attempt = 0; setStatus("online"); badgesSoon(0); };
     ws.onmessage = function (m) { handle(JSON.parse(m.data)); };
     ws.onclose = function (e) {
       setStatus("offline");
-      if (e.code === 4001) { location.reload(); return; }      // session ended: the login page
+      if (e.code === 4001) { if (!leaving) location.reload(); return; }   // session ended: the login page
       if (e.code === 4003) return;
       var wait = Math.random() * Math.min(30000, 500 * Math.pow(2, attempt++));   // backoff, full jitter
       setTimeout(connect, wait);
@@ -41,11 +47,34 @@
 
   function handle(f) {
     if (f.type === "hello") { if (!localStorage.getItem(key)) setLastId(f.last_id); return; }
-    if (f.type === "reset") { setLastId(f.last_id); refresh(); return; }
+    if (f.type === "reset") { setLastId(f.last_id); refresh(); badgesSoon(0); return; }
     if (typeof f.id !== "number" || f.id <= lastId()) return;
     setLastId(f.id);
     if (f.type === "item.issued" && f.delivery && f.delivery.unit_id === unit) announce(f);
     if (!timer) timer = setTimeout(refresh, 150);
+    badgesSoon(150 + Math.random() * 600);      // spread: every phone of a unit asks at once otherwise
+  }
+
+  // the tab bar's counts (待办, unread messages, the duty desk's escalations), from GET /api/badges
+  var badgeTimer = null;
+  function badgesSoon(wait) {
+    if (badgeTimer || !document.querySelector("[data-badge]")) return;
+    badgeTimer = setTimeout(refreshBadges, wait);
+  }
+  function refreshBadges() {
+    badgeTimer = null;
+    fetch("/api/badges", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (counts) {
+        if (!counts) return;
+        if (counts.signed_in === false) { if (!leaving) location.reload(); return; }   // the login page
+        document.querySelectorAll("[data-badge]").forEach(function (el) {
+          var n = Number(counts[el.dataset.badge] || 0);
+          el.textContent = n > 99 ? "99+" : String(n);
+          el.hidden = n <= 0;
+        });
+      })
+      .catch(function () {});
   }
 
   function announce(f) {
@@ -109,8 +138,104 @@
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js").catch(function () {});
   }
+  badgesSoon(0);
   connect();
+})();
+
+/* Back never loses what was typed: form fields are kept in sessionStorage (per page, form and field)
+ * as they are typed, put back when the page is shown again, and forgotten when the form is sent.
+ * Passwords, one-time codes and hidden fields are never kept. */
+(function () {
+  "use strict";
+  var store;
+  try { store = window.sessionStorage; store.setItem("xt.probe", "1"); store.removeItem("xt.probe"); }
+  catch (e) { return; }
+  var SKIP_TYPES = { password: 1, hidden: 1, file: 1, submit: 1, button: 1, reset: 1, image: 1 };
+  var SKIP_NAMES = /(^csrf_token$|^code$|password|^next$)/;
+  var SKIP_ACTIONS = /^\/(login|logout|lang)\b/;
+
+  function formOf(el) { return el.form || null; }
+  function keptForm(form) {
+    return form && (form.method || "").toLowerCase() === "post" && !form.hasAttribute("data-no-draft") &&
+      !SKIP_ACTIONS.test(form.getAttribute("action") || "");
+  }
+  function kept(el) {
+    if (!el.name || SKIP_NAMES.test(el.name) || SKIP_TYPES[(el.type || "").toLowerCase()]) return false;
+    if ((el.getAttribute("autocomplete") || "").indexOf("one-time-code") >= 0) return false;
+    return keptForm(formOf(el));
+  }
+  function prefix(form) {
+    var op = form.querySelector('input[type="hidden"][name="op"]');
+    return "xt.draft:" + location.pathname + "|" + (form.getAttribute("action") || "") + "|" + (op ? op.value : "") + "|";
+  }
+  function keyOf(el) {
+    var choice = el.type === "checkbox" || el.type === "radio";
+    return prefix(el.form) + el.name + (choice ? "=" + el.value : "");
+  }
+  function save(e) {
+    var el = e.target;
+    if (!el || !el.form || !kept(el)) return;
+    if (el.type === "radio") {            // one of a group: the others are now off
+      el.form.querySelectorAll('input[type="radio"][name="' + el.name + '"]').forEach(function (r) {
+        store.setItem(keyOf(r), r.checked ? "1" : "0");
+      });
+      return;
+    }
+    store.setItem(keyOf(el), el.type === "checkbox" ? (el.checked ? "1" : "0") : el.value);
+  }
+  function restore() {
+    document.querySelectorAll("form").forEach(function (form) {
+      if (!keptForm(form)) return;
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!kept(el)) return;
+        var v = store.getItem(keyOf(el));
+        if (v === null) return;
+        if (el.type === "checkbox" || el.type === "radio") { el.checked = v === "1"; return; }
+        if (el.value === v) return;
+        el.value = v;
+        var box = el.closest("details");
+        if (box && v) box.open = true;      // a reason typed in a folded section: unfold it again
+      });
+    });
+  }
+  function forget(e) {
+    var form = e.target;
+    if (!keptForm(form)) return;
+    var p = prefix(form), gone = [];
+    for (var i = 0; i < store.length; i++) { var k = store.key(i); if (k && k.indexOf(p) === 0) gone.push(k); }
+    gone.forEach(function (k) { store.removeItem(k); });
+  }
+  document.addEventListener("input", save, true);
+  document.addEventListener("change", save, true);
+  document.addEventListener("submit", forget, true);
+  window.addEventListener("pageshow", restore);
+  restore();
+})();
+
+/* Small page helpers: the chosen files' names beside a file picker in the page's language, and the
+ * seconds until an authenticator shows a fresh one-time code. */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!input || input.type !== "file" || !input.closest(".file-pick")) return;
+    var out = input.closest(".file-pick").querySelector(".file-names");
+    if (!out) return;
+    var names = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
+    out.textContent = names.length ? names.join("、") : (out.dataset.none || "");
+  });
   document.querySelectorAll("button[data-print]").forEach(function (b) {   // registers print on A4
     b.addEventListener("click", function () { window.print(); });
+  });
+  document.querySelectorAll(".otp-wait[data-seconds]").forEach(function (box) {
+    var left = Number(box.dataset.seconds) || 0;
+    var shown = box.querySelector(".countdown");
+    var tick = setInterval(function () {
+      left -= 1;
+      if (left > 0) { if (shown) shown.textContent = String(left); return; }
+      clearInterval(tick);
+      box.textContent = box.dataset.done || "";
+      box.classList.add("ready");
+    }, 1000);
   });
 })();

@@ -1,0 +1,31 @@
+"""通讯录 (phone book): every unit's duty phone, its clerks and its leaders, one tap to call."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hub.domain.permissions import Action
+from hub.services.phonebook import phone_book
+from webapp.context import actor_of, hub_of, json_response, render
+from webapp.routing import api, page
+
+CONTACT = {"type": "object", "required": ["name", "phone", "role"],
+           "properties": {"name": {"type": "string"}, "phone": {"type": "string"},
+                          "role": {"type": "string", "enum": ["clerk", "leader"]}}}
+ENTRY = {"type": "object", "required": ["unit_id", "code", "name", "duty_phone", "people"],
+         "properties": {"unit_id": {"type": "integer"}, "code": {"type": "string"}, "name": {"type": "string"},
+                        "duty_phone": {"type": "string"}, "people": {"type": "array", "items": CONTACT}}}
+
+
+@page("GET", "/phonebook", action=Action.VIEW_UNITS)
+async def phonebook_page(request: web.Request) -> web.Response:
+    return render(request, "phonebook.html", book=await phone_book(hub_of(request).store, actor_of(request)))
+
+
+@api("GET", "/api/phonebook", action=Action.VIEW_UNITS, summary="The phone book: units, duty phones, clerks, leaders",
+     response={"type": "object", "required": ["units"], "properties": {"units": {"type": "array", "items": ENTRY}}})
+async def phonebook_api(request: web.Request) -> web.Response:
+    book = await phone_book(hub_of(request).store, actor_of(request))
+    return json_response({"units": [
+        {"unit_id": e.unit.id, "code": e.unit.code, "name": e.unit.name, "duty_phone": e.unit.duty_phone,
+         "people": [{"name": p.name, "phone": p.phone, "role": p.role.value} for p in e.people]} for e in book]})
