@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
+from hub.domain.calendar import CST
 from hub.domain.sms_text import PREFIX, segments
 
 # Twilio's message states, in the order a message moves through them; the last three end it.
@@ -65,6 +66,13 @@ def acked_text(title: str, receipt_no: str) -> str:
 
 def nothing_open_text() -> str:
     return f"{PREFIX}您没有待签收的通知。"
+
+
+def signed_by_another_text(title: str, name: str, at: datetime | None) -> str:
+    """A reply for an item a colleague signed for first: who and when (Beijing time)."""
+    short = title if len(title) <= 20 else title[:19] + "…"
+    when = at.astimezone(CST).strftime("%m-%d %H:%M") if at else ""
+    return f"{PREFIX}《{short}》已由{name or '本单位'}于{when}签收，无需再签。"
 
 
 def digest_text(lines: list[str], max_segments: int = 3) -> str:

@@ -2,7 +2,9 @@
 
 A reply signs for the most recent open item sent to that phone (or the one with
 the code given) if the number is a clerk's of the recipient unit; an unknown
-number learns nothing. The reply's MessageSid is recorded first, in the same
+number learns nothing. The same clerk sending "签收 <code>" again for an item they
+already signed for gets the receipt they got the first time; another clerk of the
+unit is told who signed for it and when. The reply's MessageSid is recorded first, in the same
 transaction as the sign-for: a repeat of the same webhook, even posted at the
 same moment, waits for that transaction and finds it, so it answers the same
 and signs for nothing more.
@@ -16,7 +18,14 @@ import sqlite3
 from hub.clock import Clock
 from hub.domain.identity import Actor, Role
 from hub.domain.items import AckVia, Delivery, Item
-from hub.domain.sms import HELP_TEXT, UNKNOWN_TEXT, acked_text, nothing_open_text, parse_reply
+from hub.domain.sms import (
+    HELP_TEXT,
+    UNKNOWN_TEXT,
+    acked_text,
+    nothing_open_text,
+    parse_reply,
+    signed_by_another_text,
+)
 from hub.errors import XietongError
 from hub.services.identity import IdentityService
 from hub.services.items import ItemService
@@ -67,6 +76,12 @@ class SmsReplies:
             delivery_id = (await tx.sms.latest_open_delivery_sent_to(phone, actor.unit_id)
                            if reply.kind == "ack_latest" else
                            await tx.sms.open_delivery_by_code(reply.code, actor.unit_id))
+            if delivery_id is None and reply.kind == "ack_code":
+                signed_id = await tx.sms.signed_delivery_by_code(reply.code, actor.unit_id)
+                d = await tx.deliveries.get(signed_id) if signed_id else None
+                if d is not None and d.acked_by != actor.user_id:      # someone else: who and when
+                    return await self._signed_by_another(tx, d), None, None
+                delivery_id = signed_id   # the same person again (the first answer lost): their receipt
             if delivery_id is None:
                 continue
             signed: tuple[Delivery, Item] | None = None
@@ -84,3 +99,9 @@ class SmsReplies:
             assert item is not None
             return acked_text(item.title, done.receipt_no or ""), delivery_id, signed
         return nothing_open_text(), None, None
+
+    async def _signed_by_another(self, tx: Tx, d: Delivery) -> str:
+        item = await tx.items.get(d.item_id)
+        by = await tx.users.get(d.acked_by) if d.acked_by else None
+        assert item is not None
+        return signed_by_another_text(item.title, by.name if by else "", d.acked_at)

@@ -253,6 +253,15 @@ class SmsQueries:
             r = await cur.fetchone()
         return int(r[0]) if r else None
 
+    async def signed_delivery_by_code(self, code: str, unit_id: int) -> int | None:
+        """The unit's delivery, already signed for, of the item with this code (a reply that came late)."""
+        async with self.conn.execute(
+                "SELECT d.id FROM deliveries d JOIN items i ON i.id = d.item_id"
+                " WHERE i.short_code = ? AND d.unit_id = ? AND d.state = 'acked' ORDER BY d.id DESC LIMIT 1",
+                (code, unit_id)) as cur:
+            r = await cur.fetchone()
+        return int(r[0]) if r else None
+
     async def opt_out(self, phone: str, at: datetime, error_code: int) -> None:
         await self.conn.execute(
             "INSERT INTO sms_optouts (phone, at, error_code) VALUES (?, ?, ?) ON CONFLICT (phone) DO NOTHING",

@@ -74,3 +74,16 @@ async def test_a_reply_recorded_first_by_another_process_is_answered_as_a_repeat
     again = await world.reply(DHZ_CLERKS[0], "1", sid=sid)
     assert again["status"] == 200 and again["replies"] == first["replies"]
     assert len(await events(world.hub, item.id, "item.acked")) == 1
+
+
+async def test_a_repeated_code_reply_gets_its_receipt_again_and_a_colleague_is_told_who_signed_for_it(world):
+    item = await issue_extra_urgent(world.hub, "DHZ", title="寒潮防御")
+    await world.hub.sms.run_once()
+    first = await world.reply(DHZ_CLERKS[0], f"签收 {item.short_code}")
+    world.clock.advance(timedelta(minutes=2))
+    again = await world.reply(DHZ_CLERKS[0], f"签收 {item.short_code}")     # a new SMS: the answer was lost
+    assert again["replies"] == first["replies"] and "回执号HZ" in first["replies"][0]
+    signer = await world.hub.identity.user_by_login("dhz.clerk1")
+    other = await world.reply(DHZ_CLERKS[1], f"签收 {item.short_code}")
+    assert other["replies"] == [f"【协同】《寒潮防御》已由{signer.name}于11-24 09:00签收，无需再签。"]
+    assert len(await events(world.hub, item.id, "item.acked")) == 1
