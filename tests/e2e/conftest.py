@@ -6,12 +6,18 @@ subprocess, with cheap Argon2 settings, on a fake clock that starts at the real 
 that tests move forward with `move_clock`); every test gets a fresh browser context, so
 cookies and language choices never leak between tests. A failing test leaves a
 full-page screenshot in test-artifacts/<test name>.png.
+
+Every page of every context made by `new_phone_context` (the `phone` fixture uses it) is
+watched for the whole test (`BrowserWatch`): a console error, an uncaught script error or a
+request to any host but the test server fails the test, and each page the test passes is
+saved, as the phone shows it (390 x 844 CSS px), to test-artifacts/<test>/<nn>-<path>.png.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -77,6 +83,122 @@ class Server:
             if found or time.monotonic() > deadline:
                 return found
             time.sleep(0.1)   # another process hands the SMS over: network time, not business time
+
+
+def _page_answered_4xx(page_url: str, location: str, text: str) -> bool:
+    """A page the server answers with 4xx (a wrong code, a bad form) is a page the test reads
+    and checks; Chromium logs the status of the document itself as an error."""
+    return (location == page_url and text.startswith("Failed to load resource")
+            and re.search(r"status of 4\d\d", text) is not None)
+
+
+def _api_call_after_the_session_ended(page_url: str, location: str, text: str) -> bool:
+    """Tests move the fake clock past the idle limit with pages open: their next JSON call
+    (e.g. the tab bar's GET /api/badges) is a 401, and the page goes to the login page."""
+    return (text.startswith("Failed to load resource") and "status of 401" in text
+            and "/api/" in location)
+
+
+# console errors that are not a fault of a page: the one place to list them, each with why
+EXPECTED_CONSOLE_ERRORS = (_page_answered_4xx, _api_call_after_the_session_ended)
+
+
+class BrowserWatch:
+    """What one test's browser pages did: problems that fail the test, and one screenshot per
+    page loaded (viewport only, at CSS-pixel scale, so it is cheap and small)."""
+
+    def __init__(self, test_name: str, allowed_origins: tuple[str, ...]) -> None:
+        self.dir = ARTIFACTS / re.sub(r"[^\w.-]+", "_", test_name)[:120]
+        self.allowed = allowed_origins
+        self.problems: list[str] = []
+        self.shots = 0
+        self.last_shot: dict[int, str] = {}     # id(page) -> the URL last saved
+        self.closing: set[int] = set()          # id(context)s being closed
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def allowed_url(self, url: str) -> bool:
+        return url.startswith(("data:", "blob:", "about:")) or any(
+            url == o or url.startswith(o + "/") for o in self.allowed)
+
+    def on_request(self, request: Any) -> None:
+        if not self.allowed_url(request.url):
+            self.problems.append(f"request that leaves the test server: {request.method} {request.url}")
+
+    def on_websocket(self, ws: Any) -> None:
+        http_url = re.sub(r"^ws", "http", ws.url)
+        if not self.allowed_url(http_url):
+            self.problems.append(f"websocket that leaves the test server: {ws.url}")
+
+    def on_console(self, page: Any, message: Any) -> None:
+        if message.type != "error":
+            return
+        location = str((message.location or {}).get("url", ""))
+        if any(expected(page.url, location, message.text) for expected in EXPECTED_CONSOLE_ERRORS):
+            return
+        self.problems.append(f"console error on {page.url}: {message.text} ({location or '?'})")
+
+    def on_pageerror(self, page: Any, error: Any) -> None:
+        self.problems.append(f"script error on {page.url}: {error}")
+
+    def shoot(self, page: Any) -> None:
+        from urllib.parse import urlsplit
+
+        from playwright.sync_api import Error as PlaywrightError
+        parts = urlsplit(page.url)
+        if page.is_closed() or not self.allowed_url(page.url) or parts.scheme not in ("http", "https"):
+            return
+        self.last_shot[id(page)] = page.url
+        name = re.sub(r"[^\w-]+", "-", parts.path.strip("/")).strip("-")[:60] or "home"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.shots += 1     # reserved first: another page's load may be handled during the shot
+        path = self.dir / f"{self.shots:02d}-{name}.png"
+        try:
+            page.screenshot(path=str(path), scale="css", animations="disabled", timeout=5000)
+        except PlaywrightError as exc:   # the page went on (navigated away): not the test's fault
+            if not page.is_closed():
+                print(f"could not save a screenshot of {page.url}: {exc}", file=sys.stderr)
+
+    def attach(self, context: Any) -> None:
+        context.on("request", self.on_request)
+        context.on("page", lambda page: self.attach_page(context, page))
+        close = context.close
+
+        def close_after_last_shots(*args: Any, **kwargs: Any) -> Any:
+            # a test often closes the context right after the page it came for has loaded,
+            # before that load's handler had its turn: take each page's last state now
+            self.closing.add(id(context))
+            for page in list(context.pages):
+                if self.last_shot.get(id(page)) != page.url:
+                    self.shoot(page)
+            return close(*args, **kwargs)
+        context.close = close_after_last_shots
+
+    def attach_page(self, context: Any, page: Any) -> None:
+        page.on("console", lambda message: self.on_console(page, message))
+        page.on("pageerror", lambda error: self.on_pageerror(page, error))
+        page.on("websocket", self.on_websocket)
+        page.on("load", lambda _page: None if id(context) in self.closing else self.shoot(page))
+
+
+_watch: BrowserWatch | None = None     # the running test's, set by the autouse fixture below
+
+
+@pytest.fixture(autouse=True)
+def browser_watch(request: pytest.FixtureRequest, server: Server) -> Iterator[BrowserWatch]:
+    """Every browser test fails on a console error, a script error or a request leaving the
+    test server (the SMS simulator on 127.0.0.1 counts as the server's), and keeps a
+    screenshot of each page it passes."""
+    global _watch
+    watch = BrowserWatch(request.node.name, (server.url, server.sim_url))
+    _watch = watch
+    try:
+        yield watch
+    finally:
+        _watch = None
+    call = getattr(request.node, "rep_call", None)
+    if watch.problems and call is not None and call.passed:
+        pytest.fail("the browser saw problems:\n" + "\n".join(dict.fromkeys(watch.problems)),
+                    pytrace=False)
 
 
 def free_port() -> int:
@@ -179,8 +301,12 @@ def browser() -> Iterator[Any]:
 
 
 def new_phone_context(browser: Any) -> Any:
-    """A fresh phone-sized context (own cookies): 390x844 CSS pixels, touch, zh-CN."""
-    return browser.new_context(**PHONE)
+    """A fresh phone-sized context (own cookies): 390x844 CSS pixels, touch, zh-CN, watched
+    by the running test's `BrowserWatch`."""
+    context = browser.new_context(**PHONE)
+    if _watch is not None:
+        _watch.attach(context)
+    return context
 
 
 @pytest.fixture
