@@ -32,7 +32,7 @@ SHORTCUTS = [
 # the counts a home page leads with, per role (the kinds shown even when there are none)
 LEADER_KINDS = (TodoKind.SIGNOFF, TodoKind.SEAL_APPROVE, TodoKind.INSTRUCT)
 KEEPER_KINDS = (TodoKind.STAMP,)
-CLERK_KINDS = (TodoKind.SIGN_FOR,)
+CLERK_KINDS: tuple[TodoKind, ...] = ()    # a clerk's home leads with the 待签收 card and the list itself
 
 
 @page("GET", "/", action=Action.VIEW_HOME)
