@@ -92,6 +92,10 @@ def test_duty_officer_watches_a_fresh_notice_calls_the_silent_township_logs_it_a
             expect(row.locator(".left")).to_have_text(re.compile(r"剩余 (29|30) 分钟"))
         no_sideways_scroll(duty, "the duty board")
         duty.evaluate("window.__sameBoard = true")           # gone if the page reloads
+        # the officer starts writing a reason for the silent township while the others react
+        silent = card.locator('li.board-entry[data-unit="NQZ"]')
+        silent.locator("details.board-actions summary").click()
+        silent.get_by_label("代为签收的理由").fill("正在联系南桥镇")
         shot(duty, "02-board-unread.png")
 
         # 3. 东湖镇's clerk opens it, 西山镇's signs for it: the board follows, live
@@ -106,10 +110,12 @@ def test_duty_officer_watches_a_fresh_notice_calls_the_silent_township_logs_it_a
         expect(card.locator(".board-counts")).to_contain_text("未读 1 · 已读未签收 1 · 已签收 1 / 共 3 个单位")
         expect(units.first).to_have_attribute("data-unit", "NQZ")    # the silent one leads
         assert duty.evaluate("window.__sameBoard === true"), "the board reloaded instead of updating live"
+        # ... and what was opened and typed survived the live updates
+        expect(silent.locator("details.board-actions")).to_have_attribute("open", "")
+        expect(silent.get_by_label("代为签收的理由")).to_have_value("正在联系南桥镇")
         shot(duty, "03-board-live.png")
 
         # 4. the officer calls the silent township: its phone numbers are one tap away
-        silent = card.locator('li.board-entry[data-unit="NQZ"]')
         call = silent.locator("a.tel", has_text="值班电话")
         expect(call).to_have_attribute("href", f"tel:{NQZ_DUTY_PHONE}")
         expect(silent.locator('a.tel[data-role="clerk"]')).to_have_count(2)
