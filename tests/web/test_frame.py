@@ -189,6 +189,17 @@ async def test_everyone_sees_the_phone_book_with_duty_phones_clerks_and_leaders(
     assert all(set(p) == {"name", "phone", "role"} for u in book["units"] for p in u["people"])
 
 
+async def test_the_phone_book_exports_to_a_spreadsheet(client: TestClient) -> None:  # type: ignore[type-arg]
+    import io
+    import zipfile
+    await login(client, "dhz.clerk1")
+    resp = await client.get("/phonebook.xlsx")
+    assert resp.status == 200 and resp.content_type.endswith("spreadsheetml.sheet")
+    with zipfile.ZipFile(io.BytesIO(await resp.read())) as book:
+        strings = book.read("xl/sharedStrings.xml").decode()
+    assert "东湖镇人民政府" in strings and "0571-88100001" in strings and "公文收发员" in strings
+
+
 async def test_the_me_page_has_the_profile_the_pages_the_language_and_logging_out(
         client: TestClient) -> None:  # type: ignore[type-arg]
     await login(client, "bgs.leader")

@@ -164,6 +164,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/me"): "view_home",                   # 我的
     ("GET", "/phonebook"): "view_units",           # 通讯录: every unit's duty phone, clerks and leaders
     ("GET", "/api/phonebook"): "view_units",
+    ("GET", "/phonebook.xlsx"): "view_units",
 }
 
 # Routes after which the walking browser holds a new session (or none) and must log in again.

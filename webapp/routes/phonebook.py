@@ -6,8 +6,10 @@ from aiohttp import web
 
 from hub.domain.permissions import Action
 from hub.services.phonebook import phone_book
-from webapp.context import actor_of, hub_of, json_response, render
+from webapp.context import actor_of, hub_of, json_response, lang_of, render
+from webapp.i18n import translate
 from webapp.routing import api, page
+from webapp.xlsx import xlsx_response
 
 CONTACT = {"type": "object", "required": ["name", "phone", "role"],
            "properties": {"name": {"type": "string"}, "phone": {"type": "string"},
@@ -29,3 +31,19 @@ async def phonebook_api(request: web.Request) -> web.Response:
     return json_response({"units": [
         {"unit_id": e.unit.id, "code": e.unit.code, "name": e.unit.name, "duty_phone": e.unit.duty_phone,
          "people": [{"name": p.name, "phone": p.phone, "role": p.role.value} for p in e.people]} for e in book]})
+
+
+@page("GET", "/phonebook.xlsx", action=Action.VIEW_UNITS)
+async def phonebook_export(request: web.Request) -> web.Response:
+    """The phone book as a spreadsheet (A4, the header row on every page)."""
+    lang = lang_of(request)
+    book = await phone_book(hub_of(request).store, actor_of(request))
+    duty = translate(lang, "phonebook.duty_phone")
+    rows: list[list[str]] = []
+    for e in book:
+        if e.unit.duty_phone:
+            rows.append([e.unit.name, duty, "", e.unit.duty_phone])
+        rows += [[e.unit.name, translate(lang, f"role.{p.role.value}"), p.name, p.phone] for p in e.people]
+    title = translate(lang, "phonebook.title")
+    return xlsx_response(f"{title}.xlsx", title, [translate(lang, f"phonebook.col_{c}") for c in
+                                                  ("unit", "role", "name", "phone")], rows, title, (28, 14, 12, 18))
