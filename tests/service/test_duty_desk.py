@@ -139,6 +139,13 @@ async def test_the_shift_is_handed_over_and_the_next_officer_confirms_it(demo_hu
     with pytest.raises(sqlite3.IntegrityError, match="kept"):
         async with demo_hub.store.write() as tx:
             await tx.conn.execute("UPDATE duty_handovers SET note = 'rewritten' WHERE id = ?", (handover.id,))
+    with pytest.raises(sqlite3.IntegrityError, match="kept"):
+        async with demo_hub.store.write() as tx:
+            await tx.conn.execute("DELETE FROM duty_shifts WHERE id = ?", (first.id,))
+    rows = (await audit.page(demo_hub.store, None, 50, "duty.")).rows
+    assert [(r.action, r.actor_login) for r in rows] == [
+        ("duty.handover_confirm", "duty2"), ("duty.handover", "duty"), ("duty.log_entry", "duty"),
+        ("duty.shift_take", "duty")]
 
 
 async def test_a_handover_not_yet_confirmed_can_be_taken_back(demo_hub):
