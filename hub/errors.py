@@ -68,7 +68,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "item.meeting_in_past": (400, "The meeting's time has already passed.", "会议时间已过。"),
     "item.bad_kind": (400, "Unknown kind of item or urgency.", "事项类型或紧急程度不正确。"),
     "item.not_found": (404, "No such item, or you may not see it.", "事项不存在或您无权查看。"),
-    "delivery.already_acked": (409, "This item was already signed for.", "该事项已签收。"),
+    "delivery.already_acked": (409, "This item was already signed for{by_en}.", "该事项已{by_zh}签收。"),
     "delivery.closed": (409, "This item can no longer be signed for ({state}).", "该事项已无法签收（{state}）。"),
     "delivery.reason_required": (400, "Please give a reason.", "请填写理由。"),
     "delivery.bad_assignee": (400, "Choose a clerk of the receiving unit.", "请选择收件单位的公文收发员。"),
