@@ -16,6 +16,7 @@ from hub.domain.calendar import WorkCalendar
 from hub.notify.feed import EventFeed
 from hub.notify.gateway import Gateway, TwilioGateway
 from hub.notify.sms import SmsService
+from hub.services.chase import ChaseService
 from hub.services.documents import DocumentService
 from hub.services.duty import DutyDeskService
 from hub.services.duty_log import DutyLogService
@@ -74,6 +75,7 @@ class Hub:
     documents: DocumentService = field(init=False)
     seals: SealService = field(init=False)     # electronic seals (电子印章)
     duty_log: DutyLogService = field(init=False)   # the duty desk's log and shift handover (值班日志)
+    chase: ChaseService = field(init=False)        # the sender reminds units not signed for yet (催办)
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
@@ -111,6 +113,7 @@ class Hub:
         hub.seals = SealService(store, clock, config,
                                 lambda actor, code, purpose, target: hub.otp.confirm(actor, code, purpose, target))
         hub.duty_log = DutyLogService(store, clock)
+        hub.chase = ChaseService(store, clock, published)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 

@@ -197,6 +197,7 @@ class Delivery:
     return_reason: str
     level: int
     escalated_at: datetime | None
+    chases: int = 0                 # manual reminders (催办) by the sender: "提醒未签收单位"
 
     @property
     def is_open(self) -> bool:

@@ -55,6 +55,12 @@ def remind_text(item: Item) -> str:
                           f"回复“签收 {item.short_code}”。", item.title)
 
 
+def chase_text(item: Item, sender_name: str) -> str:
+    """催办: the sender asks a unit that has not signed for it yet to do so now."""
+    return _fit(lambda t: f"{PREFIX}催办：{sender_name}提醒您签收{label(item)}《{t}》，截止{_when(item.due_at)}。"
+                          f"回复“签收 {item.short_code}”。", item.title)
+
+
 def backup_text(item: Item, unit_name: str) -> str:
     return _fit(lambda t: f"{PREFIX}{unit_name}尚未签收{label(item)}《{t}》，"
                           f"截止{_when(item.due_at)}，请督促办理。", item.title)

@@ -18,6 +18,7 @@ class DeliveryFacts:
     due_at: datetime
     acked_at: datetime | None
     state: str
+    chases: int = 0                  # the sender's manual reminders (催办)
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class UnitFigures:
     median_minutes: float | None     # time to sign for
     p90_minutes: float | None
     overdue: int                     # signed for late, or still open past the window
+    chased: int = 0                  # manual reminders by senders (催办), all deliveries together
 
 
 def percentile(sorted_values: list[float], p: float) -> float | None:
@@ -51,5 +53,6 @@ def unit_figures(facts: Iterable[DeliveryFacts], now: datetime) -> list[UnitFigu
         p90 = percentile(minutes, 90)
         out.append(UnitFigures(unit_id, len(rows), len(minutes),
                                round(med, 1) if med is not None else None,
-                               round(p90, 1) if p90 is not None else None, overdue))
+                               round(p90, 1) if p90 is not None else None, overdue,
+                               sum(f.chases for f in rows)))
     return out

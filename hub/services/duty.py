@@ -23,6 +23,7 @@ from hub.domain.permissions import Action, require
 from hub.domain.sms_text import issued_text
 from hub.errors import XietongError
 from hub.services import audit
+from hub.services.chase import send_again_in
 from hub.services.items import acknowledge_in
 from hub.store import Store, Tx
 from hub.store.items import Event, OutboxMessage
@@ -142,11 +143,7 @@ class DutyDeskService:
         async with self.store.write() as tx:
             d, item = await self._get(tx, delivery_id)
             check_can_acknowledge(d.state)
-            event_id = await tx.events.add(now, "item.resent", item.id, item.sender_unit_id, d.id, d.unit_id,
-                                           actor.user_id, by=actor.name)
-            for clerk in await tx.users.with_role(Role.CLERK, d.unit_id):
-                if clerk.phone:
-                    await tx.outbox.add_sms(now, event_id, d.id, clerk.id, clerk.phone, issued_text(item))
+            await send_again_in(tx, now, actor, d, item, "item.resent", issued_text(item))
             await audit.record(tx, now, actor, "delivery.resend", f"delivery:{d.id}")
         self._published()
 

@@ -21,8 +21,8 @@ class StatsService:
         require(actor, Action.VIEW_STATS)
         async with self.store.read() as tx:
             rows = await tx.deliveries.for_stats(since, until)
-        facts = [DeliveryFacts(u, parse_utc(s), parse_utc(d), parse_utc(a) if a else None, st)
-                 for u, s, d, a, st in rows if can(actor, Action.VIEW_STATS, u)]
+        facts = [DeliveryFacts(u, parse_utc(s), parse_utc(d), parse_utc(a) if a else None, st, n)
+                 for u, s, d, a, st, n in rows if can(actor, Action.VIEW_STATS, u)]
         return unit_figures(facts, self.clock.now())
 
 

@@ -19,6 +19,7 @@ import aiosqlite
 
 from hub.errors import XietongError
 from hub.store.audit import AuditQueries
+from hub.store.chases import ChaseQueries
 from hub.store.connection import Connection, LoopConnection, ReaderConnection
 from hub.store.documents import DocumentQueries
 from hub.store.duty_board import BoardQueries
@@ -75,6 +76,7 @@ class Tx:
         self.seals = SealQueries(conn)
         self.board = BoardQueries(conn)          # the duty desk's board
         self.duty_log = DutyLogQueries(conn)     # shifts, handovers, the duty log
+        self.chases = ChaseQueries(conn)         # the sender's manual reminders (催办)
 
 
 class TransactionLost(sqlite3.OperationalError):

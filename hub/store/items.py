@@ -47,7 +47,7 @@ def _delivery(r: sqlite3.Row) -> Delivery:
                     acked_by=r["acked_by"], ack_via=AckVia(r["ack_via"]) if r["ack_via"] else None,
                     ack_note=r["ack_note"], receipt_no=r["receipt_no"], returned_at=_t(r["returned_at"]),
                     return_reason=r["return_reason"], level=r["level"],
-                    escalated_at=_t(r["escalated_at"]))
+                    escalated_at=_t(r["escalated_at"]), chases=r["chases"])
 
 
 @dataclass(frozen=True)
@@ -303,12 +303,13 @@ class DeliveryQueries:
                 " WHERE d.item_id = ? ORDER BY a.id", (item_id,)) as cur:
             return [(r[0], r[1], r[2]) for r in await cur.fetchall()]
 
-    async def for_stats(self, since: datetime, until: datetime) -> list[tuple[int, str, str, str | None, str]]:
-        """(unit id, sent_at, due_at, acked_at, state) of deliveries sent in the period."""
+    async def for_stats(self, since: datetime, until: datetime
+                        ) -> list[tuple[int, str, str, str | None, str, int]]:
+        """(unit id, sent_at, due_at, acked_at, state, manual chases) of deliveries sent in the period."""
         async with self.conn.execute(
-                "SELECT unit_id, sent_at, due_at, acked_at, state FROM deliveries"
+                "SELECT unit_id, sent_at, due_at, acked_at, state, chases FROM deliveries"
                 " WHERE sent_at >= ? AND sent_at < ?", (utc_iso(since), utc_iso(until))) as cur:
-            return [(r[0], r[1], r[2], r[3], r[4]) for r in await cur.fetchall()]
+            return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in await cur.fetchall()]
 
     async def ack_time_histogram(self, buckets: tuple[int, ...]) -> tuple[int, float, list[int]]:
         """(signed-for count, total seconds, cumulative count at or under each bucket bound)."""

@@ -134,6 +134,8 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/documents/{doc_id}"): "view_item",
     ("GET", "/documents/attachments/{doc_attachment_id}"): "view_item",
     ("POST", "/items/{item_id}/instruction"): "sign_document",
+    ("POST", "/items/{item_id}/remind"): "issue_item",     # 提醒未签收单位: the sending unit only (else 409)
+    ("POST", "/api/items/{item_id}/remind"): "issue_item",
     ("GET", "/seals"): "manage_seals",
     ("POST", "/seals"): "manage_seals",
     ("GET", "/seals/{seal_id}"): "view_home",             # the page decides: the registry, or the unit's keeper

@@ -114,6 +114,17 @@ async def show(request: web.Request) -> web.Response:
                           "mine": delivery_json(view.mine) if view.mine else None})
 
 
+@api("POST", "/api/items/{item_id}/remind", action=Action.ISSUE_ITEM,
+     summary="The sending unit reminds every unit not signed for yet (催办): a push and an SMS to its "
+             "clerks, counted as a manual chase; a unit reminded in the last 5 minutes is not reminded again",
+     response={"type": "object", "required": ["reminded", "deliveries"],
+               "properties": {"reminded": {"type": "integer"},
+                              "deliveries": {"type": "array", "items": DELIVERY}}})
+async def remind_unsigned(request: web.Request) -> web.Response:
+    done = await hub_of(request).chase.remind_unsigned(actor_of(request), path_id(request, "item_id"))
+    return json_response({"reminded": len(done), "deliveries": [delivery_json(d) for d in done]})
+
+
 @api("POST", "/api/deliveries/{delivery_id}/ack", action=Action.HANDLE_DELIVERY,
      summary="Sign for (签收) on your unit's behalf; the sender gets a receipt",
      body=ACK_BODY,

@@ -141,13 +141,32 @@ async def item_page(request: web.Request, item_id: int, error: str | None = None
     actor = actor_of(request)
     view = await hub.items.view(actor, item_id)
     can_instruct = view.mine is not None and can(actor, Action.SIGN_DOCUMENT, view.mine.unit_id)
+    # the sender's view: how many units the one "提醒未签收单位" button would remind
+    unsigned = sum(1 for r in view.recipients if r.delivery.is_open) if (
+        view.is_sender and can(actor, Action.ISSUE_ITEM, view.item.sender_unit_id)) else 0
+    reminded = request.query.get("reminded", "")
     return render(request, "item.html", status=status, view=view, error=error, now=hub.clock.now(),
-                  can_instruct=can_instruct, stamp=await hub.seals.stamp_of_item(actor, item_id))
+                  can_instruct=can_instruct, stamp=await hub.seals.stamp_of_item(actor, item_id),
+                  unsigned=unsigned, reminded=int(reminded) if reminded.isdigit() else None)
 
 
 @page("GET", "/items/{item_id}", action=Action.VIEW_ITEM)
 async def show_item(request: web.Request) -> web.Response:
     return await item_page(request, int_arg(request.match_info["item_id"], "item_id"))
+
+
+@page("POST", "/items/{item_id}/remind", action=Action.ISSUE_ITEM)
+async def remind_unsigned(request: web.Request) -> web.StreamResponse:
+    """提醒未签收单位 (after the page's confirmation): then the item page says how many were reminded."""
+    hub, actor = hub_of(request), actor_of(request)
+    item_id = path_id(request, "item_id")
+    try:
+        reminded = await hub.chase.remind_unsigned(actor, item_id)
+    except XietongError as err:
+        if err.code in ("perm.denied", "item.not_found"):
+            raise
+        return await item_page(request, item_id, err.message(lang_of(request)), err.status)
+    raise web.HTTPSeeOther(f"/items/{item_id}?reminded={len(reminded)}#chase")
 
 
 async def _handle(request: web.Request, op: str) -> web.StreamResponse:

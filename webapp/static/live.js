@@ -50,7 +50,8 @@
     if (f.type === "reset") { setLastId(f.last_id); refresh(); badgesSoon(0); return; }
     if (typeof f.id !== "number" || f.id <= lastId()) return;
     setLastId(f.id);
-    if (f.type === "item.issued" && f.delivery && f.delivery.unit_id === unit) announce(f);
+    // a new item, or its sender's reminder (催办), for this unit: the banner and the sound
+    if ((f.type === "item.issued" || f.type === "item.chased") && f.delivery && f.delivery.unit_id === unit) announce(f);
     if (!timer) timer = setTimeout(refresh, 150);
     badgesSoon(150 + Math.random() * 600);      // spread: every phone of a unit asks at once otherwise
   }
