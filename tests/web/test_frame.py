@@ -285,6 +285,25 @@ async def test_5_the_issuing_units_name_appears_once_in_a_dispatched_items_heade
     assert header.count("示范区人民政府办公室") == 1 and "示政办发〔2026〕7号" in header
 
 
+async def test_5_the_issuing_units_name_appears_once_in_the_verify_result(
+        client: TestClient, demo_hub: Hub) -> None:  # type: ignore[type-arg]
+    from tests.service.seal_helpers import stamp
+    await with_authority(demo_hub)
+    seal = await active_seal(demo_hub)
+    doc, _, leader, totp = await registered_document(demo_hub, title="关于做好冬季防火工作的通知")
+    await stamp(demo_hub, doc, seal, leader, totp)
+    exported = await demo_hub.seals.export(await actor(demo_hub, "bgs.clerk2"), doc.id)
+    token = await login(client, "dhz.clerk1")
+    import aiohttp
+    form = aiohttp.FormData()
+    form.add_field("csrf_token", token)
+    form.add_field("file", exported, filename="stamped.zip", content_type="application/zip")
+    page = await (await client.post("/verify", data=form)).text()
+    report = page[page.index('id="verify-report"'):page.index('class="list findings"')]
+    assert re.search(r'data-status="(\w+)"', report).group(1) == "valid"  # type: ignore[union-attr]
+    assert report.count("示范区人民政府办公室") == 1, report
+
+
 async def test_7_file_pickers_speak_the_pages_language(client: TestClient) -> None:  # type: ignore[type-arg]
     await login(client, "bgs.clerk1")
     for path in ("/items/new", "/documents/new", "/verify"):
