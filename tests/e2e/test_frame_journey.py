@@ -262,3 +262,26 @@ def test_on_a_wide_screen_the_tab_bar_is_a_row_under_the_header(browser: Any, se
         page.screenshot(path=str(ARTIFACTS / "frame-leader-home-wide.png"))
     finally:
         context.close()
+
+
+def test_long_titles_take_two_lines_in_lists_and_all_of_their_lines_on_the_item_page(
+        browser: Any, server: Server) -> None:
+    title = ("关于进一步做好全区卫生健康系统冬春季节传染病防控、安全生产隐患排查整治以及节假日期间值班值守"
+             f"和应急处置各项工作的紧急通知 {uuid.uuid4().hex[:4]}")
+    item = ApiClient(server, "jyj.clerk1").issue(title, "WJJ", urgency="urgent")
+    phone = Watched(browser, server, "wjj.clerk1")
+    page = phone.page
+    clamp = "el => [el.getBoundingClientRect().height, parseFloat(getComputedStyle(el).lineHeight), el.scrollHeight]"
+    for path, selector in (("/todo", "#todo-list li"), ("/inbox", "#inbox li.entry")):
+        page.goto(server.url + path)
+        line = page.locator(selector, has_text=title[:20]).locator(".entry-link > div").first
+        height, line_height, full = line.evaluate(clamp)
+        assert height <= 2 * line_height + 2 < full, (path, height, line_height, full)   # clipped to two lines
+        phone.shot(f"long-title{path.replace('/', '-')}")
+    page.goto(f"{server.url}/items/{item['item']['id']}")
+    heading = page.locator("h1.doc-title")
+    expect(heading).to_have_text(title)
+    height, line_height, full = heading.evaluate(clamp)
+    assert height >= 3 * line_height - 2 and full <= height + 1          # the whole title, on 3+ lines
+    phone.clean()
+    phone.close()
