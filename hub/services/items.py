@@ -18,6 +18,7 @@ from hub.domain.escalation import (
     step_due_times,
 )
 from hub.domain.identity import Actor, Role, Unit, User
+from hub.domain.item_filters import ListFilter
 from hub.domain.items import (
     AckVia,
     Delivery,
@@ -39,6 +40,7 @@ from hub.store import Store, Tx
 from hub.store.items import AttachmentInfo, Event
 
 Wake = Callable[[datetime], None]
+NO_FILTER = ListFilter()
 
 
 @dataclass(frozen=True)
@@ -212,18 +214,20 @@ class ItemService:
 
     # -- what a unit sees -------------------------------------------------------------
 
-    async def inbox(self, actor: Actor) -> list[InboxEntry]:
+    async def inbox(self, actor: Actor, only: ListFilter = NO_FILTER) -> list[InboxEntry]:
+        """What the unit received (matching `only`), open ones first."""
         require(actor, Action.VIEW_ITEM, actor.unit_id)
         async with self.store.read() as tx:
-            deliveries = await tx.deliveries.for_unit(actor.unit_id)
+            deliveries = await tx.lists.inbox(actor.unit_id, only)
             items = await tx.items.many(sorted({d.item_id for d in deliveries}))
             units = {u.id: u for u in await tx.units.all()}
         return [InboxEntry(d, items[d.item_id], units[items[d.item_id].sender_unit_id]) for d in deliveries]
 
-    async def sent(self, actor: Actor) -> list[tuple[Item, list[Delivery]]]:
+    async def sent(self, actor: Actor, only: ListFilter = NO_FILTER) -> list[tuple[Item, list[Delivery]]]:
+        """What the unit sent (matching `only`), newest first, with its deliveries."""
         require(actor, Action.VIEW_ITEM, actor.unit_id)
         async with self.store.read() as tx:
-            items = await tx.items.sent_by(actor.unit_id)
+            items = await tx.lists.sent(actor.unit_id, only)
             return [(i, await tx.deliveries.for_item(i.id)) for i in items]
 
     async def view(self, actor: Actor, item_id: int, record_read: bool = True) -> ItemView:

@@ -25,6 +25,7 @@ from hub.store.documents import DocumentQueries
 from hub.store.duty_board import BoardQueries
 from hub.store.duty_log import DutyLogQueries
 from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQueries, UserQueries
+from hub.store.item_lists import ItemListQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries, TimerQueries
 from hub.store.otp import OtpQueries
 from hub.store.seals import SealQueries
@@ -77,6 +78,7 @@ class Tx:
         self.board = BoardQueries(conn)          # the duty desk's board
         self.duty_log = DutyLogQueries(conn)     # shifts, handovers, the duty log
         self.chases = ChaseQueries(conn)         # the sender's manual reminders (催办)
+        self.lists = ItemListQueries(conn)       # the filtered inbox and sent list
 
 
 class TransactionLost(sqlite3.OperationalError):

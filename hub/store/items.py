@@ -136,11 +136,6 @@ class ItemQueries:
         async with self.conn.execute(f"SELECT * FROM items WHERE id IN ({marks})", ids) as cur:
             return {r["id"]: _item(r) for r in await cur.fetchall()}
 
-    async def sent_by(self, unit_id: int, limit: int = 50) -> list[Item]:
-        async with self.conn.execute("SELECT * FROM items WHERE sender_unit_id = ? ORDER BY id DESC LIMIT ?",
-                                     (unit_id, limit)) as cur:
-            return [_item(r) for r in await cur.fetchall()]
-
     async def mark_withdrawn(self, item_id: int, at: datetime) -> None:
         await self.conn.execute("UPDATE items SET withdrawn_at = coalesce(withdrawn_at, ?) WHERE id = ?",
                                 (utc_iso(at), item_id))
@@ -228,12 +223,6 @@ class DeliveryQueries:
                                      (item_id, unit_id)) as cur:
             row = await cur.fetchone()
         return _delivery(row) if row else None
-
-    async def for_unit(self, unit_id: int, limit: int = 100) -> list[Delivery]:
-        async with self.conn.execute(
-                "SELECT * FROM deliveries WHERE unit_id = ?"
-                " ORDER BY state NOT IN ('pending', 'read'), id DESC LIMIT ?", (unit_id, limit)) as cur:
-            return [_delivery(r) for r in await cur.fetchall()]
 
     async def latest_open_for_units(self, unit_ids: list[int]) -> list[Delivery]:
         if not unit_ids:

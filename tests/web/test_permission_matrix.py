@@ -150,6 +150,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/_test/drop-sockets"): PUBLIC,  # 404 unless the server runs on a fake clock            # a plain GET (no upgrade) is refused with 400 once let in
     ("POST", "/api/items"): "issue_item",
     ("GET", "/api/inbox"): "view_item",
+    ("GET", "/api/sent"): "view_item",
     ("GET", "/api/items/{item_id}"): "view_item",
     ("POST", "/api/deliveries/{delivery_id}/ack"): "handle_delivery",
     ("POST", "/api/deliveries/{delivery_id}/return"): "handle_delivery",

@@ -2,6 +2,8 @@
 for yet (催办), recipient groups on the issue form, and filtered inbox / sent lists."""
 
 
+import re
+
 from tests.conftest import login
 from tests.web.test_items_web import issue_form, unit_id
 
@@ -45,3 +47,46 @@ async def test_remind_over_the_api_and_who_may_not(client):
     assert resp.status == 409 and (await resp.json())["error"]["code"] == "chase.not_sender"
     resp = await client.post(f"/items/{item_id}/remind", data={}, allow_redirects=False)
     assert resp.status == 403                                  # no CSRF token: refused
+
+
+async def test_inbox_and_sent_filter_by_state_urgency_and_title_as_bookmarkable_links(client):
+    csrf = await login(client, "bgs.clerk1")
+    await issue(client, csrf, "关于寒潮防御的紧急通知", "DHZ")
+    await issue(client, csrf, "关于报送100%完成率_统计的通知", "DHZ", urgency="urgent")
+    await issue(client, csrf, "关于召开例会的通知", "DHZ", urgency="ordinary")
+
+    sent = await (await client.get("/sent?urgency=urgent")).text()
+    assert "100%完成率" in sent and "寒潮" not in sent and "例会" not in sent
+    assert 'option value="urgent" selected' in sent                       # the form shows the filter
+    body = await (await client.get("/api/sent?state=open&q=寒潮")).json()
+    assert [r["item"]["title"] for r in body["items"]] == ["关于寒潮防御的紧急通知"]
+    assert len(body["items"][0]["deliveries"]) == 1
+
+    client.session.cookie_jar.clear()
+    csrf = await login(client, "dhz.clerk1")
+    page = await (await client.get("/inbox")).text()
+    ack = re.search(r'data-delivery="(\d+)"', page.split("寒潮")[0].rsplit("<li", 1)[1]).group(1)
+    resp = await client.post(f"/deliveries/{ack}/ack", data={"csrf_token": csrf}, allow_redirects=False)
+    assert resp.status == 303
+
+    unsigned = await (await client.get("/inbox?state=open")).text()
+    assert "例会" in unsigned and "100%完成率" in unsigned and "寒潮" not in unsigned
+    signed = await (await client.get("/inbox?state=acked")).text()
+    assert "寒潮" in signed and "例会" not in signed
+    # % and _ are taken literally, not as wildcards
+    assert "100%完成率" in await (await client.get("/inbox?q=100%25")).text()
+    assert "没有符合筛选条件的事项。" in await (await client.get("/inbox?q=%25%25%25")).text()
+    body = await (await client.get("/api/inbox?urgency=extra_urgent&state=acked")).json()
+    assert [e["item"]["title"] for e in body["entries"]] == ["关于寒潮防御的紧急通知"]
+    body = await (await client.get("/api/inbox?q=率_统")).json()
+    assert [e["item"]["title"] for e in body["entries"]] == ["关于报送100%完成率_统计的通知"]
+    body = await (await client.get("/api/inbox?q=率x统")).json()
+    assert body["entries"] == []                                           # _ is not "any character"
+
+
+async def test_an_unknown_filter_value_is_a_clear_400(client):
+    await login(client, "dhz.clerk1")
+    resp = await client.get("/inbox?state=lost")
+    assert resp.status == 400 and "state" in await resp.text()
+    resp = await client.get("/api/sent?urgency=very")
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "input.invalid"

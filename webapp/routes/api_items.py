@@ -8,11 +8,13 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.domain.item_filters import MAX_QUERY, ListState
 from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.items import Attendee
 from webapp.context import actor_of, hub_of, is_id, json_body, json_response, path_id
+from webapp.routes.items import list_filter
 from webapp.routing import api
 from webapp.schemas import (
     ACK_BODY,
@@ -92,14 +94,36 @@ async def issue(request: web.Request) -> web.Response:
     return json_response({"item": item_json(item), "deliveries": [delivery_json(d) for d in deliveries]})
 
 
+def _filter_params(states: str) -> tuple[dict[str, Any], ...]:
+    return ({"name": "state", "in": "query", "required": False, "description": states,
+             "schema": {"enum": [s.value for s in ListState]}},
+            {"name": "urgency", "in": "query", "required": False,
+             "schema": {"enum": [u.value for u in Urgency]}},
+            {"name": "q", "in": "query", "required": False, "description": "words of the title, all of them",
+             "schema": {"type": "string", "maxLength": MAX_QUERY}})
+
+
 @api("GET", "/api/inbox", action=Action.VIEW_ITEM, summary="What your unit received, open ones first",
+     params=_filter_params("open: not signed for yet (unread or read); acked; returned; withdrawn"),
      response={"type": "object", "required": ["entries"], "properties": {"entries": {"type": "array", "items": {
          "type": "object", "required": ["delivery", "item"],
          "properties": {"delivery": DELIVERY, "item": ITEM}}}}})
 async def inbox(request: web.Request) -> web.Response:
-    entries = await hub_of(request).items.inbox(actor_of(request))
+    entries = await hub_of(request).items.inbox(actor_of(request), list_filter(request))
     return json_response({"entries": [{"delivery": delivery_json(e.delivery), "item": item_json(e.item)}
                                       for e in entries]})
+
+
+@api("GET", "/api/sent", action=Action.VIEW_ITEM, summary="What your unit sent, newest first, with its deliveries",
+     params=_filter_params("open: some unit has not signed for it; acked: every unit signed for it; "
+                           "returned: some unit returned it; withdrawn"),
+     response={"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": {
+         "type": "object", "required": ["item", "deliveries"],
+         "properties": {"item": ITEM, "deliveries": {"type": "array", "items": DELIVERY}}}}}})
+async def sent(request: web.Request) -> web.Response:
+    rows = await hub_of(request).items.sent(actor_of(request), list_filter(request))
+    return json_response({"items": [{"item": item_json(i), "deliveries": [delivery_json(d) for d in ds]}
+                                    for i, ds in rows]})
 
 
 @api("GET", "/api/items/{item_id}", action=Action.VIEW_ITEM,

@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote
 from aiohttp import web
 
 from hub.domain.calendar import CST
+from hub.domain.item_filters import ListFilter, parse_filter
 from hub.domain.items import DOC_KINDS, Attachment, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action, can
 from hub.errors import XietongError
@@ -124,16 +125,25 @@ async def issue_item(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/items/{item.id}")
 
 
+def list_filter(request: web.Request) -> ListFilter:
+    """?state=&urgency=&q= of the inbox and the sent list (GET forms: a filtered list is a bookmark)."""
+    q = request.query
+    return parse_filter(q.get("state", ""), q.get("urgency", ""), q.get("q", ""))
+
+
 @page("GET", "/inbox", action=Action.VIEW_ITEM)
 async def inbox(request: web.Request) -> web.Response:
-    entries = await hub_of(request).items.inbox(actor_of(request))
-    return render(request, "inbox.html", entries=entries, now=hub_of(request).clock.now())
+    only = list_filter(request)
+    entries = await hub_of(request).items.inbox(actor_of(request), only)
+    return render(request, "inbox.html", entries=entries, now=hub_of(request).clock.now(), only=only,
+                  urgencies=[u.value for u in Urgency])
 
 
 @page("GET", "/sent", action=Action.VIEW_ITEM)
 async def sent(request: web.Request) -> web.Response:
-    rows = await hub_of(request).items.sent(actor_of(request))
-    return render(request, "sent.html", rows=rows)
+    only = list_filter(request)
+    rows = await hub_of(request).items.sent(actor_of(request), only)
+    return render(request, "sent.html", rows=rows, only=only, urgencies=[u.value for u in Urgency])
 
 
 async def item_page(request: web.Request, item_id: int, error: str | None = None, status: int = 200) -> web.Response:
