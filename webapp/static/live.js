@@ -17,7 +17,7 @@
   var leaving = false;
   document.addEventListener("submit", function () { leaving = true; });
   window.addEventListener("pagehide", function () { leaving = true; });
-  window.addEventListener("pageshow", function (e) { if (e.persisted) leaving = false; });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) { leaving = false; badgesSoon(0); } });
 
   function lastId() { return Number(localStorage.getItem(key) || 0); }
   function setLastId(id) { localStorage.setItem(key, String(id)); }
@@ -34,7 +34,7 @@
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" +
       (since ? "?since=" + encodeURIComponent(since) : "");
     var ws = new WebSocket(url);
-    ws.onopen = function () { attempt = 0; setStatus("online"); badgesSoon(0); };
+    ws.onopen = function () { attempt = 0; setStatus("online"); };   // what was missed replays: counts follow
     ws.onmessage = function (m) { handle(JSON.parse(m.data)); };
     ws.onclose = function (e) {
       setStatus("offline");
