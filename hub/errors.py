@@ -56,6 +56,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "item.recipient_twice": (400, "A unit cannot be both a main and a copied recipient.",
                              "同一单位不能既是主送又是抄送。"),
     "item.bad_recipient": (400, "Unknown recipient unit.", "收件单位不存在。"),
+    "item.recipient_repeated": (400, "A recipient unit is named twice.", "收件单位重复。"),
     "item.attachments_too_large": (413, "Attachments may total at most {limit_mb} MB; these are {size_mb} MB. "
                                         "Nothing was stored.",
                                    "附件合计不得超过 {limit_mb} MB，当前为 {size_mb} MB，未予保存。"),

@@ -110,6 +110,8 @@ def check_draft(d: ItemDraft, now: datetime, attachment_limit: int) -> ItemDraft
         raise XietongError("item.no_recipients")
     if set(d.main_units) & set(d.copy_units):
         raise XietongError("item.recipient_twice")
+    if len(set(d.main_units)) < len(d.main_units) or len(set(d.copy_units)) < len(d.copy_units):
+        raise XietongError("item.recipient_repeated")
     total = sum(len(a.content) for a in d.attachments)
     if total > attachment_limit:
         raise XietongError("item.attachments_too_large", limit_mb=_mb(attachment_limit), size_mb=_mb(total))

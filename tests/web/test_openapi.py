@@ -364,6 +364,8 @@ async def test_a_body_valid_per_the_document_is_taken_and_one_it_forbids_is_refu
         ("dhz.clerk1", "post", "/api/items", notice(unit_ids["XSZ"], title="x" * 201), False),
         ("dhz.clerk1", "post", "/api/items", notice(unit_ids["XSZ"], title="秘密通知"), False),
         ("dhz.clerk1", "post", "/api/items", notice(unit_ids["XSZ"], main_units=[]), False),
+        ("dhz.clerk1", "post", "/api/items", notice(unit_ids["XSZ"], main_units=[unit_ids["XSZ"]] * 2), False),
+        ("dhz.clerk1", "post", "/api/items", notice(unit_ids["XSZ"], copy_units=[unit_ids["JYJ"]] * 2), False),
         ("dhz.clerk1", "post", "/api/items", notice(unit_ids["XSZ"], kind="memo"), False),
         ("dhz.clerk1", "post", "/api/items", notice(unit_ids["XSZ"], doc_kind="便条"), False),
         ("dhz.clerk1", "post", "/api/items", notice(unit_ids["XSZ"], doc_number="第56号"), False),
