@@ -4,13 +4,14 @@ counts the tab bar's badges show.
 It reads what the other roads already know: the unit's deliveries not yet signed for (clerks),
 the outgoing documents waiting for a step the person may take (`DocumentService.todo`), seal-use
 requests waiting for a leader's approval or a keeper's stamp, and received documents waiting
-for a leader's instruction (批示).
+for a leader's instruction (批示) — those of the last 30 days: there is no explicit request for an
+instruction yet (the incoming road, 收文, will bring one).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from hub.domain.documents import DocState
@@ -37,6 +38,8 @@ class TodoKind(StrEnum):
 DOC_KINDS = {DocState.REVIEW: TodoKind.REVIEW, DocState.SIGNOFF: TodoKind.SIGNOFF,
              DocState.SIGNED: TodoKind.RECHECK, DocState.SEALED: TodoKind.DISPATCH}
 URGENCY_RANK = {"extra_urgent": 0, "urgent": 1}
+# a received document waits for a leader's instruction for this long; older ones are the archive's
+INSTRUCT_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ async def todo_list(store: Store, documents: DocumentService, actor: Actor) -> T
                         for r in await _q(tx).seal_uses(unit, "approved")]
         if can(actor, Action.SIGN_DOCUMENT, unit):
             entries += [TodoEntry(TodoKind.INSTRUCT, d.title, f"/items/{d.item_id}#instruction", d.urgency,
-                                  d.sender_name, d.sent_at) for d in await _q(tx).awaiting_instruction(unit)]
+                                  d.sender_name, d.sent_at)
+                        for d in await _q(tx).awaiting_instruction(unit, documents.clock.now() - INSTRUCT_WINDOW)]
     for d in await documents.todo(actor):
         kind = DOC_KINDS.get(d.state)
         if kind is not None:

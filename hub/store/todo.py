@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.clock import parse_utc
+from hub.clock import parse_utc, utc_iso
 from hub.store.connection import Connection
 
 
@@ -56,17 +56,17 @@ class TodoQueries:
                                 r["state"], parse_utc(r["sent_at"]), parse_utc(r["due_at"]),
                                 r["escalated_at"] is not None) for r in rows]
 
-    async def awaiting_instruction(self, unit_id: int, limit: int = 100) -> list[WaitingDelivery]:
-        """Documents the unit received as a main recipient (not returned or withdrawn) on which nobody
-        of the unit has written an instruction (批示) yet, the oldest first."""
+    async def awaiting_instruction(self, unit_id: int, since: datetime, limit: int = 100) -> list[WaitingDelivery]:
+        """Documents the unit received as a main recipient since `since` (not returned or withdrawn) on
+        which nobody of the unit has written an instruction (批示) yet, the oldest first."""
         async with self.conn.execute(
                 "SELECT d.id, d.item_id, i.title, i.urgency, i.kind, u.name AS sender_name, d.state, d.sent_at,"
                 " d.due_at, d.escalated_at FROM deliveries d JOIN items i ON i.id = d.item_id"
                 " JOIN units u ON u.id = i.sender_unit_id"
                 " WHERE d.unit_id = ? AND d.role = 'main' AND i.kind = 'document'"
-                " AND d.state IN ('pending', 'read', 'acked') AND i.withdrawn_at IS NULL"
+                " AND d.state IN ('pending', 'read', 'acked') AND i.withdrawn_at IS NULL AND d.sent_at >= ?"
                 " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = d.id AND e.type = 'item.instruction')"
-                " ORDER BY d.sent_at, d.id LIMIT ?", (unit_id, limit)) as cur:
+                " ORDER BY d.sent_at, d.id LIMIT ?", (unit_id, utc_iso(since), limit)) as cur:
             rows = await cur.fetchall()
         return [WaitingDelivery(r["id"], r["item_id"], r["title"], r["urgency"], r["kind"], r["sender_name"],
                                 r["state"], parse_utc(r["sent_at"]), parse_utc(r["due_at"]),

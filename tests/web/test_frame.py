@@ -134,6 +134,25 @@ async def test_a_leader_sees_seal_approvals_and_documents_waiting_for_an_instruc
     assert by_kind["instruct"]["detail"] == "示范区教育局"
 
 
+async def test_a_received_document_leaves_the_leaders_todo_once_instructed_or_after_30_days(
+        client: TestClient, demo_hub: Hub, clock: FakeClock) -> None:  # type: ignore[type-arg]
+    sender = await actor(demo_hub, "jyj.clerk1")
+    (dhz,) = await unit_ids(demo_hub, "DHZ")
+    draft = ItemDraft(kind=ItemKind.DOCUMENT, urgency=Urgency.ORDINARY, title="关于报送学校安全台账的通知",
+                      body="正文", main_units=(dhz,))
+    first = await demo_hub.items.issue(sender, draft)
+    clock.advance(timedelta(days=20))
+    await demo_hub.items.issue(sender, draft)
+    leader, totp = await enrolled_leader(demo_hub, "dhz.leader")
+    await login(client, "dhz.leader")
+    assert (await get_json(client, "/api/todo"))["counts"] == {"instruct": 2}
+    await demo_hub.documents.instruct(leader, first.id, "请教育办牵头办理。", totp.at(clock.now()))
+    assert (await get_json(client, "/api/todo"))["counts"] == {"instruct": 1}
+    clock.advance(timedelta(days=31))                               # the second one is now 31 days old
+    await login(client, "dhz.leader")                              # the session ended meanwhile
+    assert (await get_json(client, "/api/todo"))["counts"] == {}
+
+
 # -- item 4: the seal keeper's queue names what waits ------------------------------------------
 
 async def test_the_seal_keepers_queue_shows_the_title_number_and_unit(
