@@ -285,3 +285,20 @@ def test_long_titles_take_two_lines_in_lists_and_all_of_their_lines_on_the_item_
     assert height >= 3 * line_height - 2 and full <= height + 1          # the whole title, on 3+ lines
     phone.clean()
     phone.close()
+
+
+def test_a_reason_being_typed_survives_a_live_refresh_of_its_section(browser: Any, server: Server) -> None:
+    sender = ApiClient(server, "jyj.clerk1")
+    first = sender.issue(f"关于核对在编人员信息的通知 {uuid.uuid4().hex[:4]}", "WJJ", urgency="urgent")
+    phone = Watched(browser, server, "wjj.clerk1")
+    page = phone.page
+    page.goto(f"{server.url}/items/{first['item']['id']}")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
+    page.locator("#my-delivery summary").click()
+    page.fill('#my-delivery textarea[name="reason"]', "本单位不是主办单位，请改发卫健局办公室")
+    with page.expect_response(lambda r: r.url == page.url and r.request.headers.get("x-live-refresh") == "1"):
+        sender.issue(f"关于开展冬季爱国卫生运动的通知 {uuid.uuid4().hex[:4]}", "WJJ")   # an event: the page refreshes
+    expect(page.locator('#my-delivery textarea[name="reason"]')).to_have_value("本单位不是主办单位，请改发卫健局办公室")
+    phone.shot("reason-kept-across-refresh")
+    phone.clean()
+    phone.close()

@@ -129,6 +129,7 @@
           var next = fresh.querySelector('[data-live="' + el.dataset.live + '"]');
           if (next) replaceKeeping(el, next);
         });
+        document.dispatchEvent(new Event("xt:refreshed"));     // kept drafts go back into fresh forms
       })
       .catch(function () {});
   }
@@ -210,6 +211,7 @@
   document.addEventListener("change", save, true);
   document.addEventListener("submit", forget, true);
   window.addEventListener("pageshow", restore);
+  document.addEventListener("xt:refreshed", restore);
   restore();
 })();
 
@@ -238,5 +240,81 @@
       box.textContent = box.dataset.done || "";
       box.classList.add("ready");
     }, 1000);
+  });
+})();
+
+/* The issue form's quick select (快速选择): all / none / a group ticks the main recipients at once, with
+ * no round trip; saving and deleting one's own groups go through the JSON API, so nothing typed or
+ * chosen (files included) is lost. Without script the same buttons submit the form, which comes back
+ * with the choice applied. */
+(function () {
+  "use strict";
+  var form = document.getElementById("issue-form");
+  var pickers = document.getElementById("pickers");
+  if (!form || !pickers) return;
+  var status = document.getElementById("group-status");
+  function boxes(name) { return Array.prototype.slice.call(form.querySelectorAll('input[name="' + name + '"]')); }
+  function tick(ids, on) {
+    boxes("main_units").forEach(function (c) {
+      var want = ids === null ? on : (ids.indexOf(c.value) >= 0 ? true : c.checked);
+      if (c.checked !== want) { c.checked = want; c.dispatchEvent(new Event("change", { bubbles: true })); }
+    });
+    boxes("copy_units").forEach(function (c) {      // a unit is main or copied, not both
+      var main = form.querySelector('input[name="main_units"][value="' + c.value + '"]');
+      if (main && main.checked && c.checked) { c.checked = false; c.dispatchEvent(new Event("change", { bubbles: true })); }
+    });
+  }
+  function say(text, bad) {
+    if (!status) return;
+    status.textContent = text; status.hidden = false;
+    status.className = "small " + (bad ? "error-text" : "notice");
+  }
+  function api(path, body) {
+    var token = form.querySelector('input[name="csrf_token"]').value;
+    return fetch(path, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token, "Accept": "application/json" },
+      body: JSON.stringify(body || {}) }).then(function (r) {
+      return r.json().then(function (data) { if (!r.ok) throw new Error(data.error ? data.error.message : r.status); return data; });
+    });
+  }
+  function groupButtons(g) {
+    var span = document.createElement("span");
+    span.className = "group"; span.dataset.group = g.id;
+    var pick = document.createElement("button");
+    pick.type = "submit"; pick.className = "pick"; pick.name = "pick"; pick.value = g.key;
+    pick.formNoValidate = true; pick.dataset.units = g.unit_ids.join(","); pick.textContent = g.name;
+    var drop = document.createElement("button");
+    drop.type = "submit"; drop.className = "drop"; drop.name = "pick"; drop.value = "delete-" + g.id;
+    drop.formNoValidate = true; drop.textContent = "×";
+    var label = (pickers.dataset.deleteLabel || "× {name}").replace("{name}", g.name);
+    drop.setAttribute("aria-label", label);
+    span.appendChild(pick); span.appendChild(drop);
+    return span;
+  }
+  form.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest('button[name="pick"]') : null;
+    if (!b) return;
+    var v = b.value;
+    if (v === "all" || v === "none") { e.preventDefault(); tick(null, v === "all"); return; }
+    if (b.dataset.units !== undefined) { e.preventDefault(); tick(b.dataset.units.split(","), true); return; }
+    if (v === "save") {
+      e.preventDefault();
+      var name = form.querySelector('input[name="group_name"]');
+      var ids = boxes("main_units").filter(function (c) { return c.checked; }).map(function (c) { return Number(c.value); });
+      api("/api/recipient-groups", { name: name.value, unit_ids: ids }).then(function (data) {
+        pickers.appendChild(groupButtons(data.group));
+        say((pickers.dataset.savedLabel || "{name}").replace("{name}", data.group.name));
+        name.value = "";
+      }).catch(function (err) { say(err.message, true); });
+      return;
+    }
+    if (v.indexOf("delete-") === 0) {
+      e.preventDefault();
+      api("/api/recipient-groups/" + v.slice(7) + "/delete").then(function (data) {
+        var span = b.closest(".group");
+        if (span) span.remove();
+        say((pickers.dataset.deletedLabel || "{name}").replace("{name}", data.deleted.name));
+      }).catch(function (err) { say(err.message, true); });
+    }
   });
 })();
