@@ -24,6 +24,7 @@ from hub.services.escalation import Scheduler
 from hub.services.identity import IdentityService
 from hub.services.items import ItemService
 from hub.services.otp import OtpService
+from hub.services.recipient_groups import RecipientGroupService
 from hub.services.seals import SealService
 from hub.services.stats import StatsService
 from hub.store import Store
@@ -76,6 +77,7 @@ class Hub:
     seals: SealService = field(init=False)     # electronic seals (电子印章)
     duty_log: DutyLogService = field(init=False)   # the duty desk's log and shift handover (值班日志)
     chase: ChaseService = field(init=False)        # the sender reminds units not signed for yet (催办)
+    recipient_groups: RecipientGroupService = field(init=False)   # the issue form's unit groups
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
@@ -114,6 +116,7 @@ class Hub:
                                 lambda actor, code, purpose, target: hub.otp.confirm(actor, code, purpose, target))
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
+        hub.recipient_groups = RecipientGroupService(store, clock)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 

@@ -34,6 +34,7 @@ from webapp.routes import (  # noqa: F401
     phonebook,
     pwa,
     realtime,
+    recipient_groups,
     seal_pages,
     seals,
     testing,

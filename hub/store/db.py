@@ -28,6 +28,7 @@ from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQ
 from hub.store.item_lists import ItemListQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries, TimerQueries
 from hub.store.otp import OtpQueries
+from hub.store.recipient_groups import RecipientGroupQueries
 from hub.store.seals import SealQueries
 from hub.store.sms import SmsQueries
 
@@ -79,6 +80,7 @@ class Tx:
         self.duty_log = DutyLogQueries(conn)     # shifts, handovers, the duty log
         self.chases = ChaseQueries(conn)         # the sender's manual reminders (催办)
         self.lists = ItemListQueries(conn)       # the filtered inbox and sent list
+        self.recipient_groups = RecipientGroupQueries(conn)   # each sender's saved groups
 
 
 class TransactionLost(sqlite3.OperationalError):

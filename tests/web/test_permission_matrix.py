@@ -151,6 +151,9 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/items"): "issue_item",
     ("GET", "/api/inbox"): "view_item",
     ("GET", "/api/sent"): "view_item",
+    ("GET", "/api/recipient-groups"): "issue_item",        # each sender's own groups, and the built-in ones
+    ("POST", "/api/recipient-groups"): "issue_item",
+    ("POST", "/api/recipient-groups/{group_id}/delete"): "issue_item",
     ("GET", "/api/items/{item_id}"): "view_item",
     ("POST", "/api/deliveries/{delivery_id}/ack"): "handle_delivery",
     ("POST", "/api/deliveries/{delivery_id}/return"): "handle_delivery",
@@ -294,6 +297,8 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
         [Attachment("发文附件.txt", b"content")])
     async with demo_hub.store.read() as tx:
         (doc_attachment,) = await tx.documents.attachments(doc.id)
+    group = await demo_hub.recipient_groups.save(await demo_hub.identity.actor(drafter.id, "127.0.0.1"),
+                                                 "权限矩阵用单位组", [unit_ids["XSZ"]])
     await with_authority(demo_hub)
     dhz_seal = await made_seal(demo_hub, "DHZ")
     return {"user_id": PathParam(str(target.id), target.unit_id),
@@ -302,7 +307,8 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
             "doc_attachment_id": PathParam(str(doc_attachment.id), dhz),
             "item_id": PathParam(str(item.id), dhz),
             "delivery_id": PathParam(str(delivery.id), dhz),
-            "attachment_id": PathParam(str(attachment.id), dhz)}
+            "attachment_id": PathParam(str(attachment.id), dhz),
+            "group_id": PathParam(str(group.id), dhz)}
 
 
 def path_params(spec: RouteSpec, params: dict[str, PathParam]) -> list[PathParam]:

@@ -90,3 +90,65 @@ async def test_an_unknown_filter_value_is_a_clear_400(client):
     assert resp.status == 400 and "state" in await resp.text()
     resp = await client.get("/api/sent?urgency=very")
     assert resp.status == 400 and (await resp.json())["error"]["code"] == "input.invalid"
+
+
+async def test_the_issue_form_picks_townships_and_departments_and_a_saved_group_without_script(client):
+    csrf = await login(client, "bgs.clerk1")
+    ids = {c: await unit_id(client, c) for c in ("DHZ", "XSZ", "NQZ", "JYJ", "WJJ")}
+    page = await (await client.get("/items/new")).text()
+    assert "全部乡镇" in page and "全部部门" in page and "全选" in page and "全不选" in page
+
+    def ticked(html):
+        return {c for c, i in ids.items() if re.search(rf'name="main_units" value="{i}" checked', html)}
+
+    resp = await issue_form(client, csrf, pick="townships", title="关于春运安全的通知", kind="document",
+                            urgency="urgent", main_units=[ids["JYJ"]])
+    html = await resp.text()
+    assert resp.status == 200 and ticked(html) == {"DHZ", "XSZ", "NQZ", "JYJ"}      # added to what was ticked
+    assert "已按“全部乡镇”选择主送单位。" in html and 'value="关于春运安全的通知"' in html   # what was typed stays
+    resp = await issue_form(client, csrf, pick="none", main_units=[ids["JYJ"]])
+    assert ticked(await resp.text()) == set()
+    resp = await issue_form(client, csrf, pick="all", main_units=[])
+    assert ticked(await resp.text()) == set(ids)
+
+    resp = await issue_form(client, csrf, pick="save", group_name="  两个局 ", main_units=[ids["JYJ"], ids["WJJ"]])
+    html = await resp.text()
+    assert "已保存单位组“两个局”。" in html
+    key = re.search(r'value="(saved-\d+)"', html).group(1)
+    resp = await issue_form(client, csrf, pick=key, main_units=[ids["DHZ"]])
+    assert ticked(await resp.text()) == {"DHZ", "JYJ", "WJJ"}
+    resp = await issue_form(client, csrf, pick="save", group_name="两个局", main_units=[ids["DHZ"]])
+    assert resp.status == 409 and "已有同名的单位组。" in await resp.text()
+    resp = await issue_form(client, csrf, pick="save", group_name="空组")
+    assert resp.status == 400 and "请先选择该组包含的单位。" in await resp.text()
+
+    # each sender's own: another clerk of the office does not see it, nor can delete it
+    client.session.cookie_jar.clear()
+    csrf2 = await login(client, "bgs.clerk2")
+    assert "两个局" not in await (await client.get("/items/new")).text()
+    resp = await issue_form(client, csrf2, pick=f"delete-{key[6:]}")
+    assert resp.status == 404 and "单位组不存在。" in await resp.text()
+    client.session.cookie_jar.clear()
+    csrf = await login(client, "bgs.clerk1")
+    resp = await issue_form(client, csrf, pick=f"delete-{key[6:]}")
+    html = await resp.text()
+    assert "已删除单位组“两个局”。" in html and key not in html
+
+
+async def test_recipient_groups_over_the_json_api(client):
+    csrf = await login(client, "bgs.clerk1")
+    headers = {"X-CSRF-Token": csrf}
+    body = await (await client.get("/api/recipient-groups")).json()
+    townships = {g["key"]: g for g in body["builtin"]}["townships"]
+    assert len(townships["unit_ids"]) == 3 and townships["id"] is None and body["saved"] == []
+    resp = await client.post("/api/recipient-groups", json={"name": "防汛", "unit_ids": townships["unit_ids"][:2]},
+                             headers=headers)
+    group = (await resp.json())["group"]
+    assert resp.status == 200 and group["name"] == "防汛" and group["key"] == f"saved-{group['id']}"
+    assert [g["name"] for g in (await (await client.get("/api/recipient-groups")).json())["saved"]] == ["防汛"]
+    resp = await client.post("/api/recipient-groups", json={"name": "坏", "unit_ids": ["1"]}, headers=headers)
+    assert resp.status == 400
+    resp = await client.post(f"/api/recipient-groups/{group['id']}/delete", headers=headers)
+    assert resp.status == 200 and (await resp.json())["deleted"]["id"] == group["id"]
+    resp = await client.post(f"/api/recipient-groups/{group['id']}/delete", headers=headers)
+    assert resp.status == 404

@@ -12,9 +12,11 @@ from hub.domain.calendar import CST
 from hub.domain.item_filters import ListFilter, parse_filter
 from hub.domain.items import DOC_KINDS, Attachment, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action, can
+from hub.domain.recipient_groups import apply_pick
 from hub.errors import XietongError
 from hub.services.items import Attendee
 from webapp.context import actor_of, hub_of, id_from_text, int_arg, lang_of, path_id, render
+from webapp.i18n import translate
 from webapp.routing import page
 
 FORM_FIELDS = ("kind", "urgency", "title", "body", "doc_number", "doc_kind", "issuing_office", "doc_date",
@@ -93,14 +95,45 @@ async def draft_from_form(request: web.Request) -> tuple[ItemDraft, dict[str, st
 
 
 async def new_item_page(request: web.Request, values: dict[str, Any] | None = None, error: str | None = None,
-                        main: tuple[int, ...] = (), copy: tuple[int, ...] = (), status: int = 200) -> web.Response:
+                        main: tuple[int, ...] = (), copy: tuple[int, ...] = (), status: int = 200,
+                        notice: str | None = None) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
-    units = [u for u in await hub.identity.units() if u.id != actor.unit_id]
+    groups = await hub.recipient_groups.choices(actor)      # the units one may send to, and the groups
     defaults = dict.fromkeys(FORM_FIELDS, "") | {"kind": "document", "urgency": "extra_urgent"}
-    return render(request, "item_new.html", status=status, units=units, doc_kinds=DOC_KINDS,
-                  kinds=[k.value for k in ItemKind], urgencies=[u.value for u in Urgency],
-                  form=defaults | (values or {}), main=set(main), copy=set(copy), error=error,
+    return render(request, "item_new.html", status=status, units=groups.units, groups=groups,
+                  doc_kinds=DOC_KINDS, kinds=[k.value for k in ItemKind], urgencies=[u.value for u in Urgency],
+                  form=defaults | (values or {}), main=set(main), copy=set(copy), error=error, notice=notice,
                   limit_mb=hub.config.items.attachment_limit_kib // 1024)
+
+
+async def pick_recipients(request: web.Request, pick: str) -> web.Response:
+    """The issue form's quick-select buttons without script: 全选 / 全不选 / a group ticks the main
+    recipients, 存为单位组 saves them as a group, × deletes one; the form comes back as it was typed
+    (files must be chosen again). With script the page does this at once, and through the JSON API."""
+    hub, actor = hub_of(request), actor_of(request)
+    form = await request.post()
+    values = {k: str(form.get(k, "")) for k in FORM_FIELDS}
+    lang = lang_of(request)
+    main = unit_list([str(v) for v in form.getall("main_units", [])], "main_units")
+    copy = unit_list([str(v) for v in form.getall("copy_units", [])], "copy_units")
+    notice = None
+    try:
+        if pick == "save":
+            group = await hub.recipient_groups.save(actor, str(form.get("group_name", "")), main)
+            notice = translate(lang, "groups.saved_done", name=group.name)
+        elif pick.startswith("delete-"):
+            group = await hub.recipient_groups.delete(actor, id_from_text(pick[7:]) or 0)
+            notice = translate(lang, "groups.deleted_done", name=group.name)
+        else:
+            groups = await hub.recipient_groups.choices(actor)
+            main, choice = apply_pick(main, pick, groups.all, [u.id for u in groups.units])
+            if choice is not None:
+                name = choice.name or translate(lang, "groups." + choice.key)
+                notice = translate(lang, "groups.picked", name=name)
+    except XietongError as err:
+        return await new_item_page(request, values, err.message(lang), main, copy, status=err.status)
+    copy = tuple(u for u in copy if u not in main)
+    return await new_item_page(request, values, None, main, copy, notice=notice)
 
 
 @page("GET", "/items/new", action=Action.ISSUE_ITEM)
@@ -113,6 +146,9 @@ async def issue_item(request: web.Request) -> web.StreamResponse:
     hub, actor = hub_of(request), actor_of(request)
     values: dict[str, str] = {}
     draft = None
+    pick = str((await request.post()).get("pick", ""))
+    if pick:                       # a quick-select button of the form, not 立即发送
+        return await pick_recipients(request, pick)
     try:
         draft, values = await draft_from_form(request)
         item = await hub.items.issue(actor, draft)
