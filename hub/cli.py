@@ -20,6 +20,7 @@ from typing import Any
 from hub import __version__
 from hub.app import Hub
 from hub.cli_seals import add_seal_commands
+from hub.clock import FakeClock
 from hub.config import Config, ConfigError, load
 from hub.domain.identity import SystemActor, UnitKind, parse_roles
 from hub.errors import XietongError
@@ -27,8 +28,10 @@ from hub.services import audit
 from hub.services.demo import (
     DEMO_AUTHORITY_PASSPHRASE,
     DEMO_PASSWORD,
+    DEMO_PAST,
     demo_accounts,
     load_demo,
+    load_demo_items,
     load_demo_seals,
 )
 
@@ -114,11 +117,21 @@ async def cmd_demo(args: argparse.Namespace, config: Config) -> int:
         if not await hub.seals.has_authority():
             count = await load_demo_seals(hub.seals, hub.identity)
             print(f"demo seal authority and {count} official seals made")
-        write_demo_passphrase(config)
-        print_demo_logins(config)
-        return 0
+        async with hub.store.read() as tx:
+            with_items = not args.without_items and not await tx.items.count()
+        now = hub.clock.now()
     finally:
         await hub.close()
+    if with_items:     # the past two hours, on a clock of their own: then the real clock goes on
+        past = await Hub.start(config, FakeClock(now - DEMO_PAST), create=False)
+        try:
+            titles = await load_demo_items(past, now)
+        finally:
+            await past.close()
+        print(f"{len(titles)} demo items at every stage: escalated, half-way, signed by SMS, signed, fresh")
+    write_demo_passphrase(config)
+    print_demo_logins(config)
+    return 0
 
 
 async def cmd_user(args: argparse.Namespace, config: Config) -> int:
@@ -246,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_init)
 
     p = sub.add_parser("demo", parents=[common],
-                       help="load the demo organisation (once) and print the demo logins")
+                       help="load the demo organisation and its items at every stage (once), print the logins")
+    p.add_argument("--without-items", action="store_true",
+                   help="only the organisation and seals, no urgent items")
     p.set_defaults(run=cmd_demo)
 
     p = sub.add_parser("user", parents=[common], help="add, disable, enable, reset password, list")

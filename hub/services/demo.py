@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from hub.domain.identity import Role, SystemActor, UnitKind
+from hub.clock import FakeClock
+from hub.domain.identity import Actor, Role, SystemActor, UnitKind
+from hub.domain.items import Item, ItemDraft, ItemKind, Urgency
 from hub.domain.seals import SealKind
 from hub.services.identity import IdentityService
 from hub.services.seals import SealService
+
+if TYPE_CHECKING:
+    from hub.app import Hub
 
 DEMO_PASSWORD = "Demo@2026"
 DEMO_AUTHORITY_PASSPHRASE = "SealAuthority@2026"   # the demo seal authority's key; a demo value, not a secret
@@ -91,3 +99,75 @@ async def load_demo_seals(seals: SealService, identity: IdentityService) -> int:
         seal = await seals.make_seal(system, unit.id, SealKind.OFFICIAL, unit.name, DEMO_SEAL_DAYS)
         await seals.set_seal_password(system, seal.id, DEMO_PASSWORD)
     return len(units)
+
+
+# The demo's items at every stage of the ladder, issued through the real services on a clock that
+# starts DEMO_PAST before now and runs the scheduler's due steps minute by minute: the rows are what
+# the live system would have written. (minutes before now, urgency, title, recipient units)
+DEMO_PAST = timedelta(hours=2)
+_BODY = "各有关单位：\n请按通知要求抓紧落实，并于收到后在规定时限内签收。"
+STAGE_ITEMS = [
+    (90, Urgency.EXTRA_URGENT, "关于切实做好森林防火工作的紧急通知", ("XSZ",)),           # signed by SMS reply
+    (70, Urgency.URGENT, "关于报送今冬明春防疫物资储备情况的通知", ("JYJ", "WJJ")),       # half-way up
+    (50, Urgency.URGENT, "关于开展安全生产大检查的通知", ("DHZ",)),                       # signed on the web
+    (40, Urgency.EXTRA_URGENT, "关于做好寒潮雨雪冰冻天气防御工作的紧急通知", ("DHZ", "NQZ")),  # escalated
+    (2, Urgency.EXTRA_URGENT, "关于迎接省政府安全生产督查的紧急通知", ("DHZ", "XSZ", "NQZ")),  # fresh
+]
+SMS_REPLY_AFTER = 4       # minutes: 西山镇's clerk answers the 森林防火 notice "签收 <code>"
+WEB_SIGN_AFTER = 6        # minutes: 东湖镇 opens and signs for its notices on the web
+
+
+async def load_demo_items(hub: Hub, now: datetime) -> list[str]:
+    """The demo's items at every stage, up to `now`: one 特急 escalated to the duty desk (its
+    reminder, backup/leader SMS and duty-desk step in its timeline), one 加急 half-way up the ladder
+    (reminded, backup and leader told), one signed for by SMS reply, one signed for on the web with
+    its receipt, one just issued. `hub` runs on a FakeClock set DEMO_PAST before `now`, without its
+    background tasks; the titles of the items issued."""
+    clock = hub.clock
+    assert isinstance(clock, FakeClock), "the demo's past needs a clock it can move"
+    start = now - DEMO_PAST
+    clock.set(start)
+    ids = {u.code: u.id for u in await hub.identity.units()}
+
+    async def as_user(login: str) -> Actor:
+        return await hub.identity.actor((await hub.identity.user_by_login(login)).id, "demo")
+
+    sender = await as_user("bgs.clerk1")
+    plan: dict[int, list[Callable[[], Awaitable[object]]]] = {}
+    issued: dict[str, Item] = {}
+
+    def at(minute: int, action: Callable[[], Awaitable[object]]) -> None:
+        plan.setdefault(minute, []).append(action)
+
+    for before, urgency, title, units in STAGE_ITEMS:
+        async def issue(urgency: Urgency = urgency, title: str = title, units: tuple[str, ...] = units) -> None:
+            issued[title] = await hub.items.issue(sender, ItemDraft(
+                kind=ItemKind.DOCUMENT, urgency=urgency, title=title, body=_BODY,
+                main_units=tuple(ids[u] for u in units), issuing_office="示范区人民政府办公室"))
+        at(int(DEMO_PAST.total_seconds() // 60) - before, issue)
+
+    async def sms_reply() -> None:
+        item = issued[STAGE_ITEMS[0][2]]
+        clerk = await hub.identity.user_by_login("xsz.clerk1")
+        await hub.sms.reply(f"SMdemo{item.id:08d}", clerk.phone, f"签收 {item.short_code}")
+
+    async def web_sign(title: str) -> None:
+        clerk = await as_user("dhz.clerk1")
+        view = await hub.items.view(clerk, issued[title].id)      # opened (read), then signed for
+        assert view.mine is not None
+        await hub.items.acknowledge(clerk, view.mine.id)
+
+    minutes = int(DEMO_PAST.total_seconds() // 60)
+    at(minutes - STAGE_ITEMS[0][0] + SMS_REPLY_AFTER, sms_reply)
+    for n in (2, 3):      # the 安全生产大检查 notice, and 东湖镇's part of the 寒潮 one
+        async def sign(title: str = STAGE_ITEMS[n][2]) -> None:
+            await web_sign(title)
+        at(minutes - STAGE_ITEMS[n][0] + WEB_SIGN_AFTER, sign)
+    for minute in range(minutes + 1):
+        clock.set(start + timedelta(minutes=minute))
+        await hub.scheduler.run_due()          # the ladder's steps due by now, at their time
+        for action in plan.get(minute, []):
+            await action()
+    clock.set(now)
+    await hub.scheduler.run_due()
+    return list(issued)
