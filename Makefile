@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Xietong needs Python 3.11 or newer")'
@@ -26,6 +26,18 @@ run: $(STAMP)
 ## test: the whole suite (unit, service, web, browser)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## bench: install the bench extra (python-socketio, the peer of bench/fanout.py) and run every
+## benchmark in bench/ with its defaults, one after the other, one line of figures each (logs in
+## data/bench/); `make bench BENCH_SIZE=quick` runs small sizes (about 4 minutes on 2 cores)
+BENCH_SIZE ?= full
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run_all.py --size $(BENCH_SIZE)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff mypy
