@@ -26,11 +26,15 @@ from webapp import access_log
 def log_file(tmp_path: Path) -> Iterator[Path]:
     """The access log as `xietong serve` writes it, to a file (`[log] access_file`)."""
     path = tmp_path / "logs" / "access.log"
+    logger = logging.getLogger(access_log.ACCESS_LOGGER)
+    level, propagate = logger.level, logger.propagate
     handler = access_log.configure(LogConfig(access=True, access_file=str(path)))
     assert handler is not None
     yield path
-    logging.getLogger(access_log.ACCESS_LOGGER).removeHandler(handler)
+    logger.removeHandler(handler)
     handler.close()
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
