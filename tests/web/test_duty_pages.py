@@ -76,6 +76,7 @@ async def test_the_shift_is_handed_over_by_form_and_confirmed_by_the_next_office
     assert "已向您交班，请确认接班" in board
     page = await (await other.get("/duty/log")).text()
     assert "南桥镇未签收，已催办" in page and "确认接班" in page
+    assert 'id="handover" data-live="handover" data-refresh-seconds="30"' in page    # shows up without a reload
     resp = await client.post("/duty/shift", data={"csrf_token": token, "op": "confirm"})
     assert resp.status == 403 and "不能确认自己发起的交班" in await resp.text()
     resp = await other.post("/duty/shift", data={"csrf_token": token2, "op": "confirm"}, allow_redirects=False)
