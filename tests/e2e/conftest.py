@@ -99,8 +99,13 @@ def _api_call_after_the_session_ended(page_url: str, location: str, text: str) -
             and "/api/" in location)
 
 
+def _websocket_while_offline(page_url: str, location: str, text: str) -> bool:
+    """A test that cuts the phone's network (`set_offline`) sees the page try to reconnect."""
+    return text.startswith("WebSocket connection to") and "ERR_INTERNET_DISCONNECTED" in text
+
+
 # console errors that are not a fault of a page: the one place to list them, each with why
-EXPECTED_CONSOLE_ERRORS = (_page_answered_4xx, _api_call_after_the_session_ended)
+EXPECTED_CONSOLE_ERRORS = (_page_answered_4xx, _api_call_after_the_session_ended, _websocket_while_offline)
 
 
 class BrowserWatch:
