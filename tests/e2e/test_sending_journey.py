@@ -48,8 +48,8 @@ def test_clerk_picks_all_townships_saves_a_group_issues_and_reminds_the_silent_u
     mine = clerk.call("GET", f"/api/items/{item_id}")["mine"]
     clerk.call("POST", f"/api/deliveries/{mine['id']}/ack", {})
 
-    page.reload()
     chase = page.locator("#chase")
+    expect(chase.locator("summary")).to_have_text("提醒未签收单位 · 2")     # live, as 东湖镇 signed for it
     chase.get_by_text("提醒未签收单位 · 2").click()                        # opens the confirmation
     expect(chase).to_contain_text("将向 2 个尚未签收的单位推送提醒")
     chase.get_by_role("button", name="确认提醒 2 个单位").click()
