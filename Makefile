@@ -29,7 +29,7 @@ test: $(STAMP)
 
 ## bench: install the bench extra (python-socketio, the peer of bench/fanout.py) and run every
 ## benchmark in bench/ with its defaults, one after the other, one line of figures each (logs in
-## data/bench/; about 12 minutes on 2 cores); `make bench BENCH_SIZE=quick` runs small sizes
+## data/bench/; 9-12 minutes on 2 cores); `make bench BENCH_SIZE=quick` runs small sizes
 ## (about 4 minutes)
 BENCH_SIZE ?= full
 BENCH_STAMP := $(VENV)/.bench-installed
