@@ -99,7 +99,6 @@ async def test_the_ladder_climbs_to_the_duty_desk_step_by_step(demo_hub):
     assert entry.units[0].overdue == timedelta(0) and entry.units[0].clerks and entry.units[0].leaders
 
 
-
 async def test_the_duty_desk_signs_for_a_unit_with_a_reason(demo_hub):
     await issue_extra_urgent(demo_hub, "NQZ")
     demo_hub.clock.advance(minutes=31)
