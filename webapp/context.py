@@ -53,6 +53,16 @@ def lang_of(request: web.Request) -> str:
     return lang
 
 
+REFUSAL = web.RequestKey("refusal", XietongError)   # a refusal a page showed (see `refused`)
+
+
+def refused(request: web.Request, err: XietongError) -> str:
+    """The refusal a page shows, in the reader's language; remembered for the answer's headers
+    (a 429 page says in Retry-After when to try again, as its message does in minutes)."""
+    request[REFUSAL] = err
+    return err.message(lang_of(request))
+
+
 def client_ip(request: web.Request) -> str:
     if hub_of(request).config.web.trust_forwarded_for:
         forwarded = request.headers.get("X-Forwarded-For", "")

@@ -15,6 +15,7 @@ from hub.errors import XietongError
 from webapp.context import (
     ANON_CSRF,
     ANON_CSRF_COOKIE,
+    REFUSAL,
     SESSION,
     SESSION_COOKIE,
     SESSION_EXPIRED,
@@ -175,3 +176,6 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     h.setdefault("X-Frame-Options", "DENY")
     if spec_of(request) is not None:
         h.setdefault("Cache-Control", "no-store")
+    refusal = request.get(REFUSAL)
+    if isinstance(refusal, XietongError):
+        add_retry_after(response, refusal)

@@ -136,3 +136,25 @@ async def test_a_unit_admin_cannot_reset_another_units_seal_keeper(
     assert resp.status == 403
     assert await demo_hub.otp.status(seal) == "active"
     assert await audit_rows(demo_hub, "otp.reset") == []
+
+
+async def test_a_leader_locked_out_by_wrong_codes_on_a_page_is_told_when_in_retry_after_too(
+        client: TestClient, demo_hub: Hub, clock: FakeClock) -> None:  # type: ignore[type-arg]
+    from tests.service.test_urgent_items import actor, issue_extra_urgent
+    item = await issue_extra_urgent(demo_hub, "DHZ")
+    leader = await actor(demo_hub, "dhz.leader")
+    enrolment = await demo_hub.otp.start_enrolment(leader)
+    await demo_hub.otp.finish_enrolment(leader, code_at_step(enrolment.secret_base32, time_step(clock.now())))
+    phone = pyotp.TOTP(enrolment.secret_base32)
+    wrong = next(c for c in ("000000", "111111", "222222") if not phone.verify(c, for_time=clock.now(), valid_window=1))
+    token = await login(client, "dhz.leader")
+    statuses = []
+    for _ in range(demo_hub.config.otp.max_failures + 1):
+        resp = await client.post(f"/items/{item.id}/instruction",
+                                 data={"csrf_token": token, "text": "请抓紧落实。", "code": wrong})
+        statuses.append(resp.status)
+    text = await resp.text()
+    assert statuses[0] == 400 and statuses[-1] == 429, statuses
+    minutes = int(resp.headers["Retry-After"]) // 60
+    assert minutes >= 1 and f"{minutes} 分钟后再试" in text
+    assert "Retry-After" not in (await client.get(f"/items/{item.id}")).headers   # only the refusal

@@ -10,7 +10,7 @@ from hub.domain.identity import Actor, UnitKind, parse_roles
 from hub.domain.permissions import Action, can, grantable_roles
 from hub.errors import XietongError
 from hub.services import audit
-from webapp.context import actor_of, hub_of, int_arg, lang_of, render
+from webapp.context import actor_of, hub_of, int_arg, refused, render
 from webapp.routing import page
 
 # The add-person form's text fields; the template reads every one (StrictUndefined).
@@ -54,7 +54,7 @@ async def add_user(request: web.Request) -> web.StreamResponse:
     except XietongError as err:
         if err.code == "perm.denied":
             raise
-        return await users_page(request, unit_id, error=err.message(lang_of(request)), form=values,
+        return await users_page(request, unit_id, error=refused(request, err), form=values,
                                 status=err.status)
     raise web.HTTPSeeOther(f"/admin/users?unit={unit_id}&done=added:{user.login}")
 
@@ -97,7 +97,7 @@ async def edit_user(request: web.Request) -> web.StreamResponse:
             raise
         user = await hub.identity.user(actor, user_id)
         return render(request, "admin_user_edit.html", status=err.status, user=user,
-                      error=err.message(lang_of(request)),
+                      error=refused(request, err),
                       roles=sorted(grantable_roles(actor) | user.roles),
                       editable_roles={r.value for r in grantable_roles(actor)},
                       unit=await hub.identity.unit(user.unit_id),
@@ -127,7 +127,7 @@ async def add_unit(request: web.Request) -> web.StreamResponse:
             raise
         units = await hub.identity.units()
         return render(request, "admin_units.html", status=err.status, units=units,
-                      kinds=[k.value for k in UnitKind], error=err.message(lang_of(request)),
+                      kinds=[k.value for k in UnitKind], error=refused(request, err),
                       form=values)
     raise web.HTTPSeeOther("/admin/units")
 

@@ -14,13 +14,13 @@ from webapp.context import (
     is_secure,
     json_body,
     json_response,
-    lang_of,
+    refused,
     render,
     safe_next,
     session_of,
 )
 from webapp.i18n import LANGUAGES
-from webapp.middleware import add_retry_after, bearer_token
+from webapp.middleware import bearer_token
 from webapp.routing import api, page
 from webapp.schemas import LOGIN_BODY, USER, user_json
 
@@ -50,10 +50,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             login, password, client_ip(request), request.headers.get("User-Agent", ""),
             old_cookie=request.cookies.get(SESSION_COOKIE))
     except XietongError as err:
-        page_again = render(request, "login.html", status=err.status, next=target,
-                            error=err.message(lang_of(request)), login=login, expired=False)
-        add_retry_after(page_again, err)
-        return page_again
+        return render(request, "login.html", status=err.status, next=target,
+                      error=refused(request, err), login=login, expired=False)
     response = web.HTTPSeeOther(target)
     set_session_cookie(request, response, done.cookie_value)
     raise response

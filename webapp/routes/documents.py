@@ -12,7 +12,7 @@ from hub.domain.items import DOC_KINDS, Attachment, Urgency
 from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.store.documents import DocFields
-from webapp.context import actor_of, hub_of, int_arg, lang_of, render
+from webapp.context import actor_of, hub_of, int_arg, refused, render
 from webapp.routes.items import unit_list, upload_name
 from webapp.routing import page
 from webapp.steppers import document_steps
@@ -68,7 +68,7 @@ async def create_document(request: web.Request) -> web.StreamResponse:
         if err.code == "perm.denied":
             raise
         return await form_page(request, "document_new.html", status=err.status, form=values,
-                               error=err.message(lang_of(request)))
+                               error=refused(request, err))
     raise web.HTTPSeeOther(f"/documents/{doc.id}")
 
 
@@ -141,7 +141,7 @@ async def act_on_document(request: web.Request) -> web.StreamResponse:
     except XietongError as err:
         if err.code in ("perm.denied", "document.not_found"):
             raise
-        return await document_page(request, doc_id, err.message(lang_of(request)), err.status, values)
+        return await document_page(request, doc_id, refused(request, err), err.status, values)
     raise web.HTTPSeeOther(f"/documents/{doc_id}")
 
 
@@ -165,5 +165,5 @@ async def instruction(request: web.Request) -> web.StreamResponse:
         if err.code in ("perm.denied", "item.not_found"):
             raise
         from webapp.routes.items import item_page
-        return await item_page(request, item_id, err.message(lang_of(request)), err.status)
+        return await item_page(request, item_id, refused(request, err), err.status)
     raise web.HTTPSeeOther(f"/items/{item_id}")

@@ -13,7 +13,15 @@ from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.duty import BoardItem, BoardUnit
 from hub.services.stats import read_metrics
-from webapp.context import actor_of, client_ip, hub_of, int_arg, json_response, lang_of, render
+from webapp.context import (
+    actor_of,
+    client_ip,
+    hub_of,
+    int_arg,
+    json_response,
+    refused,
+    render,
+)
 from webapp.routing import api, page
 from webapp.schemas import DELIVERY, ITEM, delivery_json, item_json
 
@@ -50,7 +58,7 @@ async def act(request: web.Request) -> web.StreamResponse:
     except XietongError as err:
         if err.code == "perm.denied":
             raise
-        return await board_page(request, err.message(lang_of(request)), err.status)
+        return await board_page(request, refused(request, err), err.status)
     raise web.HTTPSeeOther(f"/duty?done={op}#delivery-{delivery_id}")
 
 

@@ -10,7 +10,16 @@ from hub.domain.duty_log import EntryKind, Handover, Shift
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.duty_log import DutyLog, EntryView, HandoverView
-from webapp.context import actor_of, hub_of, int_arg, json_body, json_response, lang_of, render
+from webapp.context import (
+    actor_of,
+    hub_of,
+    int_arg,
+    json_body,
+    json_response,
+    lang_of,
+    refused,
+    render,
+)
 from webapp.i18n import translate
 from webapp.routing import api, page
 from webapp.xlsx import xlsx_response
@@ -57,7 +66,7 @@ async def log_add(request: web.Request) -> web.StreamResponse:
     except XietongError as err:
         if err.code == "perm.denied":
             raise
-        return await log_page(request, err.message(lang_of(request)), err.status, form)
+        return await log_page(request, refused(request, err), err.status, form)
     raise web.HTTPSeeOther("/duty/log?done=entry")
 
 
@@ -82,7 +91,7 @@ async def shift_act(request: web.Request) -> web.StreamResponse:
     except XietongError as err:
         if err.code == "perm.denied":
             raise
-        return await log_page(request, err.message(lang_of(request)), err.status, form)
+        return await log_page(request, refused(request, err), err.status, form)
     raise web.HTTPSeeOther(f"/duty/log?done={op}")
 
 

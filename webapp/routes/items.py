@@ -15,7 +15,16 @@ from hub.domain.permissions import Action, can
 from hub.domain.recipient_groups import apply_pick
 from hub.errors import XietongError
 from hub.services.items import Attendee
-from webapp.context import actor_of, hub_of, id_from_text, int_arg, lang_of, path_id, render
+from webapp.context import (
+    actor_of,
+    hub_of,
+    id_from_text,
+    int_arg,
+    lang_of,
+    path_id,
+    refused,
+    render,
+)
 from webapp.i18n import translate
 from webapp.routing import page
 
@@ -155,7 +164,7 @@ async def issue_item(request: web.Request) -> web.StreamResponse:
     except XietongError as err:
         if err.code == "perm.denied":
             raise
-        return await new_item_page(request, values, err.message(lang_of(request)),
+        return await new_item_page(request, values, refused(request, err),
                                    draft.main_units if draft else (), draft.copy_units if draft else (),
                                    status=err.status)
     raise web.HTTPSeeOther(f"/items/{item.id}")
@@ -211,7 +220,7 @@ async def remind_unsigned(request: web.Request) -> web.StreamResponse:
     except XietongError as err:
         if err.code in ("perm.denied", "item.not_found"):
             raise
-        return await item_page(request, item_id, err.message(lang_of(request)), err.status)
+        return await item_page(request, item_id, refused(request, err), err.status)
     raise web.HTTPSeeOther(f"/items/{item_id}?reminded={len(reminded)}#chase")
 
 
@@ -229,7 +238,7 @@ async def _handle(request: web.Request, op: str) -> web.StreamResponse:
     except XietongError as err:
         if err.code in ("perm.denied", "item.not_found") or item_id is None:
             raise
-        return await item_page(request, item_id, err.message(lang_of(request)), err.status)
+        return await item_page(request, item_id, refused(request, err), err.status)
     raise web.HTTPSeeOther(f"/items/{done.item_id}")
 
 

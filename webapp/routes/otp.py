@@ -8,7 +8,7 @@ from markupsafe import Markup
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.otp import Enrolment
-from webapp.context import actor_of, hub_of, lang_of, render, safe_next
+from webapp.context import actor_of, hub_of, refused, render, safe_next
 from webapp.routing import page
 
 
@@ -45,7 +45,7 @@ async def otp_enrol(request: web.Request) -> web.Response:
     except XietongError as err:
         if err.code == "perm.denied":
             raise
-        return await status_page(request, err.message(lang_of(request)), err.status, back)
+        return await status_page(request, refused(request, err), err.status, back)
     return enrol_page(request, enrolment, back=back)
 
 
@@ -59,7 +59,7 @@ async def otp_enrol_confirm(request: web.Request) -> web.Response:
     except XietongError as err:
         if err.code == "perm.denied":
             raise
-        message = err.message(lang_of(request))
+        message = refused(request, err)
         pending = await hub.otp.pending(actor) if err.code == "otp.wrong" else None
         if pending is not None:     # still pending: the same QR code again, with the message
             return enrol_page(request, pending, message, err.status, back)

@@ -10,7 +10,7 @@ from hub.domain.permissions import Action, can
 from hub.domain.seals import SealKind
 from hub.errors import XietongError
 from hub.services.todo import stamp_queue
-from webapp.context import actor_of, hub_of, int_arg, lang_of, path_id, render
+from webapp.context import actor_of, hub_of, int_arg, lang_of, path_id, refused, render
 from webapp.routing import page
 
 
@@ -38,7 +38,7 @@ async def make(request: web.Request) -> web.StreamResponse:
     except XietongError as err:
         if err.code == "perm.denied":
             raise
-        return await registry_page(request, err.message(lang_of(request)), err.status)
+        return await registry_page(request, refused(request, err), err.status)
     raise web.HTTPSeeOther(f"/seals/{seal.id}")
 
 
@@ -81,7 +81,7 @@ async def change(request: web.Request) -> web.StreamResponse:
     except XietongError as err:
         if err.code == "perm.denied":
             raise
-        return await seal_page(request, seal_id, err.message(lang_of(request)), err.status)
+        return await seal_page(request, seal_id, refused(request, err), err.status)
     raise web.HTTPSeeOther(f"/seals/{target}")
 
 
@@ -116,7 +116,7 @@ async def seal_step(request: web.Request) -> web.StreamResponse:
         if err.code in ("perm.denied", "document.not_found"):
             raise
         from webapp.routes.documents import document_page
-        return await document_page(request, doc_id, err.message(lang_of(request)), err.status)
+        return await document_page(request, doc_id, refused(request, err), err.status)
     raise web.HTTPSeeOther(f"/documents/{doc_id}#seal")
 
 
