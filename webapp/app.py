@@ -35,6 +35,7 @@ from webapp.routes import (  # noqa: F401
     pwa,
     realtime,
     recipient_groups,
+    registers,
     seal_pages,
     seals,
     testing,

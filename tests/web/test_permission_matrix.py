@@ -105,6 +105,8 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/items"): "issue_item",
     ("GET", "/inbox"): "view_item",
     ("GET", "/sent"): "view_item",
+    ("GET", "/inbox.xlsx"): "view_item",
+    ("GET", "/sent.xlsx"): "view_item",
     ("GET", "/items/{item_id}"): "view_item",
     ("POST", "/deliveries/{delivery_id}/ack"): "handle_delivery",
     ("POST", "/deliveries/{delivery_id}/return"): "handle_delivery",

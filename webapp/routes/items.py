@@ -181,14 +181,20 @@ async def inbox(request: web.Request) -> web.Response:
     only = list_filter(request)
     entries = await hub_of(request).items.inbox(actor_of(request), only)
     return render(request, "inbox.html", entries=entries, now=hub_of(request).clock.now(), only=only,
-                  urgencies=[u.value for u in Urgency])
+                  urgencies=[u.value for u in Urgency], export=_export_href(request, "/inbox.xlsx"))
 
 
 @page("GET", "/sent", action=Action.VIEW_ITEM)
 async def sent(request: web.Request) -> web.Response:
     only = list_filter(request)
     rows = await hub_of(request).items.sent(actor_of(request), only)
-    return render(request, "sent.html", rows=rows, only=only, urgencies=[u.value for u in Urgency])
+    return render(request, "sent.html", rows=rows, only=only, urgencies=[u.value for u in Urgency],
+                  export=_export_href(request, "/sent.xlsx"))
+
+
+def _export_href(request: web.Request, path: str) -> str:
+    """The list's spreadsheet, with the filters the list was shown with."""
+    return f"{path}?{request.query_string}" if request.query_string else path
 
 
 async def item_page(request: web.Request, item_id: int, error: str | None = None, status: int = 200) -> web.Response:
