@@ -295,6 +295,9 @@ def test_a_reason_being_typed_survives_a_live_refresh_of_its_section(browser: An
     page.goto(f"{server.url}/items/{first['item']['id']}")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
     page.locator("#my-delivery summary").click()
+    with page.expect_response(lambda r: r.url == page.url and r.request.headers.get("x-live-refresh") == "1"):
+        sender.issue(f"关于报送冬季安全检查情况的通知 {uuid.uuid4().hex[:4]}", "WJJ")   # before anything is typed
+    expect(page.locator("#my-delivery details:has(textarea[name=reason])")).to_have_attribute("open", "")  # stays unfolded
     page.fill('#my-delivery textarea[name="reason"]', "本单位不是主办单位，请改发卫健局办公室")
     with page.expect_response(lambda r: r.url == page.url and r.request.headers.get("x-live-refresh") == "1"):
         sender.issue(f"关于开展冬季爱国卫生运动的通知 {uuid.uuid4().hex[:4]}", "WJJ")   # an event: the page refreshes
