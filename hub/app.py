@@ -111,9 +111,10 @@ class Hub:
         # approvals are confirmed by the one-time-password service (bound late: it is built above)
         hub.documents = DocumentService(store, clock, config, items,
                                         lambda actor, code, purpose, target: hub.otp.confirm(
-                                            actor, code, purpose, target))
+                                            actor, code, purpose, target), feed.todo_changed)
         hub.seals = SealService(store, clock, config,
-                                lambda actor, code, purpose, target: hub.otp.confirm(actor, code, purpose, target))
+                                lambda actor, code, purpose, target: hub.otp.confirm(actor, code, purpose, target),
+                                feed.todo_changed)
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
         hub.recipient_groups = RecipientGroupService(store, clock)

@@ -38,6 +38,10 @@ BATCH = 500
 REPLAY_SLOTS = 2   # replays running at once; the others wait their turn, leaving readers for logins
 
 
+SIGNAL = -1                     # the "event id" of a queued frame outside the event order
+TODO_FRAME = '{"v": 1, "type": "todo"}'  # a unit's to-do lists changed without an event (a document moved)
+
+
 class TooOld(Exception):
     """The client's last id is older than the replay window: it must reload its inbox."""
 
@@ -78,6 +82,21 @@ class Subscriber:
             self.on_overflow()
             return
         self.pending.append((event_id, frame))
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def signal(self, frame: str, frame_bytes: bytes) -> None:
+        """A frame outside the event order (no id, not stored: e.g. "your to-do list changed"): written
+        now if nothing waits before it, else queued behind; dropped rather than overflow a full queue."""
+        if self.overflowed or self.ended:
+            return
+        if (self.replayed_upto is not None and not self.pending and self.write_now is not None
+                and self.write_now(frame_bytes)):
+            return
+        if len(self.pending) >= self.limit:
+            return
+        self.pending.append((SIGNAL, frame))
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
@@ -143,6 +162,16 @@ class EventFeed:
             if sub.on_session_ended is not None:
                 sub.on_session_ended()
         return len(subs)
+
+    def todo_changed(self, unit_id: int) -> None:
+        """Something waiting for people of the unit changed that the feed has no event for (a document
+        moved a step, a seal use was asked for or approved): their connections get a `todo` frame,
+        and their badges ask again. Not stored: a phone that reconnects asks for its badges anyway."""
+        subs = self._by_unit.get(unit_id)
+        if subs:
+            frame_bytes = websocket_text_frame(TODO_FRAME)
+            for sub in subs:
+                sub.signal(TODO_FRAME, frame_bytes)
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self._all.discard(sub)

@@ -57,8 +57,10 @@ def check_fields(f: DocFields, attachments: list[Attachment], now: datetime, lim
 
 
 class DocumentService:
-    def __init__(self, store: Store, clock: Clock, config: Config, items: ItemService, confirm: Confirm) -> None:
+    def __init__(self, store: Store, clock: Clock, config: Config, items: ItemService, confirm: Confirm,
+                 todo_changed: Callable[[int], None] = lambda unit_id: None) -> None:
         self.store, self.clock, self.config, self.items, self._confirm = store, clock, config, items, confirm
+        self._todo_changed = todo_changed      # a step moved: the unit's phones ask for their badges again
 
     @property
     def _limit(self) -> int:
@@ -154,6 +156,7 @@ class DocumentService:
             await audit.record(tx, now, actor, "document.edit", f"document:{doc_id}", back_to_leader=state is not doc.state)
             result = await tx.documents.get(doc_id)
         assert result is not None
+        self._todo_changed(result.unit_id)
         return result
 
     async def act(self, actor: Actor, doc_id: int, op: DocOp, comment: str = "", code: str = "") -> Document:
@@ -219,6 +222,7 @@ class DocumentService:
         elif op is DocOp.WITHDRAW:
             self.items.published()
         assert result is not None
+        self._todo_changed(result.unit_id)
         return result
 
     async def _item_draft(self, tx: Tx, doc: Document, now: datetime) -> ItemDraft:

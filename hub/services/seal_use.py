@@ -50,6 +50,7 @@ class SealUse:
     clock: Clock
     config: Config
     _confirm: Confirm
+    _todo_changed: Callable[[int], None]    # a use asked for, approved or stamped: the unit's badges
 
     async def request_use(self, actor: Actor, document_id: int, seal_id: int) -> UseRequest:
         """用印申请 by the unit's seal keeper or office clerk: a registered document of the unit and
@@ -76,6 +77,7 @@ class SealUse:
                                document=document_id, seal=seal_id)
             request = await tx.seals.request(request_id)
         assert request is not None
+        self._todo_changed(actor.unit_id)
         return request
 
     async def approve_use(self, leader: Actor, request_id: int, code: str) -> UseRequest:
@@ -98,6 +100,7 @@ class SealUse:
                                document=request.document_id, seal=request.seal_id)
             approved = await tx.seals.request(request_id)
         assert approved is not None
+        self._todo_changed(leader.unit_id)
         return approved
 
     async def stamp(self, keeper: Actor, request_id: int, seal_password: str) -> Stamping:
@@ -122,6 +125,7 @@ class SealUse:
                                request=request_id, approver=request.approver_name, digest=digest)
             stamping = await tx.seals.stamping(stamping_id)
         assert stamping is not None
+        self._todo_changed(keeper.unit_id)
         return stamping
 
     async def use_requests(self, who: Actor, document_id: int) -> list[UseRequest]:

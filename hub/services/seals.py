@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -55,8 +56,10 @@ def _name(who: Who) -> str:
 
 
 class SealService(SealUse):
-    def __init__(self, store: Store, clock: Clock, config: Config, confirm: Confirm) -> None:
+    def __init__(self, store: Store, clock: Clock, config: Config, confirm: Confirm,
+                 todo_changed: Callable[[int], None] = lambda unit_id: None) -> None:
         self.store, self.clock, self.config, self._confirm = store, clock, config, confirm
+        self._todo_changed = todo_changed
         self._authority_key: PrivateKey | None = None
 
     # -- the authority ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from hub.domain.identity import Actor
 from hub.domain.items import AckVia
 from hub.domain.permissions import Action
 from hub.errors import XietongError
-from hub.notify.feed import Subscriber, TooOld
+from hub.notify.feed import SIGNAL, Subscriber, TooOld
 from hub.notify.frames import PROTOCOL_VERSION, control_frame
 from webapp import gc_pacing
 from webapp.context import (
@@ -142,7 +142,9 @@ async def _write(ws: web.WebSocketResponse, sub: Subscriber, last: int) -> None:
         await sub.wait_for_frames()     # no timer per frame: _recheck watches the session
         while pending and not ws.closed:
             event_id, frame = pending[0]
-            if event_id > last:
+            if event_id == SIGNAL:          # outside the event order: sent, and `last` stays
+                await ws.send_str(frame)
+            elif event_id > last:
                 await ws.send_str(frame)
                 last = event_id
             pending.popleft()

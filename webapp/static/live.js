@@ -48,6 +48,7 @@
   function handle(f) {
     if (f.type === "hello") { if (!localStorage.getItem(key)) setLastId(f.last_id); return; }
     if (f.type === "reset") { setLastId(f.last_id); refresh(); badgesSoon(0); return; }
+    if (f.type === "todo") { badgesSoon(150 + Math.random() * 600); return; }   // a document moved: counts
     if (typeof f.id !== "number" || f.id <= lastId()) return;
     setLastId(f.id);
     // a new item, or its sender's reminder (催办), for this unit: the banner and the sound
