@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from hub.clock import utc_iso
 from hub.domain.identity import Role, User
@@ -37,11 +38,7 @@ class BoardQueries:
             return [_item(r) for r in await cur.fetchall()]
 
     async def deliveries(self, item_ids: Sequence[int]) -> list[Delivery]:
-        if not item_ids:
-            return []
-        async with self.conn.execute(f"SELECT * FROM deliveries WHERE item_id IN ({_marks(len(item_ids))})"
-                                     " ORDER BY id", tuple(item_ids)) as cur:
-            return [_delivery(r) for r in await cur.fetchall()]
+        return [_delivery(r) for r in await self._rows("deliveries", "item_id", item_ids)]
 
     async def people(self, unit_ids: Sequence[int], roles: Sequence[Role]) -> list[User]:
         """Active people of these units holding any of these roles."""
@@ -62,15 +59,15 @@ class BoardQueries:
             return {r["id"]: _user(r) for r in await cur.fetchall()}
 
     async def events(self, delivery_ids: Sequence[int]) -> list[Event]:
-        if not delivery_ids:
-            return []
-        async with self.conn.execute(f"SELECT * FROM events WHERE delivery_id IN ({_marks(len(delivery_ids))})"
-                                     " ORDER BY id", tuple(delivery_ids)) as cur:
-            return [_event(r) for r in await cur.fetchall()]
+        return [_event(r) for r in await self._rows("events", "delivery_id", delivery_ids)]
 
     async def sms(self, delivery_ids: Sequence[int]) -> list[OutboxMessage]:
-        if not delivery_ids:
+        return [_outbox(r) for r in await self._rows("outbox", "delivery_id", delivery_ids)]
+
+    async def _rows(self, table: str, column: str, ids: Sequence[int]) -> list[Any]:
+        """The rows of `table` whose `column` is one of `ids`, in id order (one statement)."""
+        if not ids:
             return []
-        async with self.conn.execute(f"SELECT * FROM outbox WHERE delivery_id IN ({_marks(len(delivery_ids))})"
-                                     " ORDER BY id", tuple(delivery_ids)) as cur:
-            return [_outbox(r) for r in await cur.fetchall()]
+        async with self.conn.execute(f"SELECT * FROM {table} WHERE {column} IN ({_marks(len(ids))})"
+                                     " ORDER BY id", tuple(ids)) as cur:
+            return list(await cur.fetchall())
