@@ -305,3 +305,26 @@ def test_a_reason_being_typed_survives_a_live_refresh_of_its_section(browser: An
     phone.shot("reason-kept-across-refresh")
     phone.clean()
     phone.close()
+
+
+def test_a_leaders_open_home_shows_a_sign_off_the_moment_the_office_passes_it_up(browser: Any, server: Server) -> None:
+    title = f"关于做好冬季防火工作的通知 {uuid.uuid4().hex[:4]}"
+    drafter, office = ApiClient(server, "jyj.clerk1"), ApiClient(server, "jyj.clerk2")
+    (dhz,) = drafter.unit_ids("DHZ")
+    phone = Watched(browser, server, "jyj.leader")       # the leader's home is open, before anything waits
+    page = phone.page
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
+    signoff = page.locator('#waiting-counts a[data-kind="signoff"] .count-n')
+    waiting = int(signoff.inner_text())
+    url = form_post(drafter, "/documents", [("title", title), ("body", "各镇：\n请做好冬季防火工作。"),
+                                            ("doc_kind", "通知"), ("urgency", "urgent"),
+                                            ("issuing_office", "示范区教育局"), ("main_units", str(dhz))])
+    doc_path = urllib.parse.urlsplit(url).path
+    form_post(drafter, doc_path, [("op", "submit"), ("comment", "")])
+    form_post(office, doc_path, [("op", "approve"), ("comment", "同意，请领导签发")])
+    expect(signoff).to_have_text(str(waiting + 1))                   # no reload: the count and the list
+    expect(page.locator("#todo")).to_contain_text(title)
+    expect(tab(page, "todo").locator("[data-badge]")).to_have_text(re.compile(r"[1-9]\d*"))
+    phone.shot("leader-home-live-signoff")
+    phone.clean()
+    phone.close()

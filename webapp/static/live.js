@@ -48,7 +48,11 @@
   function handle(f) {
     if (f.type === "hello") { if (!localStorage.getItem(key)) setLastId(f.last_id); return; }
     if (f.type === "reset") { setLastId(f.last_id); refresh(); badgesSoon(0); return; }
-    if (f.type === "todo") { badgesSoon(150 + Math.random() * 600); return; }   // a document moved: counts
+    if (f.type === "todo") {          // a document moved: the page's lists and the counts, as for an event
+      if (!timer) timer = setTimeout(refresh, 150);
+      badgesSoon(150 + Math.random() * 600);
+      return;
+    }
     if (typeof f.id !== "number" || f.id <= lastId()) return;
     setLastId(f.id);
     // a new item, or its sender's reminder (催办), for this unit: the banner and the sound
