@@ -181,6 +181,33 @@ class EscalationConfig:
                                               _ladder_ok, _LADDER_HINT))
 
 
+def _road_ladder_ok(text: str) -> bool:
+    from hub.domain.roads import parse_road_ladder
+    try:
+        return bool(parse_road_ladder(text))
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class IncomingConfig:
+    extra_urgent_days: int = field(default=1, metadata=_doc(
+        "特急 received documents: working days to handle them (办理期限) by default.", _positive, "a positive integer"))
+    urgent_days: int = field(default=3, metadata=_doc(
+        "加急 received documents: working days to handle them by default.", _positive, "a positive integer"))
+    ordinary_days: int = field(default=10, metadata=_doc(
+        "Ordinary received documents: working days to handle them by default.", _positive, "a positive integer"))
+    ladder: str = field(default="remind@-1d, leader@0, office@1d", metadata=_doc(
+        "Deadline steps of a handling step: a reminder before the deadline, then the lead's leaders, then the "
+        "office that registered it (offsets from the deadline in m, h or d).", _road_ladder_ok,
+        "steps like remind@-1d, leader@0, office@1d"))
+    chases_per_day: int = field(default=3, metadata=_doc(
+        "Manual chases (催办) of one step per day, at most.", _positive, "a positive integer"))
+    supervision_days: int = field(default=7, metadata=_doc(
+        "Supervised (督办) documents: the lead reports progress every this many days by default.",
+        _positive, "a positive integer"))
+
+
 @dataclass(frozen=True)
 class RealtimeConfig:
     retention_days: int = field(default=7, metadata=_doc(
@@ -313,6 +340,7 @@ class Config:
     windows: WindowsConfig = WindowsConfig()
     calendar: CalendarConfig = CalendarConfig()
     escalation: EscalationConfig = EscalationConfig()
+    incoming: IncomingConfig = IncomingConfig()
     realtime: RealtimeConfig = RealtimeConfig()
     sms: SmsConfig = SmsConfig()
     metrics: MetricsConfig = MetricsConfig()

@@ -8,7 +8,11 @@ JSON with the status; the CLI prints the message. Add new codes to MESSAGES.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
+
+import hub.messages
 
 # code -> (status, English, Chinese)
 MESSAGES: dict[str, tuple[int, str, str]] = {
@@ -185,6 +189,19 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                                        "under an approved seal-use request.",
                                   "公文用印须经用印审批，以本单位电子印章盖章。"),
 }
+
+
+def _merge_concept_messages() -> None:
+    """Add the messages of `hub.messages.<concept>`; a code given twice stops the import."""
+    for info in pkgutil.iter_modules(hub.messages.__path__):
+        module = importlib.import_module(f"hub.messages.{info.name}")
+        twice = MESSAGES.keys() & module.MESSAGES.keys()
+        if twice:
+            raise KeyError(f"error codes given twice: {sorted(twice)}")
+        MESSAGES.update(module.MESSAGES)
+
+
+_merge_concept_messages()
 
 
 class XietongError(Exception):

@@ -36,6 +36,9 @@ class Action(StrEnum):
     MANAGE_SEALS = "manage_seals"      # the seal authority: make, suspend, resume, replace, revoke, destroy seals
     USE_SEAL = "use_seal"              # keep one's unit's seals and stamp (用印) under an approved request
     APPROVE_SEAL_USE = "approve_seal_use"  # approve a seal-use request (用印审批) of one's unit
+    VIEW_INCOMING = "view_incoming"    # the unit's received documents (收文) and its registers (登记簿)
+    REGISTER_INCOMING = "register_incoming"  # register (登记) a received document, set the unit's road settings
+    SUPERVISE = "supervise"            # put a received document under supervision (督办), chase by hand (催办)
 
 
 class Scope(StrEnum):
@@ -66,6 +69,9 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.MANAGE_SEALS: {Role.SUPER_ADMIN: Scope.ANY},
     Action.USE_SEAL: {Role.SEAL_KEEPER: Scope.OWN},
     Action.APPROVE_SEAL_USE: {Role.LEADER: Scope.OWN},
+    Action.VIEW_INCOMING: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
+    Action.REGISTER_INCOMING: {Role.CLERK: Scope.OWN},
+    Action.SUPERVISE: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
 }
 
 

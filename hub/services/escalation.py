@@ -23,7 +23,7 @@ from hub.domain.items import Delivery, DeliveryState, Item
 from hub.domain.sms_text import backup_text, duty_desk_text, meeting_reminder_text, remind_text
 from hub.notify.worker import Worker, wait_for_work
 from hub.store import Store, Tx
-from hub.store.items import Timer
+from hub.store.timers import Timer
 
 log = logging.getLogger(__name__)
 

@@ -25,12 +25,15 @@ from hub.store.documents import DocumentQueries
 from hub.store.duty_board import BoardQueries
 from hub.store.duty_log import DutyLogQueries
 from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQueries, UserQueries
+from hub.store.incoming import IncomingQueries
 from hub.store.item_lists import ItemListQueries
-from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries, TimerQueries
+from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries
 from hub.store.otp import OtpQueries
 from hub.store.recipient_groups import RecipientGroupQueries
+from hub.store.roads import RoadQueries
 from hub.store.seals import SealQueries
 from hub.store.sms import SmsQueries
+from hub.store.timers import TimerQueries
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -81,6 +84,8 @@ class Tx:
         self.chases = ChaseQueries(conn)         # the sender's manual reminders (催办)
         self.lists = ItemListQueries(conn)       # the filtered inbox and sent list
         self.recipient_groups = RecipientGroupQueries(conn)   # each sender's saved groups
+        self.roads = RoadQueries(conn)           # the office roads' open steps and history
+        self.incoming = IncomingQueries(conn)    # the incoming road (收文): register, numbers, scans
 
 
 class TransactionLost(sqlite3.OperationalError):

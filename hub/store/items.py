@@ -98,14 +98,6 @@ def _outbox(r: sqlite3.Row) -> OutboxMessage:
                          r["user_id"], r["phone"], r["body"], r["state"], r["provider_id"], r["error"])
 
 
-@dataclass(frozen=True)
-class Timer:
-    id: int
-    due_at: datetime
-    kind: str
-    delivery_id: int
-    step: int
-
 
 class ItemQueries:
     def __init__(self, conn: Connection) -> None:
@@ -405,6 +397,14 @@ class OutboxQueries:
             "INSERT OR IGNORE INTO outbox (created_at, channel, event_id, delivery_id, user_id, phone, body)"
             " VALUES (?, 'sms', ?, ?, ?, ?, ?)", (utc_iso(at), event_id, delivery_id, user_id, phone, body))
 
+    async def add_road_sms(self, at: datetime, history_id: int, user_id: int | None, phone: str, body: str) -> bool:
+        """An SMS caused by a road move (a deadline reminder, a chase): keyed by its history row, once
+        per person. False when that person was already texted for it."""
+        cur = await self.conn.execute(
+            "INSERT OR IGNORE INTO outbox (created_at, channel, history_id, user_id, phone, body)"
+            " VALUES (?, 'sms', ?, ?, ?, ?)", (utc_iso(at), history_id, user_id, phone, body))
+        return cur.rowcount == 1
+
     async def add_sms_to_units_people(self, at: datetime, first_event_id: int, last_event_id: int, role: str,
                                       body: str) -> int:
         """One SMS per event in an id range to each active person with `role` and a phone in the
@@ -427,66 +427,3 @@ class OutboxQueries:
         async with self.conn.execute("SELECT * FROM outbox WHERE state = 'queued' ORDER BY id LIMIT ?",
                                      (limit,)) as cur:
             return [_outbox(r) for r in await cur.fetchall()]
-
-
-class TimerQueries:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    async def add(self, due_at: datetime, kind: str, delivery_id: int, step: int) -> None:
-        await self.conn.execute(
-            "INSERT OR IGNORE INTO timers (due_at, kind, delivery_id, step) VALUES (?, ?, ?, ?)",
-            (utc_iso(due_at), kind, delivery_id, step))
-
-    async def add_for_deliveries(self, due_at: datetime, kind: str, step: int, first_delivery_id: int,
-                                 last_delivery_id: int) -> None:
-        """The same timer for every delivery in an id range (an item's first step), in one statement."""
-        await self.conn.execute(
-            "INSERT OR IGNORE INTO timers (due_at, kind, delivery_id, step)"
-            " SELECT ?, ?, id, ? FROM deliveries WHERE id BETWEEN ? AND ? ORDER BY id",
-            (utc_iso(due_at), kind, step, first_delivery_id, last_delivery_id))
-
-    async def earliest(self) -> datetime | None:
-        async with self.conn.execute("SELECT min(due_at) FROM timers") as cur:
-            row = await cur.fetchone()
-        return parse_utc(row[0]) if row and row[0] else None
-
-    async def due(self, now: datetime, limit: int) -> list[Timer]:
-        async with self.conn.execute(
-                "SELECT id, due_at, kind, delivery_id, step FROM timers WHERE due_at <= ?"
-                " ORDER BY due_at, id LIMIT ?", (utc_iso(now), limit)) as cur:
-            return [Timer(r[0], parse_utc(r[1]), r[2], r[3], r[4]) for r in await cur.fetchall()]
-
-    async def scheduled(self, timers: list[Timer]) -> set[int]:
-        """Which of these timers, read earlier, are still scheduled as read: not run, cancelled or
-        postponed since. A row is compared whole, not by id: a timer's id is a rowid, which SQLite
-        gives again to a new row once the largest one was deleted, so an id alone may name
-        another delivery's step by now."""
-        if not timers:
-            return set()
-        marks = ",".join("?" * len(timers))
-        async with self.conn.execute(f"SELECT id, due_at, kind, delivery_id, step FROM timers WHERE id IN ({marks})",
-                                     [t.id for t in timers]) as cur:
-            now = {r[0]: Timer(r[0], parse_utc(r[1]), r[2], r[3], r[4]) for r in await cur.fetchall()}
-        return {t.id for t in timers if now.get(t.id) == t}
-
-    async def get(self, timer_id: int) -> Timer | None:
-        async with self.conn.execute("SELECT id, due_at, kind, delivery_id, step FROM timers WHERE id = ?",
-                                     (timer_id,)) as cur:
-            r = await cur.fetchone()
-        return Timer(r[0], parse_utc(r[1]), r[2], r[3], r[4]) if r else None
-
-    async def delete(self, timer_id: int) -> None:
-        await self.conn.execute("DELETE FROM timers WHERE id = ?", (timer_id,))
-
-    async def postpone(self, timer_id: int, due_at: datetime) -> None:
-        await self.conn.execute("UPDATE timers SET due_at = ? WHERE id = ?", (utc_iso(due_at), timer_id))
-
-    async def cancel_steps(self, delivery_id: int) -> None:
-        await self.conn.execute("DELETE FROM timers WHERE delivery_id = ? AND kind = 'step'", (delivery_id,))
-
-    async def record_run(self, delivery_id: int, kind: str, step: int, at: datetime, applied: bool) -> None:
-        """Fails (primary key) if this step already ran: the transaction then rolls back whole."""
-        await self.conn.execute(
-            "INSERT INTO steps_run (delivery_id, kind, step, ran_at, applied) VALUES (?, ?, ?, ?, ?)",
-            (delivery_id, kind, step, utc_iso(at), int(applied)))
