@@ -34,6 +34,8 @@ from webapp.routing import ROUTES, RouteSpec
 # One-time codes (to confirm approvals) are set up by leaders and seal keepers, each for themselves.
 # Electronic seals: only the super admin (the seal authority) makes and changes them; a unit's seal
 # keeper stamps with its seals, a leader of the unit approves each use.
+# Received documents (收文): a unit's clerks and leaders see its register; its clerks register; the
+# office (clerks) and leaders put them under supervision. Each later step is held by whom the road names.
 POLICY_TABLE = """
 action        super_admin  unit_admin  seal_keeper  clerk  leader  duty_desk  user
 view_home     YY           YY          YY           YY     YY      YY         YY
@@ -56,6 +58,9 @@ seal_document --           --          Y-           --     --      --         --
 manage_seals  YY           --          --           --     --      --         --
 use_seal      --           --          Y-           --     --      --         --
 approve_seal_use --        --          --           --     Y-      --         --
+view_incoming --           --          --           Y-     Y-      --         --
+register_incoming --       --          --           Y-     --      --         --
+supervise     --           --          --           Y-     Y-      --         --
 """
 
 
