@@ -77,7 +77,7 @@ INCOMING = Road(
         Move("reply", frozenset({State.HANDLED}), None, roles=_CLERK),
         Move("close", frozenset({State.INSTRUCTED, State.HANDLED}), State.CLOSED, roles=_CLERK,
              cancels=frozenset(StepKind)),
-        Move("supervise", _OPEN, None, needs_note=True, roles=_CLERK),
+        Move("supervise", _OPEN, None, needs_note=True, roles=_CLERK | _LEADER),
         Move("progress", _OPEN, None, completes=StepKind.PROGRESS, needs_note=True),
     )},
 )
