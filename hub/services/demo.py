@@ -31,11 +31,17 @@ UNITS = [
     ("NQZ", "南桥镇人民政府", UnitKind.TOWNSHIP, "BGS", "0571-88300001"),
     ("JYJ", "示范区教育局", UnitKind.DEPARTMENT, "BGS", "0571-88400001"),
     ("WJJ", "示范区卫生健康局", UnitKind.DEPARTMENT, "BGS", "0571-88500001"),
+    # 东湖镇's own offices, for its received documents' lead (主办) and assisting (协办) units; last, so
+    # every unit above keeps its id
+    ("DHZDZB", "东湖镇党政办公室", UnitKind.DEPARTMENT, "DHZ", "0571-88100002"),
+    ("DHZJFB", "东湖镇经济发展办公室", UnitKind.DEPARTMENT, "DHZ", "0571-88100003"),
 ]
+# units with one clerk only (appended after everyone else, so nobody's phone number moves)
+ONE_CLERK_UNITS = ("DHZDZB", "DHZJFB")
 
 # 机关代字 of each unit's outgoing documents
 DOC_CODES = {"BGS": "示政办发", "ZBS": "示值", "DHZ": "东政发", "XSZ": "西政发", "NQZ": "南政发",
-             "JYJ": "示教发", "WJJ": "示卫健发"}
+             "JYJ": "示教发", "WJJ": "示卫健发", "DHZDZB": "东党政办", "DHZJFB": "东经发办"}
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 _GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
@@ -58,7 +64,7 @@ def demo_accounts() -> list[DemoAccount]:
         ("duty", "ZBS", (Role.DUTY_DESK,)),
     ]
     for code, _, kind, _, _ in UNITS:
-        if kind is UnitKind.DUTY_DESK:
+        if kind is UnitKind.DUTY_DESK or code in ONE_CLERK_UNITS:
             continue
         prefix = code.lower()
         people += [(f"{prefix}.clerk1", code, (Role.CLERK,)),
@@ -66,6 +72,8 @@ def demo_accounts() -> list[DemoAccount]:
                    (f"{prefix}.leader", code, (Role.LEADER,))]
     # a second duty officer, so a shift can be handed over (交班); last, so nobody's phone number moves
     people.append(("duty2", "ZBS", (Role.DUTY_DESK,)))
+    # 东湖镇's offices' clerks (dhzdzb.clerk, dhzjfb.clerk), after duty2 for the same reason
+    people += [(f"{code.lower()}.clerk", code, (Role.CLERK,)) for code in ONE_CLERK_UNITS]
     accounts = []
     for i, (login, unit, roles) in enumerate(people):
         name = _SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i * 7) % len(_GIVEN)]

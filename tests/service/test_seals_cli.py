@@ -47,10 +47,10 @@ def test_the_demo_makes_the_authority_and_an_active_official_seal_for_every_unit
     db = tmp_path / "x.db"
     out = xietong(db, "demo")
     assert out.returncode == 0, out.stderr
-    assert DEMO_AUTHORITY_PASSPHRASE in out.stdout and "7 official seals" in out.stdout
+    assert DEMO_AUTHORITY_PASSPHRASE in out.stdout and "9 official seals" in out.stdout
     assert (tmp_path / "seal-authority.pass").read_text(encoding="utf-8").strip() == DEMO_AUTHORITY_PASSPHRASE
     listing = xietong(db, "seals", "list").stdout.splitlines()
-    assert len(listing) == 7 and all("法定名称章" in line and "active" in line for line in listing)
+    assert len(listing) == 9 and all("法定名称章" in line and "active" in line for line in listing)
     assert "made" not in xietong(db, "demo").stdout          # once
 
 
