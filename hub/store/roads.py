@@ -130,11 +130,16 @@ class RoadQueries:
                 (user_id, unit_id, *roles, limit)) as cur:
             return [_step(r) for r in await cur.fetchall()]
 
-    async def done_by(self, user_id: int, limit: int = 100) -> list[RoadStep]:
-        """What this person did (已办 / 已阅), the latest first."""
+    async def done_by(self, user_id: int, limit: int = 100, kinds: tuple[str, ...] = (),
+                      other_kinds: bool = False) -> list[RoadStep]:
+        """What this person did (已办 / 已阅), the latest first; `kinds` keeps those kinds only (or,
+        with `other_kinds`, every kind but those)."""
+        where = ""
+        if kinds:
+            where = f" AND kind {'NOT ' if other_kinds else ''}IN ({','.join('?' * len(kinds))})"
         async with self.conn.execute(
-                f"SELECT {_STEP_COLS} FROM road_steps WHERE done_by = ? AND state = 'done'"
-                " ORDER BY done_at DESC, id DESC LIMIT ?", (user_id, limit)) as cur:
+                f"SELECT {_STEP_COLS} FROM road_steps WHERE done_by = ? AND state = 'done'{where}"
+                " ORDER BY done_at DESC, id DESC LIMIT ?", (user_id, *kinds, limit)) as cur:
             return [_step(r) for r in await cur.fetchall()]
 
     # --- history ---------------------------------------------------------------------------------
