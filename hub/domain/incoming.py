@@ -79,6 +79,11 @@ INCOMING = Road(
              cancels=frozenset(StepKind)),
         Move("supervise", _OPEN, None, needs_note=True, roles=_CLERK | _LEADER),
         Move("progress", _OPEN, None, completes=StepKind.PROGRESS, needs_note=True),
+        # 传阅 (hub/services/circulation.py): beside the road at any open state; the record stays where it is
+        Move("circulate", _OPEN, None, needs_note=True, roles=_CLERK | _LEADER),
+        Move("read", _OPEN, None, completes=StepKind.READ),
+        Move("withdraw_circulation", _OPEN, None, roles=_CLERK | _LEADER),
+        Move("remind_circulation", _OPEN, None, roles=_CLERK | _LEADER),
     )},
 )
 
