@@ -20,6 +20,7 @@ import aiosqlite
 from hub.errors import XietongError
 from hub.store.audit import AuditQueries
 from hub.store.chases import ChaseQueries
+from hub.store.circulations import CirculationQueries
 from hub.store.connection import Connection, LoopConnection, ReaderConnection
 from hub.store.documents import DocumentQueries
 from hub.store.duty_board import BoardQueries
@@ -86,6 +87,7 @@ class Tx:
         self.recipient_groups = RecipientGroupQueries(conn)   # each sender's saved groups
         self.roads = RoadQueries(conn)           # the office roads' open steps and history
         self.incoming = IncomingQueries(conn)    # the incoming road (收文): register, numbers, scans
+        self.circulations = CirculationQueries(conn)   # 传阅: circulations and their readers
 
 
 class TransactionLost(sqlite3.OperationalError):
