@@ -25,6 +25,7 @@ from hub.services.identity import IdentityService
 from hub.services.items import ItemService
 from hub.services.otp import OtpService
 from hub.services.recipient_groups import RecipientGroupService
+from hub.services.road_deadlines import RoadDeadlines
 from hub.services.seals import SealService
 from hub.services.stats import StatsService
 from hub.store import Store
@@ -99,7 +100,8 @@ class Hub:
             for poke in pokes:
                 poke()
 
-        scheduler = Scheduler(store, clock, on_ran=lambda _n: published())
+        scheduler = Scheduler(store, clock, on_ran=lambda _n: published(),
+                              roads=RoadDeadlines(feed.todo_changed))   # road steps' deadline rungs
         identity = IdentityService(store, clock, config, hasher, feed.end_sessions)   # ended: sockets close
         items = ItemService(store, clock, config, calendar, scheduler.wake, published, feed.caught_up)
         sms = SmsService(store, clock, config, make_gateway(config, clock), items, identity, published, scheduler.wake)

@@ -78,3 +78,42 @@ def meeting_reminder_text(item: Item) -> str:
 
 def withdrawn_text(item: Item) -> str:
     return _fit(lambda t: f"{PREFIX}{label(item)}《{t}》已由发文单位撤销，无需再办理。", item.title)
+
+
+# --- the office roads: deadline rungs, manual chases (催办), supervision (督办) -------------------
+
+STEP_LABEL = {"review": "初审", "propose": "拟办", "instruct": "批示", "assign": "分办", "handle": "承办",
+              "assist": "协办", "read": "传阅", "close": "办结", "progress": "督办进展报告"}
+
+
+def _step(kind: str) -> str:
+    return STEP_LABEL.get(kind, kind)
+
+
+def road_remind_text(noun: str, kind: str, title: str, due: datetime) -> str:
+    """Before the deadline, to the people who hold the step."""
+    return _fit(lambda t: f"{PREFIX}提醒：{noun}《{t}》的{_step(kind)}将于{_when(due)}到期，请及时办理。", title)
+
+
+def road_leader_text(unit_name: str, noun: str, kind: str, title: str, due: datetime) -> str:
+    """At the deadline, to the leaders of the unit that holds the step."""
+    return _fit(lambda t: f"{PREFIX}{unit_name}{noun}《{t}》的{_step(kind)}已于{_when(due)}到期，请督促办理。",
+                title)
+
+
+def road_office_text(unit_name: str, noun: str, kind: str, title: str, due: datetime) -> str:
+    """After the deadline, to the office (the clerks of the record's unit)."""
+    return _fit(lambda t: f"{PREFIX}超期提醒：{unit_name}{noun}《{t}》的{_step(kind)}已超过期限"
+                          f"（{_when(due)}），请跟进督办。", title)
+
+
+def road_chase_text(chaser: str, noun: str, kind: str, title: str, due: datetime | None) -> str:
+    """催办 by hand: the office asks the holders of a step to do it now."""
+    until = f"，期限{_when(due)}" if due else ""
+    return _fit(lambda t: f"{PREFIX}催办：{chaser}请您尽快完成{noun}《{t}》的{_step(kind)}{until}。", title)
+
+
+def supervision_text(noun: str, title: str, every_days: int, first_report: datetime) -> str:
+    """督办: the lead is told the document is supervised and when to report."""
+    return _fit(lambda t: f"{PREFIX}督办：{noun}《{t}》已列入督办，请每{every_days}天报送办理进展，"
+                          f"首次于{_when(first_report)}前。", title)

@@ -22,6 +22,7 @@ from hub.domain.identity import Role, User
 from hub.domain.items import Delivery, DeliveryState, Item
 from hub.domain.sms_text import backup_text, duty_desk_text, meeting_reminder_text, remind_text
 from hub.notify.worker import Worker, wait_for_work
+from hub.services.road_deadlines import RoadDeadlines
 from hub.store import Store, Tx
 from hub.store.timers import Timer
 
@@ -32,8 +33,10 @@ RETRY_AFTER = timedelta(minutes=1)   # a step that failed is tried again this mu
 
 
 class Scheduler:
-    def __init__(self, store: Store, clock: Clock, on_ran: Callable[[int], None] | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock, on_ran: Callable[[int], None] | None = None,
+                 roads: RoadDeadlines | None = None) -> None:
         self.store, self.clock = store, clock
+        self.roads = roads or RoadDeadlines()     # the office roads' step deadlines (road_step_id timers)
         self._wake = asyncio.Event()
         self._sleeping_until: datetime | None = None
         self._worker = Worker("xietong-scheduler", self._loop)
@@ -101,6 +104,7 @@ class Scheduler:
                         await tx.conn.execute("ROLLBACK TO step")
                         await tx.conn.execute("RELEASE step")
                         await tx.timers.postpone(timer.id, now + RETRY_AFTER)
+            self.roads.after_commit()
             handled += len(timers)
             self._on_ran(len(timers))   # and loop: a step may have scheduled a next one already due
 
@@ -109,6 +113,8 @@ class Scheduler:
         if not scheduled:            # already run (or cancelled) by someone else
             return False
         await tx.timers.delete(timer.id)
+        if timer.road_step_id is not None:      # a road step's deadline rung
+            return await self.roads.run(tx, timer, now)
         if delivery is None or item is None:
             return False
         if timer.kind == "meeting_reminder":
@@ -177,7 +183,8 @@ class _ReadAhead:
     @classmethod
     async def load(cls, tx: Tx, timers: list[Timer]) -> _ReadAhead:
         scheduled = await tx.timers.scheduled(timers)
-        deliveries = await tx.deliveries.many(sorted({t.delivery_id for t in timers if t.id in scheduled}))
+        deliveries = await tx.deliveries.many(sorted({t.delivery_id for t in timers
+                                                      if t.id in scheduled and t.delivery_id is not None}))
         items = await tx.items.many(sorted({d.item_id for d in deliveries.values()}))
         return cls(scheduled, deliveries, items)
 
@@ -185,6 +192,8 @@ class _ReadAhead:
         """(still scheduled?, its delivery, the delivery's item)."""
         if timer.id not in self.scheduled:
             return False, None, None
+        if timer.delivery_id is None:           # a road step's timer: no delivery
+            return True, None, None
         delivery = self.deliveries.get(timer.delivery_id)
         return True, delivery, self.items.get(delivery.item_id) if delivery else None
 
