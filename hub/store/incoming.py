@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from hub.clock import parse_utc, utc_iso
-from hub.domain.incoming import Registration, receiving_number
+from hub.domain.incoming import Registration, State, receiving_number
 from hub.store.connection import Connection
 
 _COLS = ("id, unit_id, year, seq, delivery_id, source, from_unit, from_number, title, doc_kind, urgency, copies,"
@@ -66,6 +66,16 @@ class IncomingAttachment:
     content_type: str
     size: int
     sha256: str
+
+
+# the register's sort columns (hub.domain.registers.INCOMING_SORTS) in SQL; ties go by number
+_REGISTER_ORDER = {
+    "seq": "seq", "number": "seq", "received": "received_on", "from": "from_unit", "from_number": "from_number",
+    "title": "title", "kind": "doc_kind", "urgency": "CASE urgency WHEN 'extra_urgent' THEN 0 WHEN 'urgent' THEN 1"
+    " ELSE 2 END", "copies": "copies", "pages": "pages", "deadline": "deadline",
+    "handler": "(SELECT name FROM units WHERE units.id = lead_unit_id)",
+    "state": "CASE state " + " ".join(f"WHEN '{st.value}' THEN {i}" for i, st in enumerate(State)) + " END",
+    "closed": "closed_at"}
 
 
 class IncomingQueries:
@@ -137,9 +147,10 @@ class IncomingQueries:
 
     async def register_page(self, unit_id: int, year: int, *, urgency: str = "", state: str = "",
                             from_unit: str = "", handler_unit_id: int | None = None, date_from: date | None = None,
-                            date_to: date | None = None, order: str = "seq", descending: bool = False,
+                            date_to: date | None = None, words: str = "", order: str = "seq", descending: bool = False,
                             limit: int = 100, offset: int = 0) -> tuple[list[Incoming], int]:
-        """A page of the unit's 收文登记簿 for a year, filtered and sorted; with the count of all matches."""
+        """A page of the unit's 收文登记簿 for a year, filtered and sorted; with the count of all matches.
+        `words` are looked for in the title and the 来文字号; limit=-1: every match (the exports)."""
         where, args = ["unit_id = ?", "year = ?"], [unit_id, year]
         if urgency:
             where.append("urgency = ?")
@@ -159,9 +170,10 @@ class IncomingQueries:
         if date_to:
             where.append("received_on <= ?")
             args.append(date_to.isoformat())
-        column = {"seq": "seq", "received": "received_on", "deadline": "deadline", "urgency":
-                  "CASE urgency WHEN 'extra_urgent' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END", "state": "state",
-                  "from": "from_unit"}.get(order, "seq")
+        if words:
+            where.append("(instr(title, ?) > 0 OR instr(from_number, ?) > 0)")
+            args += [words, words]
+        column = _REGISTER_ORDER.get(order, "seq")
         sql_where = " AND ".join(where)
         async with self.conn.execute(f"SELECT count(*) FROM incoming WHERE {sql_where}", args) as cur:
             total = int((await cur.fetchone())[0])
