@@ -31,6 +31,7 @@ from hub.store.item_lists import ItemListQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries
 from hub.store.otp import OtpQueries
 from hub.store.recipient_groups import RecipientGroupQueries
+from hub.store.registers import RegisterQueries
 from hub.store.roads import RoadQueries
 from hub.store.seals import SealQueries
 from hub.store.sms import SmsQueries
@@ -87,6 +88,7 @@ class Tx:
         self.recipient_groups = RecipientGroupQueries(conn)   # each sender's saved groups
         self.roads = RoadQueries(conn)           # the office roads' open steps and history
         self.incoming = IncomingQueries(conn)    # the incoming road (收文): register, numbers, scans
+        self.registers = RegisterQueries(conn)   # the 发文登记簿, and the units the registers name
         self.circulations = CirculationQueries(conn)   # 传阅: circulations and their readers
 
 
