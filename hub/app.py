@@ -25,6 +25,7 @@ from hub.services.identity import IdentityService
 from hub.services.items import ItemService
 from hub.services.otp import OtpService
 from hub.services.recipient_groups import RecipientGroupService
+from hub.services.registers import RegisterService
 from hub.services.road_deadlines import RoadDeadlines
 from hub.services.seals import SealService
 from hub.services.stats import StatsService
@@ -79,6 +80,7 @@ class Hub:
     duty_log: DutyLogService = field(init=False)   # the duty desk's log and shift handover (值班日志)
     chase: ChaseService = field(init=False)        # the sender reminds units not signed for yet (催办)
     recipient_groups: RecipientGroupService = field(init=False)   # the issue form's unit groups
+    registers: RegisterService = field(init=False)   # the 收文/发文登记簿 of a unit and year
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
@@ -120,6 +122,7 @@ class Hub:
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
         hub.recipient_groups = RecipientGroupService(store, clock)
+        hub.registers = RegisterService(store, clock)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 

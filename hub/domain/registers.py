@@ -130,10 +130,10 @@ def parse_query(book: Book, args: Mapping[str, str], today: date) -> RegisterQue
         raise XietongError("registers.bad_urgency")
     state = arg("state")
     if state and state not in STATES[book]:
-        raise XietongError("registers.bad_state", state=state)
+        raise XietongError("registers.bad_state", state=state[:30])
     sort = arg("sort") or "number"
     if sort not in SORTS[book]:
-        raise XietongError("registers.bad_sort", sort=sort)
+        raise XietongError("registers.bad_sort", sort=sort[:30])
     desc = arg("desc")
     if desc not in ("", "0", "1"):
         raise XietongError("registers.bad_desc")

@@ -121,3 +121,12 @@ class RegisterQueries:
                 f" WHERE d.unit_id = ? AND d.doc_year = ? AND d.state IN ({marks})",
                 (unit_id, year, *REGISTERED_STATES, unit_id, year, *REGISTERED_STATES)) as cur:
             return [int(r[0]) for r in await cur.fetchall()]
+
+    async def years(self, unit_id: int) -> list[int]:
+        """The years of which the unit has a 收文 or 发文 register: the year selector's choices."""
+        marks = ",".join("?" * len(REGISTERED_STATES))
+        async with self.conn.execute(
+                "SELECT DISTINCT year FROM incoming WHERE unit_id = ? UNION SELECT DISTINCT doc_year FROM documents"
+                f" WHERE unit_id = ? AND doc_year IS NOT NULL AND state IN ({marks})",
+                (unit_id, unit_id, *REGISTERED_STATES)) as cur:
+            return sorted(int(r[0]) for r in await cur.fetchall())
