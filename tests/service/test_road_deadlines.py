@@ -1,0 +1,194 @@
+"""The deadlines of a road's steps on the one schedule: a reminder before the deadline, the lead's
+leaders at it, the office after it, each exactly once (across a restart and two schedulers), and
+none once the step is done. Real SQLite files, the fake clock; records made through the store."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+from hub.app import Hub
+from hub.domain.identity import Actor, Role
+from hub.domain.incoming import INCOMING, Registration
+from hub.domain.roads import StepKind, parse_road_ladder
+from hub.services.roads import NewStep, apply_move, open_step
+
+
+async def actor(hub: Hub, login: str) -> Actor:
+    user = await hub.identity.user_by_login(login)
+    return await hub.identity.actor(user.id, "127.0.0.1")
+
+
+async def unit_id(hub: Hub, code: str) -> int:
+    return next(u.id for u in await hub.identity.units() if u.code == code)
+
+
+async def handling_record(hub: Hub, due_in: timedelta = timedelta(days=3), office: str = "BGS",
+                          lead: str = "JYJ", title: str = "关于报送冬季安全生产检查情况的通知",
+                          kind: StepKind = StepKind.HANDLE) -> tuple[int, int]:
+    """A document the office registered and gave the lead unit to handle, due in `due_in`:
+    (record id, the handling step's id)."""
+    now = hub.clock.now()
+    office_id, lead_id = await unit_id(hub, office), await unit_id(hub, lead)
+    clerk = await hub.identity.user_by_login(f"{office.lower()}.clerk1")
+    reg = Registration(from_unit="市应急管理局", title=title, urgency="urgent", received_on=date(2026, 11, 24))
+    ladder = parse_road_ladder(hub.config.incoming.ladder)
+    async with hub.store.write() as tx:
+        seq = await tx.incoming.next_number(office_id, 2026)
+        record_id = await tx.incoming.add(office_id, 2026, seq, reg, now + due_in, "handling", clerk.id, now)
+        await tx.incoming.set_state(record_id, "handling", now, lead_unit_id=lead_id)
+        step_id = await open_step(tx, now, "incoming", record_id,
+                                  NewStep(kind, lead_id, Role.CLERK, due_at=now + due_in), ladder)
+    return record_id, step_id
+
+
+async def deadline_rows(hub: Hub, record_id: int) -> list[str]:
+    async with hub.store.read() as tx:
+        return [h.move for h in await tx.roads.history("incoming", record_id) if h.move.startswith("deadline.")]
+
+
+async def texted(hub: Hub, record_id: int) -> dict[str, list[str]]:
+    """rung -> the logins texted for it, read from the outbox by history row."""
+    out: dict[str, list[str]] = {}
+    async with hub.store.read() as tx:
+        for h in await tx.roads.history("incoming", record_id):
+            if not h.move.startswith("deadline."):
+                continue
+            async with tx.conn.execute(
+                    "SELECT u.login FROM outbox o JOIN users u ON u.id = o.user_id"
+                    " WHERE o.history_id = ? AND o.event_id IS NULL ORDER BY u.login", (h.id,)) as cur:
+                out.setdefault(h.data["rung"], []).extend(r[0] for r in await cur.fetchall())
+    return out
+
+
+def watch_todo(hub: Hub) -> list[int]:
+    """The units the scheduler told that their to-do lists changed (the feed is still told)."""
+    told: list[int] = []
+    real = hub.scheduler.roads._todo_changed
+
+    def both(unit: int) -> None:
+        told.append(unit)
+        real(unit)
+    hub.scheduler.roads._todo_changed = both
+    return told
+
+
+async def test_before_at_and_after_the_deadline_the_holders_their_leader_and_the_office_are_told_once(demo_hub):
+    hub = demo_hub
+    told = watch_todo(hub)
+    record_id, _ = await handling_record(hub)
+    hub.clock.advance(days=2, minutes=-1)
+    await hub.scheduler.run_due()
+    assert await deadline_rows(hub, record_id) == []              # a minute before the reminder
+    hub.clock.advance(minutes=1)
+    await hub.scheduler.run_due()
+    await hub.scheduler.run_due()                                 # a second pass does nothing more
+    assert await deadline_rows(hub, record_id) == ["deadline.remind"]
+    assert await texted(hub, record_id) == {"remind": ["jyj.clerk1", "jyj.clerk2"]}
+    assert told == [await unit_id(hub, "JYJ")]
+    hub.clock.advance(days=1)
+    await hub.scheduler.run_due()
+    assert await deadline_rows(hub, record_id) == ["deadline.remind", "deadline.leader"]
+    assert (await texted(hub, record_id))["leader"] == ["jyj.leader"]
+    hub.clock.advance(days=1)
+    await hub.scheduler.run_due()
+    hub.clock.advance(days=5)
+    await hub.scheduler.run_due()
+    assert await deadline_rows(hub, record_id) == ["deadline.remind", "deadline.leader", "deadline.office"]
+    assert (await texted(hub, record_id))["office"] == ["bgs.clerk1", "bgs.clerk2"]
+    assert set(told) == {await unit_id(hub, "JYJ"), await unit_id(hub, "BGS")}
+    async with hub.store.read() as tx:
+        rows = [h for h in await tx.roads.history("incoming", record_id) if h.move.startswith("deadline.")]
+        async with tx.conn.execute("SELECT body FROM outbox WHERE history_id = ?", (rows[2].id,)) as cur:
+            body = (await cur.fetchone())[0]
+    assert all(h.actor_id is None and h.actor_name == "系统" for h in rows)
+    assert body.startswith("【协同】超期提醒：示范区教育局收文《") and "承办" in body
+
+
+async def test_a_restart_mid_way_runs_each_rung_once(demo_hub, config, clock):
+    record_id, _ = await handling_record(demo_hub)
+    clock.advance(days=2)
+    await demo_hub.scheduler.run_due()
+    await demo_hub.close()
+    hub = await Hub.start(config, clock)                          # the hub stopped and came back
+    try:
+        assert await deadline_rows(hub, record_id) == ["deadline.remind"]
+        clock.advance(days=3)                                     # both later rungs fell due while it was down
+        await hub.scheduler.run_due()
+        await hub.scheduler.run_due()
+        assert await deadline_rows(hub, record_id) == ["deadline.remind", "deadline.leader", "deadline.office"]
+        assert {k: len(v) for k, v in (await texted(hub, record_id)).items()} == {"remind": 2, "leader": 1,
+                                                                                  "office": 2}
+    finally:
+        await hub.close()
+
+
+async def test_two_schedulers_on_one_database_run_each_rung_once(demo_hub, config, clock):
+    record_id, _ = await handling_record(demo_hub)
+    other = await Hub.start(config, clock)                        # a second process on the same file
+    try:
+        clock.advance(days=5)
+        await asyncio.gather(demo_hub.scheduler.run_due(), other.scheduler.run_due(),
+                             demo_hub.scheduler.run_due())
+        assert await deadline_rows(demo_hub, record_id) == ["deadline.remind", "deadline.leader",
+                                                            "deadline.office"]
+    finally:
+        await other.close()
+
+
+async def test_a_rung_that_ran_is_not_run_again_even_if_its_timer_comes_back(demo_hub):
+    hub = demo_hub
+    record_id, step_id = await handling_record(hub)
+    hub.clock.advance(days=2)
+    await hub.scheduler.run_due()
+    async with hub.store.write() as tx:                           # as if a crash had left the timer behind
+        await tx.timers.add_for_road_step(hub.clock.now(), "road_remind", step_id, 0)
+    await hub.scheduler.run_due()
+    async with hub.store.read() as tx:
+        assert await tx.timers.road_step_timers(step_id) != []    # the leader's and the office's rungs
+        assert all(t.kind != "road_remind" for t in await tx.timers.road_step_timers(step_id))
+    assert await deadline_rows(hub, record_id) == ["deadline.remind"]
+
+
+async def test_a_step_done_before_its_deadline_is_never_chased_by_the_schedule(demo_hub):
+    hub = demo_hub
+    record_id, step_id = await handling_record(hub)
+    hub.clock.advance(days=1)
+    lead_clerk = await actor(hub, "jyj.clerk1")
+    async with hub.store.write() as tx:
+        rec = await tx.incoming.get(record_id)
+        await apply_move(tx, hub.clock.now(), lead_clerk, INCOMING, record_id, rec.unit_id, rec.state, "result",
+                         note="已完成检查并报送。")
+        assert await tx.timers.road_step_timers(step_id) == []   # done: its rungs came off the schedule
+    hub.clock.advance(days=10)
+    await hub.scheduler.run_due()
+    assert await deadline_rows(hub, record_id) == []
+
+
+async def test_a_rung_finding_its_step_closed_does_nothing_but_record_that(demo_hub):
+    hub = demo_hub
+    record_id, step_id = await handling_record(hub)
+    async with hub.store.write() as tx:                           # closed, its timers (wrongly) left
+        await tx.roads.finish_step(step_id, "cancelled", hub.clock.now())
+    hub.clock.advance(days=10)
+    assert await hub.scheduler.run_due() == 3
+    assert await deadline_rows(hub, record_id) == []
+    async with hub.store.read() as tx:
+        async with tx.conn.execute("SELECT kind, applied FROM road_timers_run WHERE road_step_id = ?"
+                                   " ORDER BY kind", (step_id,)) as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [("road_leader", 0), ("road_office", 0),
+                                                                 ("road_remind", 0)]
+
+
+async def test_a_rung_of_a_step_held_by_one_person_texts_that_person(demo_hub):
+    hub = demo_hub
+    record_id, _ = await handling_record(hub)
+    reader = await hub.identity.user_by_login("bgs.leader")
+    now = hub.clock.now()
+    async with hub.store.write() as tx:
+        await open_step(tx, now, "incoming", record_id,
+                        NewStep(StepKind.READ, reader.unit_id, None, user_id=reader.id, due_at=now + timedelta(hours=5)),
+                        parse_road_ladder("remind@-1h"))
+    hub.clock.advance(hours=4)
+    await hub.scheduler.run_due()
+    assert await texted(hub, record_id) == {"remind": ["bgs.leader"]}
