@@ -149,9 +149,11 @@ def check_can_acknowledge(state: DeliveryState) -> None:
         raise XietongError("delivery.closed", state=state.value)
 
 
-def receipt_number(issued_at: datetime, delivery_id: int) -> str:
-    """回执号: the issue date and the delivery, e.g. HZ20261124-000042."""
-    return f"HZ{issued_at.strftime('%Y%m%d')}-{delivery_id:06d}"
+def receipt_number(issued_at: datetime, delivery_id: int, round_: int = 1) -> str:
+    """回执号: the issue date and the delivery, e.g. HZ20261124-000042; a re-sent round signed for
+    again gets a receipt of its own, with the round: HZ20261124-000042-2."""
+    base = f"HZ{issued_at.strftime('%Y%m%d')}-{delivery_id:06d}"
+    return base if round_ <= 1 else f"{base}-{round_}"
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,8 @@ class Delivery:
     level: int
     escalated_at: datetime | None
     chases: int = 0                 # manual reminders (催办) by the sender: "提醒未签收单位"
+    round: int = 1                  # 2, 3…: re-sent by the sender after a return (hub/services/resend.py)
+    ladder: list[dict[str, str]] | None = None   # a re-sent round's own ladder snapshot (None: the item's)
 
     @property
     def is_open(self) -> bool:

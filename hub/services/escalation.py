@@ -124,7 +124,8 @@ class Scheduler:
         applies = step_applies(step, delivery.state) and item.withdrawn_at is None
         await tx.timers.record_run(delivery.id, "step", timer.step, now, applies)
         if delivery.is_open and item.withdrawn_at is None and timer.step + 1 < len(steps):
-            next_due = datetime.fromisoformat(item.ladder[timer.step + 1]["due_at"])
+            ladder = delivery.ladder or item.ladder     # a re-sent round runs its own (services/resend.py)
+            next_due = datetime.fromisoformat(ladder[timer.step + 1]["due_at"])
             await tx.timers.add(next_due, "step", delivery.id, timer.step + 1)
         if not applies:
             return False

@@ -350,7 +350,7 @@ async def acknowledge_in(tx: Tx, now: datetime, config: Config, actor: Actor, de
         return delivery
     await refuse_if_signed_for(tx, delivery)
     check_can_acknowledge(delivery.state)
-    receipt_no = receipt_number(item.issued_at, delivery.id)
+    receipt_no = receipt_number(item.issued_at, delivery.id, delivery.round)
     await tx.deliveries.mark_acked(delivery.id, actor.user_id, now, via, note, receipt_no)
     await tx.timers.cancel_steps(delivery.id)
     names = []

@@ -32,6 +32,7 @@ from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQu
 from hub.store.otp import OtpQueries
 from hub.store.recipient_groups import RecipientGroupQueries
 from hub.store.registers import RegisterQueries
+from hub.store.resend import RoundQueries
 from hub.store.roads import RoadQueries
 from hub.store.seals import SealQueries
 from hub.store.sms import SmsQueries
@@ -89,6 +90,7 @@ class Tx:
         self.roads = RoadQueries(conn)           # the office roads' open steps and history
         self.incoming = IncomingQueries(conn)    # the incoming road (收文): register, numbers, scans
         self.registers = RegisterQueries(conn)   # the 发文登记簿, and the units the registers name
+        self.rounds = RoundQueries(conn)         # a delivery's rounds: returned after review, re-sent
         self.circulations = CirculationQueries(conn)   # 传阅: circulations and their readers
 
 

@@ -47,7 +47,8 @@ def _delivery(r: sqlite3.Row) -> Delivery:
                     acked_by=r["acked_by"], ack_via=AckVia(r["ack_via"]) if r["ack_via"] else None,
                     ack_note=r["ack_note"], receipt_no=r["receipt_no"], returned_at=_t(r["returned_at"]),
                     return_reason=r["return_reason"], level=r["level"],
-                    escalated_at=_t(r["escalated_at"]), chases=r["chases"])
+                    escalated_at=_t(r["escalated_at"]), chases=r["chases"], round=r["round"],
+                    ladder=json.loads(r["ladder"]) if r["ladder"] else None)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class ItemQueries:
     async def attachments(self, item_id: int) -> list[AttachmentInfo]:
         async with self.conn.execute(
                 "SELECT id, item_id, name, content_type, size, sha256 FROM attachments WHERE item_id = ?"
-                " ORDER BY id", (item_id,)) as cur:
+                " AND delivery_id IS NULL ORDER BY id", (item_id,)) as cur:   # a re-send's: store/resend.py
             return [AttachmentInfo(*r) for r in await cur.fetchall()]
 
     async def attachment_content(self, attachment_id: int) -> tuple[AttachmentInfo, bytes] | None:

@@ -78,10 +78,12 @@ class TimerQueries:
         await self.conn.execute("DELETE FROM timers WHERE delivery_id = ? AND kind = 'step'", (delivery_id,))
 
     async def record_run(self, delivery_id: int, kind: str, step: int, at: datetime, applied: bool) -> None:
-        """Fails (primary key) if this step already ran: the transaction then rolls back whole."""
+        """Fails (primary key) if this step already ran in the delivery's round (a re-sent delivery's
+        ladder runs again: hub/services/resend.py): the transaction then rolls back whole."""
         await self.conn.execute(
-            "INSERT INTO steps_run (delivery_id, kind, step, ran_at, applied) VALUES (?, ?, ?, ?, ?)",
-            (delivery_id, kind, step, utc_iso(at), int(applied)))
+            "INSERT INTO steps_run (delivery_id, kind, step, round, ran_at, applied)"
+            " SELECT id, ?, ?, round, ?, ? FROM deliveries WHERE id = ?",
+            (kind, step, utc_iso(at), int(applied), delivery_id))
 
     # road steps' timers (hub/services/roads.py)
 

@@ -195,3 +195,54 @@ ALTER TABLE outbox_new RENAME TO outbox;
 CREATE INDEX outbox_queued ON outbox(id) WHERE state = 'queued';
 CREATE INDEX outbox_delivery ON outbox(delivery_id);
 CREATE INDEX outbox_history ON outbox(history_id) WHERE history_id IS NOT NULL;
+
+-- Resend (退文 after sign-for, and the sender's correction and re-send; hub/services/resend.py):
+-- a delivery has rounds. The first sending is round 1; a delivery returned (before or after its
+-- first review) and corrected by its sender goes out again as the next round, with a response
+-- window and escalation ladder of its own (`ladder`, the round's snapshot; NULL: the item's).
+-- What each earlier round was - sent, signed for with its receipt, returned with the reason, and
+-- what the sender corrected - stays in delivery_rounds; its ladder steps stay in steps_run under
+-- their round (rebuilt in place with `round` in its key: a leaf, nothing references it).
+ALTER TABLE deliveries ADD COLUMN round INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE deliveries ADD COLUMN ladder TEXT;
+
+CREATE TABLE delivery_rounds (
+    delivery_id   INTEGER NOT NULL REFERENCES deliveries(id),
+    round         INTEGER NOT NULL,
+    sent_at       TEXT NOT NULL,
+    due_at        TEXT NOT NULL,
+    read_at       TEXT,
+    acked_at      TEXT,
+    acked_by      INTEGER REFERENCES users(id),
+    ack_via       TEXT,
+    receipt_no    TEXT,
+    returned_at   TEXT,
+    return_reason TEXT NOT NULL DEFAULT '',
+    level         INTEGER NOT NULL DEFAULT 0,
+    chases        INTEGER NOT NULL DEFAULT 0,
+    resent_at     TEXT NOT NULL,             -- when the sender sent the next round
+    resent_by     INTEGER NOT NULL REFERENCES users(id),
+    resend_note   TEXT NOT NULL,             -- what the sender corrected
+    PRIMARY KEY (delivery_id, round)
+);
+
+CREATE TABLE steps_run_new (
+    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+    kind        TEXT NOT NULL,
+    step        INTEGER NOT NULL,
+    round       INTEGER NOT NULL DEFAULT 1,
+    ran_at      TEXT NOT NULL,
+    applied     INTEGER NOT NULL,
+    PRIMARY KEY (delivery_id, kind, step, round)
+);
+INSERT INTO steps_run_new (delivery_id, kind, step, ran_at, applied)
+    SELECT delivery_id, kind, step, ran_at, applied FROM steps_run;
+DROP TABLE steps_run;
+ALTER TABLE steps_run_new RENAME TO steps_run;
+-- A file the sender added on re-sending (a missing attachment, a corrected one) is for that one
+-- delivery and round, not the item's other recipients; `replaces_id`: the item's file it stands
+-- in for, which that unit no longer sees.
+ALTER TABLE attachments ADD COLUMN delivery_id INTEGER REFERENCES deliveries(id);
+ALTER TABLE attachments ADD COLUMN round INTEGER;
+ALTER TABLE attachments ADD COLUMN replaces_id INTEGER REFERENCES attachments(id);
+CREATE INDEX attachments_delivery ON attachments(delivery_id) WHERE delivery_id IS NOT NULL;
