@@ -36,6 +36,7 @@ from hub.store.resend import RoundQueries
 from hub.store.roads import RoadQueries
 from hub.store.seals import SealQueries
 from hub.store.sms import SmsQueries
+from hub.store.supervision import SupervisionQueries
 from hub.store.timers import TimerQueries
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class Tx:
         self.recipient_groups = RecipientGroupQueries(conn)   # each sender's saved groups
         self.roads = RoadQueries(conn)           # the office roads' open steps and history
         self.incoming = IncomingQueries(conn)    # the incoming road (收文): register, numbers, scans
+        self.supervision = SupervisionQueries(conn)   # 督办, and the SMS of road moves (催办) by history row
         self.registers = RegisterQueries(conn)   # the 发文登记簿, and the units the registers name
         self.rounds = RoundQueries(conn)         # a delivery's rounds: returned after review, re-sent
         self.circulations = CirculationQueries(conn)   # 传阅: circulations and their readers
