@@ -56,21 +56,30 @@ class TodoQueries:
                                 r["state"], parse_utc(r["sent_at"]), parse_utc(r["due_at"]),
                                 r["escalated_at"] is not None) for r in rows]
 
-    async def awaiting_instruction(self, unit_id: int, since: datetime, limit: int = 100) -> list[WaitingDelivery]:
-        """Documents the unit received as a main recipient since `since` (not returned or withdrawn) on
-        which nobody of the unit has written an instruction (批示) yet, the oldest first."""
+    async def signed_unregistered(self, unit_id: int, since: datetime, limit: int = 200) -> list[WaitingDelivery]:
+        """Documents the unit signed for as a main recipient since `since` (not withdrawn) that are not
+        in its 收文登记簿 yet: what its clerks still have to register (登记), the earliest signed first."""
         async with self.conn.execute(
-                "SELECT d.id, d.item_id, i.title, i.urgency, i.kind, u.name AS sender_name, d.state, d.sent_at,"
+                "SELECT d.id, d.item_id, i.title, i.urgency, i.kind, u.name AS sender_name, d.state, d.acked_at,"
                 " d.due_at, d.escalated_at FROM deliveries d JOIN items i ON i.id = d.item_id"
-                " JOIN units u ON u.id = i.sender_unit_id"
-                " WHERE d.unit_id = ? AND d.role = 'main' AND i.kind = 'document'"
-                " AND d.state IN ('pending', 'read', 'acked') AND i.withdrawn_at IS NULL AND d.sent_at >= ?"
-                " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.delivery_id = d.id AND e.type = 'item.instruction')"
-                " ORDER BY d.sent_at, d.id LIMIT ?", (unit_id, utc_iso(since), limit)) as cur:
+                " JOIN units u ON u.id = i.sender_unit_id LEFT JOIN incoming r ON r.delivery_id = d.id"
+                " WHERE d.unit_id = ? AND d.state = 'acked' AND d.role = 'main' AND d.acked_at >= ?"
+                " AND i.kind = 'document' AND i.withdrawn_at IS NULL AND r.id IS NULL"
+                " ORDER BY d.acked_at, d.id LIMIT ?", (unit_id, utc_iso(since), limit)) as cur:
             rows = await cur.fetchall()
         return [WaitingDelivery(r["id"], r["item_id"], r["title"], r["urgency"], r["kind"], r["sender_name"],
-                                r["state"], parse_utc(r["sent_at"]), parse_utc(r["due_at"]),
+                                r["state"], parse_utc(r["acked_at"]), parse_utc(r["due_at"]),
                                 r["escalated_at"] is not None) for r in rows]
+
+    async def done_counts(self, user_id: int, reading_kinds: tuple[str, ...]) -> tuple[int, int]:
+        """How many road steps this person did: (other work 已办, reading 已阅)."""
+        marks = ",".join("?" * len(reading_kinds))
+        async with self.conn.execute(
+                f"SELECT count(*) - coalesce(sum(kind IN ({marks})), 0), coalesce(sum(kind IN ({marks})), 0)"
+                " FROM road_steps WHERE done_by = ? AND state = 'done'",
+                (*reading_kinds, *reading_kinds, user_id)) as cur:
+            r = await cur.fetchone()
+        return (int(r[0]), int(r[1])) if r else (0, 0)
 
     async def unread_count(self, unit_id: int) -> int:
         """Deliveries of the unit nobody has opened yet (the messages badge)."""

@@ -11,7 +11,9 @@ from aiohttp.test_utils import TestClient
 
 from hub.app import Hub
 from hub.clock import FakeClock
+from hub.domain.identity import Role
 from hub.domain.items import AckVia, ItemDraft, ItemKind, Urgency
+from hub.domain.roads import StepKind
 from tests.conftest import login
 from tests.service.seal_helpers import (
     active_seal,
@@ -20,6 +22,7 @@ from tests.service.seal_helpers import (
     with_authority,
 )
 from tests.service.test_documents import enrolled_leader, to_signoff
+from tests.service.test_todo import finish, registered, step
 from tests.service.test_urgent_items import actor, issue_extra_urgent, unit_ids
 from tests.web.test_otp_pages import SECRET
 
@@ -71,14 +74,14 @@ async def test_badges_count_what_waits_and_the_unread_and_are_documented(
     assert after["duty"] == 0 and after["signed_in"] is True
     doc = await get_json(client, "/api/openapi.json")
     assert doc["paths"]["/api/badges"]["get"]["responses"]["200"]["content"]["application/json"]["schema"][
-        "required"] == ["todo", "unread", "duty", "signed_in"]
+        "required"] == ["todo", "reading", "unread", "duty", "signed_in"]
     assert "/api/todo" in doc["paths"] and "/api/phonebook" in doc["paths"]
 
 
 async def test_badges_after_the_session_ended_are_zero_and_say_so(client: TestClient) -> None:  # type: ignore[type-arg]
     resp = await client.get("/api/badges")
     assert resp.status == 200
-    assert await resp.json() == {"todo": 0, "unread": 0, "duty": 0, "signed_in": False}
+    assert await resp.json() == {"todo": 0, "reading": 0, "unread": 0, "duty": 0, "signed_in": False}
 
 
 # -- 待办 ------------------------------------------------------------------------------------
@@ -108,7 +111,7 @@ async def test_a_leaders_home_leads_with_sign_offs_seal_approvals_and_instructio
     await login(client, "bgs.leader")
     home = await (await client.get("/")).text()
     counts = dict(re.findall(r'data-kind="(\w+)">\s*<span class="count-n">(\d+)</span>', home))
-    assert counts == {"signoff": "1", "seal_approve": "0", "instruct": "0"}
+    assert counts == {"signoff": "1", "seal_approve": "0", "instruct": "0", "read": "0"}
     assert home.index('id="waiting-counts"') < home.index('class="card tiles"')
     assert f'href="/documents/{doc.id}"' in home and "待签发" in home
     todo = await get_json(client, "/api/todo")
@@ -122,35 +125,33 @@ async def test_a_leader_sees_seal_approvals_and_documents_waiting_for_an_instruc
     seal = await active_seal(demo_hub)
     doc, *_ = await registered_document(demo_hub, title="关于开展安全生产大检查的通知")
     await demo_hub.seals.request_use(await actor(demo_hub, "bgs.clerk2"), doc.id, seal.id)
-    sender = await actor(demo_hub, "jyj.clerk1")
-    (bgs,) = await unit_ids(demo_hub, "BGS")
-    await demo_hub.items.issue(sender, ItemDraft(kind=ItemKind.DOCUMENT, urgency=Urgency.ORDINARY,
-                                                 title="教育局关于秋季开学安全检查的报告", body="正文", main_units=(bgs,)))
+    record = await registered(demo_hub, "BGS", "教育局关于秋季开学安全检查的报告", from_unit="示范区教育局",
+                              clerk="bgs.clerk1")
+    await step(demo_hub, record, StepKind.INSTRUCT, "BGS", Role.LEADER)    # the road asks for a 批示
     await login(client, "bgs.leader")
     todo = await get_json(client, "/api/todo")
     assert todo["counts"] == {"seal_approve": 1, "instruct": 1}
     by_kind = {e["kind"]: e for e in todo["entries"]}
     assert by_kind["seal_approve"]["title"] == "关于开展安全生产大检查的通知"
-    assert by_kind["instruct"]["detail"] == "示范区教育局"
+    assert by_kind["instruct"]["detail"] == "2026-0001 · 示范区教育局"
+    assert by_kind["instruct"]["href"] == f"/incoming/{record}"
 
 
-async def test_a_received_document_leaves_the_leaders_todo_once_instructed_or_after_30_days(
-        client: TestClient, demo_hub: Hub, clock: FakeClock) -> None:  # type: ignore[type-arg]
+async def test_a_received_document_waits_for_an_instruction_only_while_its_step_is_open(
+        client: TestClient, demo_hub: Hub) -> None:  # type: ignore[type-arg]
     sender = await actor(demo_hub, "jyj.clerk1")
     (dhz,) = await unit_ids(demo_hub, "DHZ")
     draft = ItemDraft(kind=ItemKind.DOCUMENT, urgency=Urgency.ORDINARY, title="关于报送学校安全台账的通知",
                       body="正文", main_units=(dhz,))
-    first = await demo_hub.items.issue(sender, draft)
-    clock.advance(timedelta(days=20))
-    await demo_hub.items.issue(sender, draft)
-    leader, totp = await enrolled_leader(demo_hub, "dhz.leader")
+    await demo_hub.items.issue(sender, draft)         # received, not yet on the road: no 批示 asked for
     await login(client, "dhz.leader")
-    assert (await get_json(client, "/api/todo"))["counts"] == {"instruct": 2}
-    await demo_hub.documents.instruct(leader, first.id, "请教育办牵头办理。", totp.at(clock.now()))
-    assert (await get_json(client, "/api/todo"))["counts"] == {"instruct": 1}
-    clock.advance(timedelta(days=31))                               # the second one is now 31 days old
-    await login(client, "dhz.leader")                              # the session ended meanwhile
     assert (await get_json(client, "/api/todo"))["counts"] == {}
+    record = await registered(demo_hub, "DHZ", "关于报送学校安全台账的通知", from_unit="示范区教育局")
+    instruct = await step(demo_hub, record, StepKind.INSTRUCT, "DHZ", Role.LEADER)
+    assert (await get_json(client, "/api/todo"))["counts"] == {"instruct": 1}
+    await finish(demo_hub, instruct, "dhz.leader", "请教育办牵头办理。")
+    shown = await get_json(client, "/api/todo")
+    assert shown["counts"] == {} and shown["tabs"]["done"] == 1
 
 
 # -- item 4: the seal keeper's queue names what waits ------------------------------------------

@@ -1,5 +1,6 @@
-"""The home page: what waits for you first (a leader's sign-offs, seal approvals and instructions; a
-clerk's items to sign for with their deadlines), then who you are and the pages your roles open."""
+"""The home page: what waits for you first (a leader's sign-offs, seal approvals, instructions and
+circulations to read; a clerk's items to sign for with their deadlines, and the received documents'
+steps), then who you are and the pages your roles open."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ SHORTCUTS = [
 ]
 
 # the counts a home page leads with, per role (the kinds shown even when there are none)
-LEADER_KINDS = (TodoKind.SIGNOFF, TodoKind.SEAL_APPROVE, TodoKind.INSTRUCT)
+LEADER_KINDS = (TodoKind.SIGNOFF, TodoKind.SEAL_APPROVE, TodoKind.INSTRUCT, TodoKind.READ)
 KEEPER_KINDS = (TodoKind.STAMP,)
 CLERK_KINDS: tuple[TodoKind, ...] = ()    # a clerk's home leads with the 待签收 card and the list itself
 
