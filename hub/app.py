@@ -17,6 +17,7 @@ from hub.notify.feed import EventFeed
 from hub.notify.gateway import Gateway, TwilioGateway
 from hub.notify.sms import SmsService
 from hub.services.chase import ChaseService
+from hub.services.circulation import CirculationService
 from hub.services.documents import DocumentService
 from hub.services.duty import DutyDeskService
 from hub.services.duty_log import DutyLogService
@@ -80,6 +81,7 @@ class Hub:
     duty_log: DutyLogService = field(init=False)   # the duty desk's log and shift handover (值班日志)
     chase: ChaseService = field(init=False)        # the sender reminds units not signed for yet (催办)
     recipient_groups: RecipientGroupService = field(init=False)   # the issue form's unit groups
+    circulation: CirculationService = field(init=False)   # 传阅: received documents to people to read
     registers: RegisterService = field(init=False)   # the 收文/发文登记簿 of a unit and year
 
     @classmethod
@@ -122,6 +124,7 @@ class Hub:
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
         hub.recipient_groups = RecipientGroupService(store, clock)
+        hub.circulation = CirculationService(store, clock, config, feed.todo_changed, published)
         hub.registers = RegisterService(store, clock)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
