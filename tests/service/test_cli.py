@@ -86,7 +86,7 @@ def test_demo_loads_once_and_prints_the_logins(tmp_path):
     again = xietong(db, "demo")
     assert again.returncode == 0 and "loaded" not in again.stdout and "dhz.clerk1" in again.stdout
     users = sqlite3.connect(db).execute("SELECT count(*) FROM users").fetchone()[0]
-    assert users == 5 + 6 * 3          # admin, dh.admin, bgs.seal, duty, duty2; 3 per unit
+    assert users == 5 + 6 * 3 + 2      # admin, dh.admin, bgs.seal, duty, duty2; 3 per unit; 东湖镇's two offices' clerks
 
 
 def test_backup_writes_a_usable_copy(tmp_path):
