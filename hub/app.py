@@ -23,6 +23,7 @@ from hub.services.duty import DutyDeskService
 from hub.services.duty_log import DutyLogService
 from hub.services.escalation import Scheduler
 from hub.services.identity import IdentityService
+from hub.services.incoming import IncomingService
 from hub.services.items import ItemService
 from hub.services.otp import OtpService
 from hub.services.recipient_groups import RecipientGroupService
@@ -81,6 +82,7 @@ class Hub:
     duty_log: DutyLogService = field(init=False)   # the duty desk's log and shift handover (值班日志)
     chase: ChaseService = field(init=False)        # the sender reminds units not signed for yet (催办)
     recipient_groups: RecipientGroupService = field(init=False)   # the issue form's unit groups
+    incoming: IncomingService = field(init=False)  # received documents (收文): register, review ... close
     circulation: CirculationService = field(init=False)   # 传阅: received documents to people to read
     registers: RegisterService = field(init=False)   # the 收文/发文登记簿 of a unit and year
 
@@ -124,6 +126,9 @@ class Hub:
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
         hub.recipient_groups = RecipientGroupService(store, clock)
+        hub.incoming = IncomingService(store, clock, config, calendar, items,
+                                       lambda actor, code, purpose, target: hub.otp.confirm(
+                                           actor, code, purpose, target), feed.todo_changed)
         hub.circulation = CirculationService(store, clock, config, feed.todo_changed, published)
         hub.registers = RegisterService(store, clock)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set

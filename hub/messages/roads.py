@@ -31,4 +31,13 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "incoming.not_signed_for": (409, "Sign for the document first; then register it.", "请先签收，再登记。"),
     "incoming.bad_handling": (400, "The proposal is for information (阅知) or for action (批办).",
                               "拟办意见须选择阅知或批办。"),
+    "incoming.reason_required": (400, "Please give the reason for returning it (退文理由).", "请填写退文理由。"),
+    "incoming.reply_first": (409, "The sender asked for an answer: send the reply (答复) first, then close.",
+                             "来文单位要求答复，请先答复再办结。"),
+    "incoming.close_needs_result": (409, "A document for action is closed after its result is written.",
+                                    "批办件须填写办理结果后才能办结。"),
+    "incoming.already_replied": (409, "The reply has been sent already.", "已答复，不能重复答复。"),
+    "incoming.no_reply_wanted": (409, "This document asks for no reply (or did not come through the network).",
+                                 "该来文无需答复（或非网上来文）。"),
+    "incoming.bad_deadline": (400, "Please give the deadline as a date (YYYY-MM-DD).", "请按 YYYY-MM-DD 填写办理期限。"),
 }
