@@ -27,10 +27,13 @@ from hub.services.incoming import IncomingService
 from hub.services.items import ItemService
 from hub.services.otp import OtpService
 from hub.services.recipient_groups import RecipientGroupService
+from hub.services.resend import ResendService
 from hub.services.registers import RegisterService
+from hub.services.road_chase import RoadChaseService
 from hub.services.road_deadlines import RoadDeadlines
 from hub.services.seals import SealService
 from hub.services.stats import StatsService
+from hub.services.supervision import SupervisionService
 from hub.store import Store
 
 log = logging.getLogger(__name__)
@@ -81,10 +84,13 @@ class Hub:
     seals: SealService = field(init=False)     # electronic seals (电子印章)
     duty_log: DutyLogService = field(init=False)   # the duty desk's log and shift handover (值班日志)
     chase: ChaseService = field(init=False)        # the sender reminds units not signed for yet (催办)
+    road_chase: RoadChaseService = field(init=False)   # the office chases a road step by hand (催办)
+    supervision: SupervisionService = field(init=False)   # 督办: progress reports, the supervision board
     recipient_groups: RecipientGroupService = field(init=False)   # the issue form's unit groups
-    incoming: IncomingService = field(init=False)  # received documents (收文): register, review ... close
     circulation: CirculationService = field(init=False)   # 传阅: received documents to people to read
     registers: RegisterService = field(init=False)   # the 收文/发文登记簿 of a unit and year
+    resend: ResendService = field(init=False)       # the sender corrects a returned delivery, sends again
+    incoming: IncomingService = field(init=False)  # received documents (收文): register, review ... close
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
@@ -125,12 +131,15 @@ class Hub:
                                 feed.todo_changed)
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
+        hub.road_chase = RoadChaseService(store, clock, config, published, feed.todo_changed)
+        hub.supervision = SupervisionService(store, clock, config, hub.road_chase, published, feed.todo_changed)
         hub.recipient_groups = RecipientGroupService(store, clock)
+        hub.circulation = CirculationService(store, clock, config, feed.todo_changed, published)
+        hub.registers = RegisterService(store, clock)
+        hub.resend = ResendService(store, clock, config, calendar, scheduler.wake, published)
         hub.incoming = IncomingService(store, clock, config, calendar, items,
                                        lambda actor, code, purpose, target: hub.otp.confirm(
                                            actor, code, purpose, target), feed.todo_changed)
-        hub.circulation = CirculationService(store, clock, config, feed.todo_changed, published)
-        hub.registers = RegisterService(store, clock)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 

@@ -49,6 +49,7 @@ class RoadRecord:
     lead_unit_id: int | None = None
     state: str = ""
     number: str = ""
+    deadline: datetime | None = None     # the record's own deadline (收文: 办理期限)
 
 
 RecordReader = Callable[[Tx, int], Awaitable[RoadRecord | None]]
@@ -59,7 +60,7 @@ async def _incoming(tx: Tx, record_id: int) -> RoadRecord | None:
     if rec is None:
         return None
     return RoadRecord("incoming", rec.id, rec.unit_id, rec.title, "收文", rec.state not in ("closed", "returned"),
-                      rec.lead_unit_id, rec.state, rec.number)
+                      rec.lead_unit_id, rec.state, rec.number, rec.deadline)
 
 
 RECORDS: dict[str, RecordReader] = {"incoming": _incoming}
