@@ -38,6 +38,7 @@ from hub.errors import XietongError
 from hub.services import audit
 from hub.store import Store, Tx
 from hub.store.items import AttachmentInfo, Event
+from hub.store.resend import DeliveryRound, RoundAttachment, files_for_unit
 
 Wake = Callable[[datetime], None]
 NO_FILTER = ListFilter()
@@ -74,6 +75,8 @@ class ItemView:
     events: list[Event] = field(default_factory=list)
     can_handle: bool = False                  # may sign for / return on the unit's behalf
     is_sender: bool = False
+    rounds: list[DeliveryRound] = field(default_factory=list)       # earlier rounds of visible deliveries
+    round_files: list[RoundAttachment] = field(default_factory=list)  # files added on re-sending them
 
 
 def window_rules(config: Config) -> WindowRules:
@@ -258,6 +261,8 @@ class ItemService:
             attendees = await tx.deliveries.attendees(item_id)
             ackers = {d.acked_by: await tx.users.get(d.acked_by) for d in deliveries if d.acked_by}
             events = await tx.events.for_item(item_id)
+            rounds = await tx.rounds.of_item(item_id)
+            round_files = await tx.rounds.attachments(item_id)
         is_sender = actor.unit_id == item.sender_unit_id
         visible = [d for d in deliveries if is_sender or d.unit_id == actor.unit_id
                    or can(actor, Action.DUTY_DESK)]
@@ -265,16 +270,22 @@ class ItemService:
                                     [(n, p) for did, n, p in attendees if did == d.id]) for d in visible]
         mine = next((d for d in deliveries if d.unit_id == actor.unit_id), None)
         seen = {d.id for d in visible}
+        if mine is not None and not is_sender:      # a unit sent a corrected round sees its files
+            attachments = files_for_unit(attachments, round_files, mine.id)
         return ItemView(item, units[item.sender_unit_id], attachments, recipients, mine,
                         [e for e in events if e.delivery_id is None or e.delivery_id in seen],
-                        can_handle, is_sender)
+                        can_handle, is_sender, [r for r in rounds if r.delivery_id in seen],
+                        [f for f in round_files if f.delivery_id in seen])
 
     async def attachment(self, actor: Actor, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
         async with self.store.read() as tx:
             found = await tx.items.attachment_content(attachment_id)
+            for_delivery = await tx.rounds.attachment_delivery(attachment_id)
         if found is None:
             raise XietongError("not_found")
-        await self.view(actor, found[0].item_id, record_read=False)   # the same visibility rule
+        view = await self.view(actor, found[0].item_id, record_read=False)   # the same visibility rule
+        if for_delivery is not None and for_delivery not in {r.delivery.id for r in view.recipients}:
+            raise XietongError("not_found")      # a file re-sent to another unit
         return found
 
     # -- signing for, returning ---------------------------------------------------------
@@ -370,10 +381,11 @@ async def acknowledge_in(tx: Tx, now: datetime, config: Config, actor: Actor, de
                         else "", by=actor.name, via=via.value)
     await audit.record(tx, now, actor, "delivery.ack", f"delivery:{delivery.id}", via=via.value,
                        receipt_no=receipt_no, note=note)
+    if delivery.round > 1:          # a corrected re-send: its incoming record takes the second round
+        from hub.services.resend import signed_for_again_in
+        await signed_for_again_in(tx, now, actor, await tx.deliveries.get(delivery.id) or delivery)
     updated = await tx.deliveries.get(delivery.id)
     assert updated is not None
-    from hub.services.incoming import auto_register_in      # the unit's setting: 登记 at sign-for
-    await auto_register_in(tx, now, config, actor, updated, item)
     return updated
 
 

@@ -28,6 +28,7 @@ from hub.domain.permissions import Action, can, require
 from hub.domain.sms_text import PREFIX, _fit, _when, label
 from hub.errors import XietongError
 from hub.services import audit
+from hub.services.items import window_rules    # items imports this module only inside acknowledge_in
 from hub.store import Store, Tx
 
 NOTE_LIMIT = 500
@@ -69,7 +70,120 @@ async def return_delivery_in(tx: Tx, now: datetime, actor: Actor, delivery_id: i
                        reason=reason[:500], round=delivery.round, receipt_no=delivery.receipt_no or "")
 
 
+async def signed_for_again_in(tx: Tx, now: datetime, actor: Actor, delivery: Delivery) -> set[int]:
+    """A re-sent round was signed for (from `acknowledge_in`): its incoming record, returned at
+    初审, takes the 'resent' move back to 登记 with the same 收文编号 and a new 初审 step. Like the
+    register move, it may be made by whoever signed (a duty officer on the unit's behalf), so the
+    history, step and audit row are written here. The units whose to-do lists changed."""
+    from hub.domain.incoming import INCOMING, ROAD, State
+    from hub.domain.roads import StepKind
+    from hub.services.roads import NewStep, open_step
+
+    if delivery.round <= 1:
+        return set()
+    record = await tx.incoming.of_delivery(delivery.id)
+    if record is None or record.state != State.RETURNED.value:
+        return set()
+    move = INCOMING.move(record.state, "resent")
+    assert move.target is not None
+    await tx.incoming.set_state(record.id, move.target, now)
+    await tx.roads.add_history(ROAD, record.id, now, "resent", from_state=record.state, to_state=move.target,
+                               actor_id=actor.user_id, actor_name=actor.name, note=record.number,
+                               round=delivery.round, receipt_no=delivery.receipt_no or "")
+    await open_step(tx, now, ROAD, record.id,
+                    NewStep(StepKind.REVIEW, record.unit_id, Role.CLERK, due_at=max(record.deadline, now)))
+    await audit.record(tx, now, actor, "incoming.resent", f"incoming:{record.id}", number=record.number,
+                       round=delivery.round, delivery_id=delivery.id)
+    return {record.unit_id}
+
+
 def reissued_text(item: Item, due_at: datetime) -> str:
     """The SMS to the unit's clerks: the corrected document, and the new time to sign for it."""
     return _fit(lambda t: f"{PREFIX}已更正重发：{label(item)}《{t}》，请于{_when(due_at)}前签收。"
                           f"回复“签收 {item.short_code}”。", item.title)
+
+
+class ResendService:
+    def __init__(self, store: Store, clock: Clock, config: Config, calendar: WorkCalendar,
+                 wake: Wake | None = None, published: Callable[[], None] | None = None) -> None:
+        self.store, self.clock, self.config, self.calendar = store, clock, config, calendar
+        self._wake = wake or (lambda _due: None)
+        self._published = published or (lambda: None)
+
+    async def resend(self, actor: Actor, delivery_id: int, note: str, files: list[NewFile] = ()  # type: ignore[assignment]
+                     ) -> Delivery:
+        """The sender corrected a returned document: it goes to that unit again as the next round."""
+        now = self.clock.now()
+        async with self.store.write() as tx:
+            delivery, first_due = await resend_in(tx, now, self.config, self.calendar, actor, delivery_id, note,
+                                                  list(files))
+        self._published()
+        self._wake(first_due)
+        return delivery
+
+
+async def resend_in(tx: Tx, now: datetime, config: Config, calendar: WorkCalendar, actor: Actor, delivery_id: int,
+                    note: str, files: list[NewFile]) -> tuple[Delivery, datetime]:
+    """`resend` in the caller's transaction: the delivery as re-sent, and its first step's due time."""
+    delivery, item = await _delivery_and_item(tx, actor, delivery_id)
+    require(actor, Action.ISSUE_ITEM, item.sender_unit_id)
+    note = note.strip()
+    if item.withdrawn_at is not None:
+        raise XietongError("resend.withdrawn")
+    if delivery.state is not DeliveryState.RETURNED:
+        raise XietongError("resend.not_returned", state=delivery.state.value)
+    if not note:
+        raise XietongError("resend.note_required")
+    if len(note) > NOTE_LIMIT:
+        raise XietongError("resend.note_too_long", limit=NOTE_LIMIT)
+    if item.meeting_at is not None and item.meeting_at <= now:
+        raise XietongError("resend.meeting_over")
+    await _check_files(tx, config, item, delivery, note, files)
+    window = response_window(item.kind, item.urgency, now, item.meeting_at, window_rules(config), calendar)
+    steps = snapshot_steps(item.ladder)
+    due_times = step_due_times(steps, now, window, calendar)
+    if not await tx.rounds.start_next_round(delivery.id, now, window.due_at, ladder_snapshot(steps, due_times),
+                                            actor.user_id, note):
+        raise XietongError("resend.not_returned", state=delivery.state.value)
+    round_ = delivery.round + 1
+    for f in files:
+        await tx.rounds.add_attachment(item.id, delivery.id, round_, f.attachment, f.replaces)
+    await tx.timers.cancel_steps(delivery.id)
+    await tx.timers.add(due_times[0], "step", delivery.id, 0)     # the ladder again, from the start
+    names = [f.attachment.name for f in files]
+    event_id = await tx.events.add(now, "item.reissued", item.id, item.sender_unit_id, delivery.id, delivery.unit_id,
+                                   actor.user_id, by=actor.name, note=note, round=round_, files=names,
+                                   due_at=window.due_at.isoformat())
+    text = reissued_text(item, window.due_at)
+    for clerk in await tx.users.with_role(Role.CLERK, delivery.unit_id):
+        if clerk.phone:
+            await tx.outbox.add_sms(now, event_id, delivery.id, clerk.id, clerk.phone, text)
+    await audit.record(tx, now, actor, "delivery.resend", f"delivery:{delivery.id}", round=round_, note=note,
+                       files=names)
+    updated = await tx.deliveries.get(delivery.id)
+    assert updated is not None
+    return updated, due_times[0]
+
+
+async def _check_files(tx: Tx, config: Config, item: Item, delivery: Delivery, note: str,
+                       files: list[NewFile]) -> None:
+    """As on issue: no classification mark, proper names, and what the unit receives within the limit."""
+    mark = find_classification_mark(note, *(f.attachment.name for f in files))
+    if mark:
+        raise XietongError("item.classified", mark=mark)
+    for f in files:
+        a = f.attachment
+        if not a.name.strip() or "/" in a.name or "\\" in a.name or len(a.name) > 120:
+            raise XietongError("item.bad_attachment_name")
+    own = await tx.items.attachments(item.id)
+    earlier = [r for r in await tx.rounds.attachments(item.id) if r.delivery_id == delivery.id]
+    replaceable = {a.id for a in own} | {r.info.id for r in earlier}
+    if any(f.replaces is not None and f.replaces not in replaceable for f in files):
+        raise XietongError("resend.bad_replaced")
+    gone = {r.replaces_id for r in earlier} | {f.replaces for f in files}
+    kept = [a.size for a in own if a.id not in gone] + [r.info.size for r in earlier if r.info.id not in gone]
+    total = sum(kept) + sum(len(f.attachment.content) for f in files)
+    limit = config.items.attachment_limit_kib * 1024
+    if total > limit:
+        mb = lambda n: f"{n / 1024 / 1024:.1f}".rstrip("0").rstrip(".")   # noqa: E731
+        raise XietongError("item.attachments_too_large", limit_mb=mb(limit), size_mb=mb(total))

@@ -49,6 +49,14 @@ class RoundAttachment:
     replaces_id: int | None
 
 
+def files_for_unit(own: list[AttachmentInfo], extra: list[RoundAttachment],
+                   delivery_id: int) -> list[AttachmentInfo]:
+    """What one recipient unit receives: the item's files but those replaced for it, then its own."""
+    mine = [r for r in extra if r.delivery_id == delivery_id]
+    gone = {r.replaces_id for r in mine}
+    return [a for a in own if a.id not in gone] + [r.info for r in mine if r.info.id not in gone]
+
+
 class RoundQueries:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
