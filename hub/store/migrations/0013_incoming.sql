@@ -246,3 +246,9 @@ ALTER TABLE attachments ADD COLUMN delivery_id INTEGER REFERENCES deliveries(id)
 ALTER TABLE attachments ADD COLUMN round INTEGER;
 ALTER TABLE attachments ADD COLUMN replaces_id INTEGER REFERENCES attachments(id);
 CREATE INDEX attachments_delivery ON attachments(delivery_id) WHERE delivery_id IS NOT NULL;
+
+-- The to-do list (待办, hub/services/todo.py): 已办 / 已阅 are the steps a person did, the latest
+-- first, and their counts on the tabs; 待登记 are the documents a unit signed for as a main
+-- recipient that are not in its 收文登记簿 yet (the last 30 days): both read through an index.
+CREATE INDEX road_steps_done_by ON road_steps(done_by, done_at) WHERE done_by IS NOT NULL;
+CREATE INDEX deliveries_signed_main ON deliveries(unit_id, acked_at) WHERE state = 'acked' AND role = 'main';
