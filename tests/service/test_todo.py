@@ -229,6 +229,17 @@ async def test_the_to_do_query_reads_the_steps_through_their_indexes(demo_hub: H
                 " AND user_id IS NULL AND role IN (?, ?)", (1, 1, "clerk", "leader")) as cur:
             plan = " | ".join(str(r[-1]) for r in await cur.fetchall())
     assert "road_steps_user" in plan and "road_steps_unit" in plan and "SCAN road_steps" not in plan, plan
+    async with demo_hub.store.read() as tx:
+        async with tx.conn.execute(
+                "EXPLAIN QUERY PLAN SELECT id FROM road_steps WHERE done_by = ? AND state = 'done'"
+                " AND kind NOT IN (?) ORDER BY done_at DESC, id DESC LIMIT 100", (1, "read")) as cur:
+            history = " | ".join(str(r[-1]) for r in await cur.fetchall())
+        async with tx.conn.execute(
+                "EXPLAIN QUERY PLAN SELECT d.id FROM deliveries d LEFT JOIN incoming r ON r.delivery_id = d.id"
+                " WHERE d.unit_id = ? AND d.state = 'acked' AND d.role = 'main' AND d.acked_at >= ?"
+                " AND r.id IS NULL", (1, "2026-11-01")) as cur:
+            register = " | ".join(str(r[-1]) for r in await cur.fetchall())
+    assert "road_steps_done_by" in history and "deliveries_signed_main" in register, (history, register)
 
 
 def test_every_step_kind_has_a_to_do_kind() -> None:
