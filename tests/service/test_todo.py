@@ -245,3 +245,22 @@ async def test_the_to_do_query_reads_the_steps_through_their_indexes(demo_hub: H
 def test_every_step_kind_has_a_to_do_kind() -> None:
     from hub.services.todo import STEP_KINDS
     assert set(STEP_KINDS) == {k.value for k in StepKind}
+
+
+async def test_registering_through_the_incoming_road_turns_the_register_entry_into_a_first_review(
+        demo_hub: Hub) -> None:
+    sender = await actor(demo_hub, "bgs.clerk1")
+    (dhz,) = await unit_ids(demo_hub, "DHZ")
+    doc = await demo_hub.items.issue(sender, ItemDraft(kind=ItemKind.DOCUMENT, urgency=Urgency.ORDINARY,
+                                                       title="关于做好冬季供暖保障工作的通知", body="正文",
+                                                       main_units=(dhz,)))
+    clerk = await actor(demo_hub, "dhz.clerk1")
+    delivery = (await demo_hub.items.view(clerk, doc.id)).mine
+    await demo_hub.items.acknowledge(clerk, delivery.id)
+    todo = await todo_list(demo_hub.store, demo_hub.documents, clerk)
+    assert [e.kind.value for e in todo.entries if e.title == doc.title] == ["register"]
+    record = await demo_hub.incoming.register_delivery(clerk, delivery.id)
+    colleague = await todo_list(demo_hub.store, demo_hub.documents, await actor(demo_hub, "dhz.clerk2"))
+    (entry,) = [e for e in colleague.entries if e.title == doc.title]
+    assert entry.kind is TodoKind.FIRST_REVIEW and entry.href == f"/incoming/{record.id}"
+    assert entry.detail == f"{record.number} · 示范区人民政府办公室"
