@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from hub.domain.calendar import CST
 from hub.domain.identity import Role
 from hub.domain.roads import Move, Opens, Road, StepKind
 from hub.errors import XietongError
@@ -125,7 +126,8 @@ class Registration:
             raise XietongError("incoming.bad_count")
         if self.deadline is not None and self.deadline <= now:
             raise XietongError("incoming.deadline_past")
-        if self.received_on > now.date():
+        # local dates: one signed for after midnight Beijing time (16:00 UTC) was received today
+        if self.received_on > now.astimezone(CST).date():
             raise XietongError("incoming.received_in_future")
         return self
 
