@@ -34,6 +34,7 @@ from hub.services.demo import (
     load_demo_items,
     load_demo_seals,
 )
+from hub.services.demo_incoming import load_demo_incoming
 
 Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
 
@@ -125,10 +126,13 @@ async def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     if with_items:     # the past two hours, on a clock of their own: then the real clock goes on
         past = await Hub.start(config, FakeClock(now - DEMO_PAST), create=False)
         try:
+            received = await load_demo_incoming(past, now - DEMO_PAST)   # the days before, then the two hours
             titles = await load_demo_items(past, now)
         finally:
             await past.close()
         print(f"{len(titles)} demo items at every stage: escalated, half-way, signed by SMS, signed, fresh")
+        print(f"{len(received)} received documents of 东湖镇 on the incoming road (收文): registered, proposed, "
+              "circulating, in handling, overdue, closed")
     write_demo_passphrase(config)
     print_demo_logins(config)
     return 0

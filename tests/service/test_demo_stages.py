@@ -44,3 +44,52 @@ async def test_the_demo_holds_an_escalated_a_half_way_an_sms_signed_a_web_signed
     # the rest of the ladder is still scheduled: the live clock takes it from here
     async with hub.store.read() as tx:
         assert await tx.timers.earliest() > now
+
+
+async def test_the_demo_holds_received_documents_at_every_stage_of_the_incoming_road(hub):
+    from hub.services.demo_incoming import INCOMING_PAST, READERS, STAGES, load_demo_incoming
+    from hub.services.todo import todo_list
+
+    await load_demo(hub.identity)
+    end = START + INCOMING_PAST + timedelta(hours=1)
+    records = await load_demo_incoming(hub, end)
+    assert hub.clock.now() == end
+    # registered in the order they came, into 东湖镇's 收文登记簿, gapless
+    arrived = sorted(STAGES, key=lambda s: -s.hours_before)
+    assert [records[s.key].number for s in arrived] == [f"{START.year}-{n:04d}" for n in range(1, 7)]
+    assert {k: r.state for k, r in records.items()} == {
+        "closed": "closed", "overdue": "handling", "handling": "handling", "circulating": "instructed",
+        "proposed": "proposed", "registered": "registered"}
+    units = {u.code: u.id for u in await hub.identity.units()}
+    assert records["closed"].closed_at is not None and "86户" in records["closed"].result
+    assert records["overdue"].lead_unit_id == units["DHZJFB"] and records["overdue"].supervised
+    assert records["handling"].lead_unit_id == units["DHZDZB"]
+
+    async with hub.store.read() as tx:
+        overdue = await tx.roads.history("incoming", records["overdue"].id)
+        handling = await tx.roads.history("incoming", records["handling"].id)
+        handle_steps = await tx.roads.open_steps_of("incoming", records["overdue"].id)
+    # the schedule ran the overdue one's ladder, each rung once, at its time
+    rungs = [h for h in overdue if h.move.startswith("deadline.")]
+    assert [h.move for h in rungs] == ["deadline.remind", "deadline.leader", "deadline.office"]
+    lead_step = next(s for s in handle_steps if s.kind == "handle")
+    assert lead_step.due_at is not None and lead_step.due_at < end
+    assert [h.at - lead_step.due_at for h in rungs] == [timedelta(days=-1), timedelta(0), timedelta(days=1)]
+    assert [h.move for h in handling if h.move == "assist"] == ["assist"]      # 经发办's opinion is in
+
+    # the circulation: three readers, 党政办's clerk has read it; the other two have it to read
+    panel = await hub.circulation.panel(await actor(hub, "dhz.clerk1"), records["circulating"].id)
+    ((circ, _, read, readers),) = panel.circulations
+    assert (read, readers) == (1, len(READERS)) and circ.withdrawn_at is None
+    leader = await actor(hub, "dhz.leader")
+    todo = await todo_list(hub.store, hub.documents, leader)
+    assert [e.title for e in todo.reading] == [records["circulating"].title]
+    assert records["proposed"].title in [e.title for e in todo.entries]       # waiting for the 批示
+    office = await todo_list(hub.store, hub.documents, await actor(hub, "dhz.clerk1"))
+    assert records["registered"].title in [e.title for e in office.entries]   # waiting for the 初审
+    # the SMS of the deadline rungs are in the outbox, sent when the server starts
+    async with hub.store.read() as tx:
+        async with tx.conn.execute("SELECT count(*) FROM outbox WHERE history_id IN (%s)"
+                                   % ",".join(str(h.id) for h in rungs)) as cur:
+            (sms,) = await cur.fetchone()
+    assert sms >= 3
