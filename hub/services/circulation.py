@@ -174,11 +174,12 @@ class CirculationService:
         return CirculationView(circ, record, sender.name if sender else "", readers, history,
                                self._may_manage(actor, record, circ), mine)
 
-    async def panel(self, actor: Actor, incoming_id: int) -> Panel:
-        """For the record page (which checked that the viewer may see the record)."""
+    async def panel(self, actor: Actor, incoming_id: int, check: bool = False) -> Panel:
+        """For the record page (which checked that the viewer may see the record; `check`: see here
+        that the viewer is of its unit's office or holds or held a step on it)."""
         async with self.store.read() as tx:
             record = await tx.incoming.get(incoming_id)
-            if record is None:
+            if record is None or (check and not await self._may_see_record(tx, actor, record)):
                 raise XietongError("incoming.not_found")
             circs = await tx.circulations.of_record(ROAD, record.id)
             steps = await tx.circulations.steps([c.id for c in circs])
@@ -344,6 +345,14 @@ class CirculationService:
         if record is None or not can(actor, Action.VIEW_INCOMING, record.unit_id):
             raise XietongError("incoming.not_found")
         return record
+
+    @staticmethod
+    async def _may_see_record(tx: Tx, actor: Actor, record: Incoming) -> bool:
+        if can(actor, Action.VIEW_INCOMING, record.unit_id):
+            return True
+        roles = {r.value for r in actor.roles}
+        return any(s.user_id == actor.user_id or (s.user_id is None and s.unit_id == actor.unit_id and s.role in roles)
+                   for s in await tx.roads.steps_of(ROAD, record.id))
 
     async def _managed(self, tx: Tx, actor: Actor, circulation_id: int
                        ) -> tuple[Circulation, Incoming, list[RoadStep]]:
