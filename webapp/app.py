@@ -37,7 +37,6 @@ from webapp.routes import (  # noqa: F401
     realtime,
     recipient_groups,
     registers,
-    resend,
     seal_pages,
     seals,
     testing,
