@@ -24,6 +24,7 @@ from hub.services.demo import DEMO_PASSWORD
 from hub.store.documents import DocFields
 from tests.conftest import csrf_from, login
 from tests.service.seal_helpers import made_seal, with_authority
+from tests.service.test_circulation import record as circulation_record
 from webapp.routing import ROUTES, RouteSpec
 
 # -- the policy, by hand ------------------------------------------------------------------
@@ -178,6 +179,20 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/phonebook"): "view_units",           # 通讯录: every unit's duty phone, clerks and leaders
     ("GET", "/api/phonebook"): "view_units",
     ("GET", "/phonebook.xlsx"): "view_units",
+    # 传阅: the record's unit (clerks, leaders) circulates; the sender, its office and the readers see the view;
+    # each reader reads their own step (the service answers everyone else 404)
+    ("GET", "/incoming/{incoming_id}/circulations/new"): "view_incoming",
+    ("POST", "/incoming/{incoming_id}/circulations"): "view_incoming",
+    ("GET", "/circulations/{circulation_id}"): "view_home",
+    ("POST", "/circulations/{circulation_id}/withdraw"): "view_incoming",   # its sender, or the office
+    ("POST", "/circulations/{circulation_id}/remind"): "view_incoming",
+    ("POST", "/road-steps/{step_id}/read"): "view_home",
+    ("GET", "/api/incoming/{incoming_id}/circulations"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/circulations"): "view_incoming",
+    ("GET", "/api/circulations/{circulation_id}"): "view_home",
+    ("POST", "/api/circulations/{circulation_id}/withdraw"): "view_incoming",
+    ("POST", "/api/circulations/{circulation_id}/remind"): "view_incoming",
+    ("POST", "/api/road-steps/{step_id}/read"): "view_home",
     # 收文登记簿 / 发文登记簿: always the reader's own unit's (its clerks and leaders)
     ("GET", "/registers/incoming"): "view_incoming",
     ("GET", "/registers/incoming.xlsx"): "view_incoming",
@@ -317,6 +332,13 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
                                                  "权限矩阵用单位组", [unit_ids["XSZ"]])
     await with_authority(demo_hub)
     dhz_seal = await made_seal(demo_hub, "DHZ")
+    # a received document of 东湖镇, circulated by its leader to dhz.clerk2 (no walking account reads it)
+    incoming_id = await circulation_record(demo_hub)
+    sent = await demo_hub.circulation.circulate(
+        await demo_hub.identity.actor((await demo_hub.identity.user_by_login("dhz.leader")).id, "127.0.0.1"),
+        incoming_id, [(await demo_hub.identity.user_by_login("dhz.clerk2")).id], "权限矩阵用传阅")
+    async with demo_hub.store.read() as tx:
+        (read_step,) = await tx.circulations.steps([sent.circulation_id])
     return {"user_id": PathParam(str(target.id), target.unit_id),
             "seal_id": PathParam(str(dhz_seal.id), dhz),
             "doc_id": PathParam(str(doc.id), dhz),
@@ -324,7 +346,10 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
             "item_id": PathParam(str(item.id), dhz),
             "delivery_id": PathParam(str(delivery.id), dhz),
             "attachment_id": PathParam(str(attachment.id), dhz),
-            "group_id": PathParam(str(group.id), dhz)}
+            "group_id": PathParam(str(group.id), dhz),
+            "incoming_id": PathParam(str(incoming_id), dhz),
+            "circulation_id": PathParam(str(sent.circulation_id), dhz),
+            "step_id": PathParam(str(read_step.id), dhz)}
 
 
 def path_params(spec: RouteSpec, params: dict[str, PathParam]) -> list[PathParam]:
