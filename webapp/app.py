@@ -37,6 +37,7 @@ from webapp.routes import (  # noqa: F401
     realtime,
     recipient_groups,
     registers,
+    resend,
     seal_pages,
     seals,
     testing,

@@ -62,7 +62,9 @@ DELIVERY = {
                    "ack_via": {"type": ["string", "null"]}, "receipt_no": {"type": ["string", "null"]},
                    "return_reason": {"type": "string"}, "level": {"type": "integer"},
                    "escalated_at": {"type": ["string", "null"]},
-                   "chases": {"type": "integer", "description": "manual reminders by the sender (催办)"}},
+                   "chases": {"type": "integer", "description": "manual reminders by the sender (催办)"},
+                   "round": {"type": "integer",
+                             "description": "1; 2, 3… once its sender corrected a returned delivery and sent it again"}},
 }
 
 ITEM = {
@@ -86,7 +88,7 @@ def delivery_json(d: Any) -> dict[str, Any]:
             "sent_at": _iso(d.sent_at), "due_at": _iso(d.due_at), "read_at": _iso(d.read_at),
             "acked_at": _iso(d.acked_at), "ack_via": d.ack_via.value if d.ack_via else None,
             "receipt_no": d.receipt_no, "return_reason": d.return_reason, "level": d.level,
-            "escalated_at": _iso(d.escalated_at), "chases": d.chases}
+            "escalated_at": _iso(d.escalated_at), "chases": d.chases, "round": d.round}
 
 
 def item_json(i: Any) -> dict[str, Any]:

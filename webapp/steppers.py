@@ -47,14 +47,17 @@ def document_steps(state: DocState, history: Sequence[HistoryEntry]) -> list[Ste
 
 
 def delivery_steps(item: Item, sender_name: str, delivery: Delivery, events: Sequence[Event]) -> list[Step]:
-    """发出 → 阅读 → 签收 for one unit's delivery (names from its events)."""
+    """发出 → 阅读 → 签收 for one unit's delivery (names from its events: of its current round, for
+    a delivery its sender corrected and sent again)."""
     mine = [e for e in events if e.delivery_id == delivery.id]
+    again = [i for i, e in enumerate(mine) if e.type == "item.reissued"]
+    mine = mine[again[-1]:] if again else mine
     read = next((e for e in mine if e.type == "item.read"), None)
     acked = next((e for e in mine if e.type == "item.acked"), None)
     is_acked = delivery.state is DeliveryState.ACKED
     was_read = delivery.read_at is not None or is_acked
     return [
-        Step("issued", "done", sender_name, item.issued_at),
+        Step("issued", "done", sender_name, delivery.sent_at if again else item.issued_at),
         Step("read", "done" if was_read else "current",
              str(read.data.get("by", "")) if read else "", delivery.read_at),
         Step("acked", "done" if is_acked else "current" if was_read else "waiting",

@@ -110,22 +110,27 @@ class ResendService:
         self._wake = wake or (lambda _due: None)
         self._published = published or (lambda: None)
 
-    async def resend(self, actor: Actor, delivery_id: int, note: str, files: list[NewFile] = ()  # type: ignore[assignment]
-                     ) -> Delivery:
-        """The sender corrected a returned document: it goes to that unit again as the next round."""
+    async def resend(self, actor: Actor, delivery_id: int, note: str, files: list[NewFile] = (),  # type: ignore[assignment]
+                     item_id: int | None = None) -> Delivery:
+        """The sender corrected a returned document: it goes to that unit again as the next round
+        (`item_id`: the item the delivery must be of, as the URL names it)."""
         now = self.clock.now()
         async with self.store.write() as tx:
             delivery, first_due = await resend_in(tx, now, self.config, self.calendar, actor, delivery_id, note,
-                                                  list(files))
+                                                  list(files), item_id)
         self._published()
         self._wake(first_due)
         return delivery
 
 
 async def resend_in(tx: Tx, now: datetime, config: Config, calendar: WorkCalendar, actor: Actor, delivery_id: int,
-                    note: str, files: list[NewFile]) -> tuple[Delivery, datetime]:
+                    note: str, files: list[NewFile], item_id: int | None = None) -> tuple[Delivery, datetime]:
     """`resend` in the caller's transaction: the delivery as re-sent, and its first step's due time."""
     delivery, item = await _delivery_and_item(tx, actor, delivery_id)
+    if item_id is not None and delivery.item_id != item_id:
+        raise XietongError("item.not_found")
+    if actor.unit_id != item.sender_unit_id:
+        raise XietongError("resend.not_sender")
     require(actor, Action.ISSUE_ITEM, item.sender_unit_id)
     note = note.strip()
     if item.withdrawn_at is not None:
@@ -158,7 +163,7 @@ async def resend_in(tx: Tx, now: datetime, config: Config, calendar: WorkCalenda
     for clerk in await tx.users.with_role(Role.CLERK, delivery.unit_id):
         if clerk.phone:
             await tx.outbox.add_sms(now, event_id, delivery.id, clerk.id, clerk.phone, text)
-    await audit.record(tx, now, actor, "delivery.resend", f"delivery:{delivery.id}", round=round_, note=note,
+    await audit.record(tx, now, actor, "delivery.resend_corrected", f"delivery:{delivery.id}", round=round_, note=note,
                        files=names)
     updated = await tx.deliveries.get(delivery.id)
     assert updated is not None

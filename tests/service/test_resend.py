@@ -121,7 +121,7 @@ async def test_only_the_sender_resends_only_a_returned_delivery_of_an_item_not_w
     assert e.value.code == "item.not_found"
     with pytest.raises(XietongError) as e:
         await resend(demo_hub, done.id, login="dhz.clerk1")          # the recipient may not re-send
-    assert e.value.code == "perm.denied"
+    assert e.value.code == "resend.not_sender"
     with pytest.raises(XietongError) as e:
         await resend(demo_hub, done.id, note="  ")
     assert e.value.code == "resend.note_required" and "修改说明" in e.value.message("zh")

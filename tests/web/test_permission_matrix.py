@@ -143,6 +143,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/documents/attachments/{doc_attachment_id}"): "view_item",
     ("POST", "/items/{item_id}/instruction"): "sign_document",
     ("POST", "/items/{item_id}/remind"): "issue_item",     # 提醒未签收单位: the sending unit only (else 409)
+    ("POST", "/items/{item_id}/deliveries/{delivery_id}/resend"): "issue_item",   # the sending unit only (else 409)
     ("POST", "/api/items/{item_id}/remind"): "issue_item",
     ("GET", "/seals"): "manage_seals",
     ("POST", "/seals"): "manage_seals",
@@ -165,6 +166,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/items/{item_id}"): "view_item",
     ("POST", "/api/deliveries/{delivery_id}/ack"): "handle_delivery",
     ("POST", "/api/deliveries/{delivery_id}/return"): "handle_delivery",
+    ("POST", "/api/items/{item_id}/deliveries/{delivery_id}/resend"): "issue_item",   # the sender's, else 409
     ("GET", "/api/duty/board"): "duty_desk",
     ("POST", "/api/duty/deliveries/{delivery_id}/ack"): "duty_desk",
     ("GET", "/otp"): "enrol_otp",                  # one's own one-time codes: leaders, seal keepers

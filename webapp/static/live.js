@@ -55,8 +55,8 @@
     }
     if (typeof f.id !== "number" || f.id <= lastId()) return;
     setLastId(f.id);
-    // a new item, or its sender's reminder (催办), for this unit: the banner and the sound
-    if ((f.type === "item.issued" || f.type === "item.chased") && f.delivery && f.delivery.unit_id === unit) announce(f);
+    // a new item, its sender's reminder (催办) or a corrected re-send, for this unit: the banner and the sound
+    if ((f.type === "item.issued" || f.type === "item.chased" || f.type === "item.reissued") && f.delivery && f.delivery.unit_id === unit) announce(f);
     if (!timer) timer = setTimeout(refresh, 150);
     badgesSoon(150 + Math.random() * 600);      // spread: every phone of a unit asks at once otherwise
   }
