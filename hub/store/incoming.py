@@ -151,7 +151,8 @@ class IncomingQueries:
                             limit: int = 100, offset: int = 0) -> tuple[list[Incoming], int]:
         """A page of the unit's 收文登记簿 for a year, filtered and sorted; with the count of all matches.
         `words` are looked for in the title and the 来文字号; limit=-1: every match (the exports)."""
-        where, args = ["unit_id = ?", "year = ?"], [unit_id, year]
+        where = ["unit_id = ?", "year = ?"]
+        args: list[Any] = [unit_id, year]
         if urgency:
             where.append("urgency = ?")
             args.append(urgency)
@@ -176,7 +177,8 @@ class IncomingQueries:
         column = _REGISTER_ORDER.get(order, "seq")
         sql_where = " AND ".join(where)
         async with self.conn.execute(f"SELECT count(*) FROM incoming WHERE {sql_where}", args) as cur:
-            total = int((await cur.fetchone())[0])
+            row = await cur.fetchone()
+        total = int(row[0]) if row else 0
         direction = "DESC" if descending else "ASC"
         async with self.conn.execute(
                 f"SELECT {_COLS} FROM incoming WHERE {sql_where} ORDER BY {column} {direction}, seq {direction}"
