@@ -220,3 +220,11 @@ async def test_the_registers_answer_in_english_too(client, demo_hub, unit_ids):
     assert "Register of received documents" in html and "Lead unit" in html and "Being handled" in html
     rows = csv_rows(await (await client.get("/registers/incoming.csv")).read())
     assert rows[0][0] == "No." and rows[2][6] == "Extra urgent"
+
+
+async def test_the_documents_page_leads_its_clerks_and_leaders_to_the_issued_register(client):
+    await login(client, "dhz.leader")
+    html = await (await client.get("/documents")).text()
+    assert 'href="/registers/outgoing" id="outgoing-register"' in html
+    await login(client, "bgs.seal")
+    assert 'id="outgoing-register"' not in await (await client.get("/documents")).text()

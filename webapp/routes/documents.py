@@ -50,7 +50,8 @@ def blank(actor_unit_name: str) -> dict[str, Any]:
 async def documents(request: web.Request) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
     return render(request, "documents.html", docs=await hub.documents.of_unit(actor),
-                  todo=await hub.documents.todo(actor), can_draft=can(actor, Action.DRAFT_DOCUMENT))
+                  todo=await hub.documents.todo(actor), can_draft=can(actor, Action.DRAFT_DOCUMENT),
+                  can_read_books=can(actor, Action.VIEW_INCOMING, actor.unit_id))
 
 
 @page("GET", "/documents/new", action=Action.DRAFT_DOCUMENT)
