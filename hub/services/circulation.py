@@ -64,6 +64,11 @@ class CirculationView:
     history: list[HistoryRow]          # this circulation's moves on the record, oldest first
     may_manage: bool                   # withdraw and remind: the sender, or the office
     mine: Reader | None                # the viewer's own step in it, if any
+    reminder_sms: dict[int, tuple[str, str]] = field(default_factory=dict)   # user id -> the last reminder's
+    #                                  SMS (queued | sending | sent | delivered | undelivered | failed, error)
+
+    def sms_trouble(self, user_id: int) -> bool:
+        return self.reminder_sms.get(user_id, ("", ""))[0] in ("undelivered", "failed", "skipped")
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.readers if r.status == status)
@@ -170,9 +175,11 @@ class CirculationService:
             sender = await tx.users.get(circ.sender_id)
             history = [h for h in await tx.roads.history(ROAD, record.id)
                        if h.data.get("circulation_id") == circ.id]
+            last = next((h for h in reversed(history) if h.move == "remind_circulation"), None)
+            sms = await tx.circulations.sms_of(last.id) if last else {}
         mine = next((r for r in readers if r.user_id == actor.user_id), None)
         return CirculationView(circ, record, sender.name if sender else "", readers, history,
-                               self._may_manage(actor, record, circ), mine)
+                               self._may_manage(actor, record, circ), mine, sms)
 
     async def panel(self, actor: Actor, incoming_id: int, check: bool = False) -> Panel:
         """For the record page (which checked that the viewer may see the record; `check`: see here

@@ -91,3 +91,9 @@ class CirculationQueries:
                 (road, record_id, utc_iso(since), circulation_id)) as cur:
             r = await cur.fetchone()
         return int(r[0]) if r else 0
+
+    async def sms_of(self, history_id: int) -> dict[int, tuple[str, str]]:
+        """user id -> (state, error) of each SMS a reminder (its history row) queued."""
+        async with self.conn.execute("SELECT user_id, state, error FROM outbox WHERE history_id = ? ORDER BY id",
+                                     (history_id,)) as cur:
+            return {r[0]: (r[1], r[2] or "") for r in await cur.fetchall()}

@@ -98,6 +98,7 @@ async def test_withdraw_and_remind_through_the_api_and_the_pages(client, demo_hu
     assert resp.status == 303
     html = await (await client.get(resp.headers["Location"])).text()
     assert "已发短信" in html and f"未能以短信送达（未登记手机号）：{nophone.name}" in html
+    assert 'data-sms="queued"' in html and "提醒短信待发送" in html          # the leader's SMS, until it is sent
     reminded = await (await client.post(f"/api/circulations/{cid}/remind", headers=headers)).json()
     assert reminded["not_reached"] == [nophone.name] and len(reminded["reached"]) == 1
     listed = await (await client.get(f"/api/incoming/{rec}/circulations")).json()

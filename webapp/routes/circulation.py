@@ -152,9 +152,14 @@ CIRCULATION = {
         "readers": {"type": "array", "items": READER},
         "skipped": {**_NAMES, "description": "left out when sent: they had it to read from another circulation"},
         "last_reminder": {"anyOf": [{"type": "null"}, {
-            "type": "object", "required": ["at", "by", "reached", "not_reached"],
+            "type": "object", "required": ["at", "by", "reached", "not_reached", "sms"],
             "properties": {"at": _TIME, "by": {"type": "string"}, "reached": _NAMES,
-                           "not_reached": {**_NAMES, "description": "no phone number: not reached by SMS"}}}]},
+                           "not_reached": {**_NAMES, "description": "no phone number: not reached by SMS"},
+                           "sms": {"type": "array", "items": {
+                               "type": "object", "required": ["user_id", "state", "error"],
+                               "properties": {"user_id": {"type": ["integer", "null"]}, "error": {"type": "string"},
+                                              "state": {"type": "string", "description":
+                                                        "queued | sending | sent | delivered | undelivered | failed"}}}}}}]},
         "may_manage": {"type": "boolean"}, "my_step_id": {"type": ["integer", "null"]}}}
 
 
@@ -173,7 +178,9 @@ def circulation_json(v: CirculationView) -> dict[str, Any]:
             "readers": [reader_json(r) for r in v.readers], "skipped": v.skipped,
             "last_reminder": {"at": last.at.isoformat(), "by": last.actor_name,
                               "reached": list(last.data.get("reached", [])),
-                              "not_reached": list(last.data.get("not_reached", []))} if last else None,
+                              "not_reached": list(last.data.get("not_reached", [])),
+                              "sms": [{"user_id": uid, "state": st, "error": err}
+                                      for uid, (st, err) in v.reminder_sms.items()]} if last else None,
             "may_manage": v.may_manage, "my_step_id": v.mine.step_id if v.mine else None}
 
 
