@@ -36,6 +36,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
                 "socketio_p99_ms", "xietong_over_baseline_p99", "xietong_over_socketio_p99"]),
     "connections": (["--connections", "1000", "--hold", "25"], ["connections", "kib_per_connection"]),
     "resume": (["--clients", "1000"], ["clients", "events", "all_recovered_s", "lost", "doubled"]),
+    "todo": (["--quick"], ["todo_p99_ms", "register_p99_ms", "export_10k_s", "register_over"]),
 }
 TIMEOUT_S = {"full": 1800, "quick": 600}     # per benchmark
 
