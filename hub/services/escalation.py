@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from hub.clock import Clock
@@ -121,6 +122,8 @@ class Scheduler:
             return await self._meeting_reminder(tx, people, timer, now, delivery, item)
         steps = ahead.steps(item)
         step = steps[timer.step]
+        if delivery.ladder is not None:       # a corrected re-send: its texts give its own time limit
+            item = replace(item, due_at=delivery.due_at)
         applies = step_applies(step, delivery.state) and item.withdrawn_at is None
         await tx.timers.record_run(delivery.id, "step", timer.step, now, applies)
         if delivery.is_open and item.withdrawn_at is None and timer.step + 1 < len(steps):

@@ -28,7 +28,7 @@ from hub.domain.permissions import Action, can, require
 from hub.domain.sms_text import PREFIX, _fit, _when, label
 from hub.errors import XietongError
 from hub.services import audit
-from hub.services.items import window_rules    # items imports this module only inside acknowledge_in
+from hub.services.items import window_rules  # items imports this module only inside acknowledge_in
 from hub.store import Store, Tx
 
 NOTE_LIMIT = 500
@@ -190,5 +190,8 @@ async def _check_files(tx: Tx, config: Config, item: Item, delivery: Delivery, n
     total = sum(kept) + sum(len(f.attachment.content) for f in files)
     limit = config.items.attachment_limit_kib * 1024
     if total > limit:
-        mb = lambda n: f"{n / 1024 / 1024:.1f}".rstrip("0").rstrip(".")   # noqa: E731
-        raise XietongError("item.attachments_too_large", limit_mb=mb(limit), size_mb=mb(total))
+        raise XietongError("item.attachments_too_large", limit_mb=_mb(limit), size_mb=_mb(total))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f}".rstrip("0").rstrip(".")

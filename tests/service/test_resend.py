@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from hub.domain.calendar import CST
 from hub.domain.incoming import Registration, Source
 from hub.domain.items import Attachment, DeliveryState, ItemDraft, ItemKind, Urgency
 from hub.errors import XietongError
@@ -95,6 +96,10 @@ async def test_the_sender_corrects_and_resends_with_a_new_file_and_the_ladder_st
         steps = [e.data["action"] for e in await tx.events.for_delivery(done.id)
                  if e.type == "item.escalated" and e.at > now]
     assert steps == ["remind", "backup", "duty_desk"] and d.level == 3
+    async with demo_hub.store.read() as tx:
+        reminders = [m.body for m in await tx.outbox.for_delivery(done.id) if m.body.startswith("【协同】提醒")]
+    due = again.due_at.astimezone(CST).strftime("%m-%d %H:%M")
+    assert reminders and all(due in b for b in reminders[-2:])        # the second round's time limit
 
 
 async def test_signing_for_the_second_round_gives_its_own_receipt_and_the_timeline_shows_both(demo_hub):
@@ -164,7 +169,7 @@ async def test_a_replaced_file_is_not_what_the_unit_sees_nor_another_units_file(
     new_id = dhz.attachments[0].id
     with pytest.raises(XietongError):
         await demo_hub.items.attachment(await actor(demo_hub, "xsz.clerk1"), new_id)
-    info, content = await demo_hub.items.attachment(clerk, new_id)
+    _, content = await demo_hub.items.attachment(clerk, new_id)
     assert content == b"new table"
     sender = await demo_hub.items.view(office, item.id)
     assert [f.info.name for f in sender.round_files] == ["统计表（新版）.xlsx"]

@@ -3,13 +3,22 @@
 import base64
 import re
 
+import pytest
 from aiohttp import FormData
 
 from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
 from tests.conftest import login
-from tests.realtime.conftest import cookie_login, live, recv_json  # noqa: F401  (live: the real server)
+from tests.realtime.conftest import cookie_login, free_port, recv_json, start_server
 from tests.realtime.test_websocket import frames_until
 from tests.service.test_urgent_items import actor, unit_ids
+
+
+@pytest.fixture
+async def live(demo_hub):
+    """A real server on 127.0.0.1, for the real websockets client (as tests/realtime)."""
+    server = await start_server(demo_hub, free_port())
+    yield server
+    await server.runner.cleanup()
 
 
 async def issued_and_signed_for(hub, with_file: bool = False):

@@ -11,7 +11,16 @@ from hub.domain.items import Attachment
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.resend import NewFile
-from webapp.context import actor_of, hub_of, id_from_text, is_id, json_body, json_response, path_id, refused
+from webapp.context import (
+    actor_of,
+    hub_of,
+    id_from_text,
+    is_id,
+    json_body,
+    json_response,
+    path_id,
+    refused,
+)
 from webapp.routes.items import item_page, upload_name
 from webapp.routing import api, page
 from webapp.schemas import DELIVERY, delivery_json
