@@ -40,6 +40,7 @@ from webapp.routes import (  # noqa: F401
     resend,
     seal_pages,
     seals,
+    supervision,
     testing,
     todo,
     twilio_hooks,

@@ -73,8 +73,15 @@ def served(spec: RouteSpec, fake_clock: bool) -> bool:
     return fake_clock or not spec.test_only
 
 
+def specificity(path: str) -> tuple[int, ...]:
+    """Literal segments before variable ones, segment by segment: aiohttp tries resources in the order
+    they were added, so `/incoming/{incoming_id}/supervise` must come before `/incoming/{incoming_id}/{move}`
+    whichever module declared its route first."""
+    return tuple(int("{" in segment) for segment in path.split("/"))
+
+
 def add_routes(app: web.Application, fake_clock: bool = False) -> None:
-    for spec in ROUTES:
+    for spec in sorted(ROUTES, key=lambda s: specificity(s.path)):     # stable: declared order otherwise
         if not served(spec, fake_clock):
             continue
         resource = app.router.add_resource(spec.path)

@@ -4,8 +4,8 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "chase.step_not_found": (404, "No such step, or you may not see it.", "该办理环节不存在或您无权查看。"),
     "chase.step_closed": (409, "This step is done or ended already: there is nothing to chase.",
                           "该环节已办理或已结束，无需催办。"),
-    "chase.limit": (429, "This step was chased {limit} times today already; try again tomorrow.",
-                    "该环节今天已催办 {limit} 次，请明天再催。"),
+    "chase.limit": (429, "This step was chased {limit} times today already; chase it again from midnight "
+                         "(in {minutes_en}).", "该环节今天已催办 {limit} 次，请于明天零点后（{minutes} 分钟后）再催。"),
     "chase.note_too_long": (400, "The chase's note is longer than {limit} characters.",
                             "催办附言超过 {limit} 个字符。"),
     "supervision.record_closed": (409, "The document is closed or returned: it cannot be supervised.",

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+import math
+from datetime import datetime, time, timedelta
 
 from hub.clock import Clock
 from hub.config import Config
@@ -69,6 +70,13 @@ def local_day(at: datetime) -> str:
     return at.astimezone(CST).date().isoformat()
 
 
+def minutes_to_midnight(now: datetime) -> int:
+    """Whole minutes (at least 1) until the next Beijing day begins: when the step may be chased again."""
+    local = now.astimezone(CST)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0, 0), CST)
+    return max(1, math.ceil((midnight - now).total_seconds() / 60))
+
+
 def chases_today(history: list[HistoryRow], step_id: int, now: datetime) -> int:
     today = local_day(now)
     return sum(1 for h in history if h.move == "chase" and h.step_id == step_id and local_day(h.at) == today)
@@ -110,7 +118,7 @@ class RoadChaseService:
             history = await tx.roads.history(step.road, step.record_id)
             done_today = chases_today(history, step.id, now)
             if done_today >= self.per_day:
-                raise XietongError("chase.limit", limit=self.per_day)
+                raise XietongError("chase.limit", limit=self.per_day, minutes=minutes_to_midnight(now))
             people = await holders(tx, step)
             with_phone = [p for p in people if p.phone]
             history_id = await tx.roads.add_history(

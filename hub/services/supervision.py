@@ -115,17 +115,17 @@ class SupervisionService:
     async def supervise(self, actor: Actor, road: str, record_id: int, every_days: int | None,
                         note: str) -> Supervision:
         every = self.config.incoming.supervision_days if every_days is None else every_days
-        if not 1 <= every <= MAX_DAYS:
-            raise XietongError("supervision.bad_interval", limit=MAX_DAYS)
         note = note.strip()
-        if not note:
-            raise XietongError("supervision.note_required")
-        if len(note) > MAX_TEXT:
-            raise XietongError("incoming.text_too_long", limit=MAX_TEXT)
         now = self.clock.now()
         async with self.store.write() as tx:
             record = await self._record(tx, actor, road, record_id)
             require(actor, Action.SUPERVISE, record.unit_id)
+            if not 1 <= every <= MAX_DAYS:
+                raise XietongError("supervision.bad_interval", limit=MAX_DAYS)
+            if not note:
+                raise XietongError("supervision.note_required")
+            if len(note) > MAX_TEXT:
+                raise XietongError("incoming.text_too_long", limit=MAX_TEXT)
             if not record.is_open:
                 raise XietongError("supervision.record_closed")
             current = await tx.supervision.get(road, record_id)
@@ -153,13 +153,13 @@ class SupervisionService:
                      step_id: int | None = None) -> Supervision:
         """The lead's progress report (the `progress` move): the next one is due an interval later."""
         text = text.strip()
-        if not text:
-            raise XietongError("supervision.report_required")
-        if len(text) > MAX_TEXT:
-            raise XietongError("incoming.text_too_long", limit=MAX_TEXT)
         now = self.clock.now()
         async with self.store.write() as tx:
             record = await self._record(tx, actor, road, record_id)
+            if not text:
+                raise XietongError("supervision.report_required")
+            if len(text) > MAX_TEXT:
+                raise XietongError("incoming.text_too_long", limit=MAX_TEXT)
             sup = await tx.supervision.get(road, record_id)
             if sup is None or not sup.active:
                 raise XietongError("supervision.not_supervised")
