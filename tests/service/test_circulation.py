@@ -134,10 +134,9 @@ async def test_remind_texts_the_unread_with_a_phone_and_names_those_without_one(
     reminded = await demo_hub.circulation.remind(sender, sent.circulation_id)
     leader = await demo_hub.identity.user_by_login("dhz.leader")
     assert reminded.reached == [leader.name] and reminded.not_reached == [nophone.name]
-    async with demo_hub.store.read() as tx:
-        async with tx.conn.execute("SELECT user_id, phone, body FROM outbox WHERE history_id = ?",
-                                   (reminded.history_id,)) as cur:
-            rows = await cur.fetchall()
+    async with demo_hub.store.read() as tx, tx.conn.execute(
+            "SELECT user_id, phone, body FROM outbox WHERE history_id = ?", (reminded.history_id,)) as cur:
+        rows = await cur.fetchall()
     assert [(r[0], r[1]) for r in rows] == [(leader.id, leader.phone)]
     assert rows[0][2].startswith("【协同】") and "2026-0001" in rows[0][2]
     view = await demo_hub.circulation.view(sender, sent.circulation_id)
