@@ -195,6 +195,18 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/circulations/{circulation_id}/withdraw"): "view_incoming",
     ("POST", "/api/circulations/{circulation_id}/remind"): "view_incoming",
     ("POST", "/api/road-steps/{step_id}/read"): "view_home",
+    # 催办 / 督办: the record unit's office (clerks, leaders) chases a step, supervises, sees the board of its own
+    # unit; the lead's progress report: whoever holds the report step (the service says 403/409 to the others)
+    ("POST", "/road-steps/{step_id}/chase"): "supervise",
+    ("POST", "/api/road-steps/{step_id}/chase"): "supervise",
+    ("GET", "/api/incoming/{incoming_id}/chases"): "supervise",
+    ("POST", "/incoming/{incoming_id}/supervise"): "supervise",
+    ("POST", "/api/incoming/{incoming_id}/supervise"): "supervise",
+    ("POST", "/incoming/{incoming_id}/progress"): "view_incoming",
+    ("POST", "/api/incoming/{incoming_id}/progress"): "view_incoming",
+    ("GET", "/supervision"): "supervise",
+    ("GET", "/supervision.xlsx"): "supervise",
+    ("GET", "/api/supervision"): "supervise",
     # 收文登记簿 / 发文登记簿: always the reader's own unit's (its clerks and leaders)
     ("GET", "/registers/incoming"): "view_incoming",
     ("GET", "/registers/incoming.xlsx"): "view_incoming",
