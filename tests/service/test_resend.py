@@ -194,3 +194,24 @@ async def test_the_incoming_record_returned_at_review_goes_back_to_registered_wi
     assert record.state == "registered" and record.number == "2026-0001"
     assert [s.kind for s in steps] == ["review"]
     assert history[-1].move == "resent" and history[-1].data["round"] == 2
+
+
+async def test_a_delivery_returned_before_sign_for_is_resent_too_and_a_past_meeting_is_not(demo_hub):
+    item = await issue_extra_urgent(demo_hub, "DHZ")
+    clerk = await actor(demo_hub, "dhz.clerk1")
+    mine = (await demo_hub.items.view(clerk, item.id)).mine
+    await demo_hub.items.return_item(clerk, mine.id, "发错单位了吧？请核对")     # 退回 before signing for
+    again = await resend(demo_hub, mine.id, note="已核对，确系发给东湖镇")
+    assert again.state is DeliveryState.PENDING and again.round == 2
+    signed = await demo_hub.items.acknowledge(clerk, mine.id)
+    assert signed.receipt_no.endswith("-2")
+
+    meeting = await issue_extra_urgent(demo_hub, "XSZ", kind=ItemKind.MEETING_NOTICE, urgency=Urgency.URGENT,
+                                       meeting_at=demo_hub.clock.now() + timedelta(hours=1), meeting_place="三楼会议室")
+    xsz = await actor(demo_hub, "xsz.clerk1")
+    theirs = (await demo_hub.items.view(xsz, meeting.id)).mine
+    await demo_hub.items.return_item(xsz, theirs.id, "会议时间冲突")
+    demo_hub.clock.advance(hours=2)
+    with pytest.raises(XietongError) as e:
+        await resend(demo_hub, theirs.id)
+    assert e.value.code == "resend.meeting_over"
