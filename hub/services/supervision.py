@@ -206,7 +206,7 @@ class SupervisionService:
             if record is None:
                 raise XietongError("incoming.not_found")
             sup = await tx.supervision.get(road, record_id)
-            sup = sup if sup is not None and sup.active else None
+            sup = sup if sup is not None and sup.active and record.is_open else None
             office = can(actor, Action.SUPERVISE, record.unit_id)
             open_steps = await tx.roads.open_steps_of(road, record_id) if record.is_open else []
             progress = next((s for s in open_steps if s.kind == StepKind.PROGRESS and holds(actor, s)), None)

@@ -130,3 +130,32 @@ async def test_a_township_leader_sees_an_empty_board_of_their_own_unit(client, d
     assert "东湖镇人民政府督办台账" in html and "目前没有督办件" in html
     await login(client, "bgs.seal")
     assert (await client.get("/supervision")).status == 403
+
+
+async def test_the_record_pages_box_shows_the_office_its_chase_buttons_and_each_sms_state(client, demo_hub):
+    from webapp.context import JINJA
+    from webapp.i18n import translate
+
+    record_id, step_id = await handling_record(demo_hub)
+    csrf = await login(client, "bgs.clerk1")
+    await client.post(f"/api/road-steps/{step_id}/chase", json={"note": "请加快"}, headers={"X-CSRF-Token": csrf})
+    async with demo_hub.store.write() as tx:     # the gateway said one SMS never arrived
+        await tx.conn.execute("UPDATE outbox SET state = 'undelivered', error = '30003' WHERE id = "
+                              "(SELECT min(id) FROM outbox WHERE history_id IS NOT NULL)")
+
+    async def box(login_name: str) -> str:
+        user = await demo_hub.identity.user_by_login(login_name)
+        panel = await demo_hub.supervision.panel(await demo_hub.identity.actor(user.id, "127.0.0.1"), "incoming",
+                                                 record_id)
+        return client.app[JINJA].get_template("_supervision_panel.html").render(
+            t=lambda key, **kw: translate("zh", key, **kw), csrf_token="token", supervision_panel=panel)
+
+    html = await box("bgs.clerk1")
+    assert f'action="/road-steps/{step_id}/chase"' in html and "今日还可催办 2 次" in html
+    assert 'data-status="undelivered"' in html and "短信未送达" in html and 'data-status="queued"' in html
+    assert 'action="/incoming/%d/supervise"' % record_id in html and 'href="/supervision"' in html
+    assert "chase" not in await box("jyj.clerk1")          # the lead has nothing to do here yet
+    await demo_hub.supervision.supervise(await demo_hub.identity.actor(
+        (await demo_hub.identity.user_by_login("bgs.clerk1")).id, "127.0.0.1"), "incoming", record_id, 3, "督办")
+    lead = await box("jyj.clerk1")
+    assert 'action="/incoming/%d/progress"' % record_id in lead and "督办中：每 3 天报送进展" in lead
