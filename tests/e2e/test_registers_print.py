@@ -53,6 +53,8 @@ def test_the_received_register_fits_a_phone_and_prints_on_a4_landscape(phone: An
     # the wide table scrolls within its box; the page itself does not scroll sideways
     wide = phone.evaluate("""() => [...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > 390 && !e.closest(".table-wrap")).map(e => e.tagName + "." + e.className + " " + e.getBoundingClientRect().right).slice(0, 8)""")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "register-phone.png"))
     phone.click('th a[data-sort="received"]')
     phone.wait_for_url(re.compile(r"sort=received"))
     assert phone.locator('th[aria-sort="ascending"]').count() == 1
@@ -68,7 +70,6 @@ def test_the_received_register_fits_a_phone_and_prints_on_a4_landscape(phone: An
         "table-header-group"
     assert phone.locator(".register-head h1").is_visible() and phone.locator(".register-period").is_visible()
     pdf = phone.pdf(prefer_css_page_size=True, print_background=False)
-    ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "register-print.pdf").write_bytes(pdf)
     boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
     assert len(boxes) >= 3, f"{ROWS} rows take several pages: {len(boxes)}"

@@ -12,7 +12,7 @@ from tests.service.register_helpers import add_incoming, add_outgoing, csv_rows,
 
 def numbers(html: str) -> list[str]:
     """The 收文编号 of the table's rows, top to bottom."""
-    return re.findall(r'<td><a href="/incoming/\d+">(\d{4}-\d{4})</a></td>', html)
+    return re.findall(r'<td class="nowrap"><a href="/incoming/\d+">(\d{4}-\d{4})</a></td>', html)
 
 
 async def three_received(demo_hub, unit_ids) -> None:

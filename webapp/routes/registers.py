@@ -95,15 +95,16 @@ class Column:
     key: str            # the i18n key under registers.<book>_col, and the sort name when sortable
     width: int          # in the spreadsheet
     sortable: bool = True
+    nowrap: bool = False   # numbers and dates stay on one line
 
 
 BOOK_COLUMNS = {
-    Book.INCOMING: (Column("number", 11), Column("received", 11), Column("from", 22), Column("from_number", 18),
+    Book.INCOMING: (Column("number", 11, nowrap=True), Column("received", 11, nowrap=True), Column("from", 22), Column("from_number", 18),
                     Column("title", 40), Column("kind", 8), Column("urgency", 8), Column("copies", 6),
                     Column("pages", 6), Column("deadline", 16), Column("handler", 16), Column("state", 10),
                     Column("closed", 12)),
-    Book.OUTGOING: (Column("number", 20), Column("title", 40), Column("kind", 8), Column("urgency", 8),
-                    Column("signer", 10), Column("signed", 12), Column("main", 24, False), Column("copy", 20, False),
+    Book.OUTGOING: (Column("number", 20, nowrap=True), Column("title", 40), Column("kind", 8), Column("urgency", 8),
+                    Column("signer", 10), Column("signed", 12, nowrap=True), Column("main", 24, False), Column("copy", 20, False),
                     Column("state", 12), Column("sealed", 16), Column("dispatched", 16)),
 }
 
