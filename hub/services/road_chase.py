@@ -9,9 +9,9 @@ of each chase's history row later (sent, delivered, failed, undelivered), beside
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-import math
 from datetime import datetime, time, timedelta
 
 from hub.clock import Clock

@@ -24,7 +24,7 @@ from hub.domain.calendar import CST
 from hub.domain.identity import Actor, Role
 from hub.domain.incoming import INCOMING
 from hub.domain.permissions import Action, can, require
-from hub.domain.roads import Road, StepKind, parse_road_ladder
+from hub.domain.roads import LadderStep, Road, StepKind, parse_road_ladder
 from hub.domain.sms_text import supervision_text
 from hub.errors import XietongError
 from hub.services.road_chase import Chase, RoadChaseService, chases_of, chases_today
@@ -109,7 +109,7 @@ class SupervisionService:
         self._todo_changed = todo_changed or (lambda _unit: None)
 
     @property
-    def ladder(self) -> tuple:  # type: ignore[type-arg]
+    def ladder(self) -> tuple[LadderStep, ...]:
         return parse_road_ladder(self.config.incoming.ladder)
 
     async def supervise(self, actor: Actor, road: str, record_id: int, every_days: int | None,

@@ -173,11 +173,10 @@ async def test_a_rung_finding_its_step_closed_does_nothing_but_record_that(demo_
     hub.clock.advance(days=10)
     assert await hub.scheduler.run_due() == 3
     assert await deadline_rows(hub, record_id) == []
-    async with hub.store.read() as tx:
-        async with tx.conn.execute("SELECT kind, applied FROM road_timers_run WHERE road_step_id = ?"
-                                   " ORDER BY kind", (step_id,)) as cur:
-            assert [tuple(r) for r in await cur.fetchall()] == [("road_leader", 0), ("road_office", 0),
-                                                                 ("road_remind", 0)]
+    async with hub.store.read() as tx, tx.conn.execute(
+            "SELECT kind, applied FROM road_timers_run WHERE road_step_id = ? ORDER BY kind", (step_id,)) as cur:
+        assert [tuple(r) for r in await cur.fetchall()] == [("road_leader", 0), ("road_office", 0),
+                                                             ("road_remind", 0)]
 
 
 async def test_a_rung_of_a_step_held_by_one_person_texts_that_person(demo_hub):

@@ -20,11 +20,10 @@ async def no_phone(hub, login: str) -> None:
 
 
 async def outbox_of(hub, history_id: int) -> list[tuple[str, str]]:
-    async with hub.store.read() as tx:
-        async with tx.conn.execute(
-                "SELECT u.login, o.state FROM outbox o JOIN users u ON u.id = o.user_id WHERE o.history_id = ?"
-                " ORDER BY u.login", (history_id,)) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
+    async with hub.store.read() as tx, tx.conn.execute(
+            "SELECT u.login, o.state FROM outbox o JOIN users u ON u.id = o.user_id WHERE o.history_id = ?"
+            " ORDER BY u.login", (history_id,)) as cur:
+        return [tuple(r) for r in await cur.fetchall()]
 
 
 # -- 催办 ---------------------------------------------------------------------------------------

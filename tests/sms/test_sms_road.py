@@ -16,11 +16,10 @@ async def phone_of(hub, login: str) -> str:
 
 async def road_rows(hub, history_id: int) -> dict[str, tuple[str, str]]:
     """login -> (state, error) of the SMS a history row sent."""
-    async with hub.store.read() as tx:
-        async with tx.conn.execute(
-                "SELECT u.login, o.state, o.error, o.event_id FROM outbox o JOIN users u ON u.id = o.user_id"
-                " WHERE o.history_id = ?", (history_id,)) as cur:
-            rows = await cur.fetchall()
+    async with hub.store.read() as tx, tx.conn.execute(
+            "SELECT u.login, o.state, o.error, o.event_id FROM outbox o JOIN users u ON u.id = o.user_id"
+            " WHERE o.history_id = ?", (history_id,)) as cur:
+        rows = await cur.fetchall()
     assert all(r[3] is None for r in rows)
     return {r[0]: (r[1], r[2]) for r in rows}
 

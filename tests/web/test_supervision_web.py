@@ -153,9 +153,9 @@ async def test_the_record_pages_box_shows_the_office_its_chase_buttons_and_each_
     html = await box("bgs.clerk1")
     assert f'action="/road-steps/{step_id}/chase"' in html and "今日还可催办 2 次" in html
     assert 'data-status="undelivered"' in html and "短信未送达" in html and 'data-status="queued"' in html
-    assert 'action="/incoming/%d/supervise"' % record_id in html and 'href="/supervision"' in html
+    assert f'action="/incoming/{record_id}/supervise"' in html and 'href="/supervision"' in html
     assert "chase" not in await box("jyj.clerk1")          # the lead has nothing to do here yet
     await demo_hub.supervision.supervise(await demo_hub.identity.actor(
         (await demo_hub.identity.user_by_login("bgs.clerk1")).id, "127.0.0.1"), "incoming", record_id, 3, "督办")
     lead = await box("jyj.clerk1")
-    assert 'action="/incoming/%d/progress"' % record_id in lead and "督办中：每 3 天报送进展" in lead
+    assert f'action="/incoming/{record_id}/progress"' in lead and "督办中：每 3 天报送进展" in lead
