@@ -93,3 +93,12 @@ async def test_the_demo_holds_received_documents_at_every_stage_of_the_incoming_
                                    % ",".join(str(h.id) for h in rungs)) as cur:
             (sms,) = await cur.fetchone()
     assert sms >= 3
+    # then the items' two hours, as `xietong demo` runs them: the board is the items', the road's documents
+    # all signed for, and their records as they were
+    titles = await load_demo_items(hub, end + DEMO_PAST)
+    board = await hub.duty.board(await actor(hub, "duty"))
+    assert board[0].item.title == titles[3] and not {s.title for s in STAGES} & {b.item.title for b in board}
+    async with hub.store.read() as tx:
+        assert [(await tx.incoming.get(r.id)).state for r in records.values()] == [r.state for r in records.values()]
+        assert len([h for h in await tx.roads.history("incoming", records["overdue"].id)
+                    if h.move.startswith("deadline.")]) == 3
