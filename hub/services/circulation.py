@@ -13,16 +13,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from hub.clock import Clock
 from hub.config import Config
-from hub.domain.calendar import CST
+from hub.domain.circulation import (
+    Reader,
+    checked,
+    checked_comment,
+    descendants,
+    local_midnight,
+    remind_text,
+)
 from hub.domain.identity import Actor, Role, Unit, User
-from hub.domain.incoming import INCOMING, ROAD, check_text
+from hub.domain.incoming import INCOMING, ROAD
 from hub.domain.permissions import Action, can
 from hub.domain.roads import StepKind, StepState
-from hub.domain.sms_text import MAX_SEGMENTS, PREFIX, segments
 from hub.errors import XietongError
 from hub.services.roads import NewStep, apply_move
 from hub.store import Store, Tx
@@ -30,29 +36,7 @@ from hub.store.circulations import Circulation
 from hub.store.incoming import Incoming
 from hub.store.roads import HistoryRow, RoadStep
 
-MAX_READERS = 200
-MAX_COMMENT = 1000
 _MANAGERS = frozenset({Role.CLERK, Role.LEADER})
-# what the sender's view calls each reader's step
-STATUS = {StepState.WAITING: "not_yet", StepState.OPEN: "unread", StepState.DONE: "read",
-          StepState.CANCELLED: "withdrawn"}
-
-
-@dataclass(frozen=True)
-class Reader:
-    step_id: int
-    user_id: int
-    name: str
-    unit_name: str
-    position: int
-    state: str               # waiting | open | done | cancelled (the step's)
-    read_at: datetime | None
-    comment: str
-
-    @property
-    def status(self) -> str:
-        """not_yet (未到) | unread (待阅) | read (已阅) | withdrawn (撤回)."""
-        return STATUS[StepState(self.state)]
 
 
 @dataclass(frozen=True)
@@ -108,36 +92,6 @@ class Panel:
     may_circulate: bool = False
 
 
-def local_midnight(now: datetime) -> datetime:
-    local = now.astimezone(CST)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def remind_text(sender: str, record: Incoming) -> str:
-    def build(title: str) -> str:
-        return f"{PREFIX}{sender}提醒您阅知收文《{title}》（{record.number}），请登录协同查看并点“已阅”。"
-    title, text = record.title, build(record.title)
-    while segments(text) > MAX_SEGMENTS and len(title) > 4:
-        title = title[:-1]
-        text = build(title + "…")
-    return text
-
-
-def descendants(units: list[Unit], root: int) -> set[int]:
-    """The unit and every unit below it."""
-    below: dict[int, list[int]] = {}
-    for u in units:
-        if u.parent_id is not None:
-            below.setdefault(u.parent_id, []).append(u.id)
-    found, todo = {root}, [root]
-    while todo:
-        for child in below.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
 class CirculationService:
     def __init__(self, store: Store, clock: Clock, config: Config,
                  todo_changed: Callable[[int], None] = lambda unit_id: None,
@@ -171,7 +125,7 @@ class CirculationService:
             steps = await tx.circulations.steps([circ.id])
             if not self._may_view(actor, record, circ, steps):
                 raise XietongError("circulation.not_found")
-            readers = await self._readers(tx, steps)
+            readers = await self._readers(tx, steps, ended=record.state in INCOMING.closed_states)
             sender = await tx.users.get(circ.sender_id)
             history = [h for h in await tx.roads.history(ROAD, record.id)
                        if h.data.get("circulation_id") == circ.id]
@@ -218,14 +172,7 @@ class CirculationService:
             record = await self._visible(tx, actor, incoming_id)
             self._check_may_circulate(actor, record)
             INCOMING.move(record.state, "circulate")
-            note = check_text(note, "circulation.note_required")
-            wanted = list(dict.fromkeys(user_ids))
-            if not wanted:
-                raise XietongError("circulation.nobody")
-            if len(wanted) > MAX_READERS:
-                raise XietongError("circulation.too_many", limit=MAX_READERS)
-            if actor.user_id in wanted:
-                raise XietongError("circulation.to_self")
+            note, wanted = checked(note, user_ids, actor.user_id)
             allowed = descendants(await tx.units.all(), record.unit_id)
             people: list[User] = []
             for uid in wanted:
@@ -251,9 +198,7 @@ class CirculationService:
         """已阅: the reader marks their step read, with an optional comment; in an ordered
         circulation the next reader's turn comes. A second click changes nothing. The circulation's id."""
         now = self.clock.now()
-        comment = comment.strip()
-        if len(comment) > MAX_COMMENT:
-            raise XietongError("circulation.comment_too_long", limit=MAX_COMMENT)
+        comment = checked_comment(comment)
         async with self.store.write() as tx:
             step = await tx.roads.step(step_id)
             if step is None or step.kind != StepKind.READ or step.user_id != actor.user_id \
@@ -319,7 +264,7 @@ class CirculationService:
             moved = await apply_move(tx, now, actor, INCOMING, record.id, record.unit_id, record.state,
                                      "remind_circulation", circulation_id=circ.id,
                                      reached=[u.name for u in reached], not_reached=[u.name for u in not_reached])
-            text = remind_text(actor.name, record)
+            text = remind_text(actor.name, record.number, record.title)
             for u in reached:
                 await tx.outbox.add_road_sms(now, moved.history_id, u.id, u.phone, text)
             moved.units |= {s.unit_id for s in unread}
@@ -377,14 +322,16 @@ class CirculationService:
         INCOMING.move(record.state, "remind_circulation")
         return circ, record, steps
 
-    async def _readers(self, tx: Tx, steps: list[RoadStep]) -> list[Reader]:
+    async def _readers(self, tx: Tx, steps: list[RoadStep], ended: bool = False) -> list[Reader]:
+        """The readers of these steps; once the record is closed or returned (which cancels the open
+        steps), a later reader still waiting for their turn will not get it either: withdrawn."""
         units = {u.id: u for u in await tx.units.all()}
         out = []
         for s in steps:
-            user = await tx.users.get(s.user_id or 0)
-            unit = units.get(s.unit_id)
+            user, unit = await tx.users.get(s.user_id or 0), units.get(s.unit_id)
+            state = StepState.CANCELLED.value if ended and s.state == StepState.WAITING else s.state
             out.append(Reader(s.id, s.user_id or 0, user.name if user else "", unit.name if unit else "",
-                              s.position, s.state, s.done_at if s.state == StepState.DONE else None, s.note))
+                              s.position, state, s.done_at if s.state == StepState.DONE else None, s.note))
         return out
 
     async def _choices(self, tx: Tx, actor: Actor, record: Incoming) -> list[tuple[User, Unit]]:

@@ -227,3 +227,15 @@ async def test_strangers_neither_read_nor_see_nor_withdraw(demo_hub):
         await demo_hub.circulation.withdraw(leader, sent.circulation_id)
     assert e.value.code == "circulation.not_sender"
     await demo_hub.circulation.remind(await actor(demo_hub, "dhz.clerk2"), sent.circulation_id)
+
+
+async def test_a_returned_record_ends_its_circulation_for_those_who_had_not_read_it(demo_hub):
+    rec = await record(demo_hub)
+    sender = await actor(demo_hub, "dhz.clerk1")
+    order = ["dhz.leader", "dhzdzb.clerk"]
+    sent = await demo_hub.circulation.circulate(sender, rec, [await uid(demo_hub, p) for p in order], "阅知",
+                                                ordered=True)
+    await demo_hub.incoming.return_(sender, rec, "来文缺附件，退回来文单位")       # 退文 ends every open step
+    view = await demo_hub.circulation.view(sender, sent.circulation_id)
+    assert [r.status for r in view.readers] == ["withdrawn", "withdrawn"]       # the waiting one too
+    assert [await todo_reads(demo_hub, p) for p in order] == [[], []]

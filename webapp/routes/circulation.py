@@ -7,9 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.domain.circulation import Reader
 from hub.domain.permissions import Action
 from hub.errors import XietongError
-from hub.services.circulation import CirculationView, Reader
+from hub.services.circulation import CirculationView
 from webapp.context import (
     actor_of,
     hub_of,
