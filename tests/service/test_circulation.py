@@ -239,3 +239,11 @@ async def test_a_returned_record_ends_its_circulation_for_those_who_had_not_read
     view = await demo_hub.circulation.view(sender, sent.circulation_id)
     assert [r.status for r in view.readers] == ["withdrawn", "withdrawn"]       # the waiting one too
     assert [await todo_reads(demo_hub, p) for p in order] == [[], []]
+
+
+def test_the_reminder_fits_two_sms_segments_however_long_the_title():
+    from hub.domain.circulation import remind_text
+    from hub.domain.sms_text import segments
+    text = remind_text("陈敏", "2026-0012", "关于" + "进一步加强冬季安全生产工作" * 10 + "的通知")
+    assert segments(text) <= 2 and text.startswith("【协同】陈敏提醒您阅知收文《关于") and "（2026-0012）" in text
+    assert "…》" in text
