@@ -2,7 +2,7 @@
 
 Text is always written as text, never as a formula (a cell typed "=HYPERLINK(...)" by a user
 stays that text: no formula injection); times are real spreadsheet times in Beijing time;
-the sheet prints on A4 with the header row repeated on every page.
+the sheet prints on A4 with the header row repeated on every page, and page numbers.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def xlsx_bytes(sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]
     ws.set_paper(9)            # A4
     ws.set_landscape()
     ws.fit_to_pages(1, 0)      # as wide as one page, as long as it takes
+    ws.set_footer("&C&P / &N")   # printed pages are numbered: 3 / 12
     book.close()
     return out.getvalue()
 

@@ -3,7 +3,9 @@ printed on A4 landscape, exported whole as .xlsx and CSV, read as JSON; refused 
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from datetime import UTC, date, datetime
 
 from tests.conftest import login
@@ -228,3 +230,14 @@ async def test_the_documents_page_leads_its_clerks_and_leaders_to_the_issued_reg
     assert 'href="/registers/outgoing" id="outgoing-register"' in html
     await login(client, "bgs.seal")
     assert 'id="outgoing-register"' not in await (await client.get("/documents")).text()
+
+
+async def test_the_exported_sheet_prints_on_a4_landscape_with_page_numbers(client, demo_hub, unit_ids):
+    await three_received(demo_hub, unit_ids)
+    await login(client, "dhz.clerk1")
+    body = await (await client.get("/registers/incoming.xlsx")).read()
+    sheet = zipfile.ZipFile(io.BytesIO(body)).read("xl/worksheets/sheet1.xml").decode()
+    assert 'paperSize="9"' in sheet and 'orientation="landscape"' in sheet
+    assert "<oddFooter>&amp;C&amp;P / &amp;N</oddFooter>" in sheet
+    workbook = zipfile.ZipFile(io.BytesIO(body)).read("xl/workbook.xml").decode()
+    assert "_xlnm.Print_Titles" in workbook          # the header row on every printed page
