@@ -21,6 +21,7 @@ from webapp.nav import nav_tabs
 from webapp.routes import (  # noqa: F401
     admin,
     api,
+    api_incoming,
     api_items,
     auth,
     circulation,
@@ -29,6 +30,7 @@ from webapp.routes import (  # noqa: F401
     duty_log,
     health,
     home,
+    incoming,
     items,
     me,
     otp,

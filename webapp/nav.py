@@ -24,7 +24,7 @@ class Tab:
 
 
 HOME = Tab("home", "/")
-TODO = Tab("todo", "/todo", "todo", ("/documents", "/keeper"))
+TODO = Tab("todo", "/todo", "todo", ("/documents", "/keeper", "/incoming"))
 DUTY = Tab("duty", "/duty", "duty", ("/stats",))
 ADMIN = Tab("admin", "/admin/users", "", ("/admin", "/seals", "/stats"))
 MESSAGES = Tab("messages", "/inbox", "unread", ("/items", "/sent", "/attachments"))

@@ -6,7 +6,7 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                       "公文当前状态（{state}）下不能进行此环节（{move}）。"),
     "road.note_required": (400, "Please write what this step says ({move}).", "请填写本环节的意见（{move}）。"),
     "road.code_required": (400, "This step needs your one-time code.", "本环节须输入动态口令确认。"),
-    "road.not_your_step": (403, "This step ({move}) is not waiting for you (done already, or someone else's).",
+    "road.not_your_step": (409, "This step ({move}) is not waiting for you (done already, or someone else's).",
                            "此环节（{move}）不在您的待办中（已办理，或由他人办理）。"),
     "incoming.not_found": (404, "No such received document, or you may not see it.", "收文不存在或您无权查看。"),
     "incoming.from_unit_required": (400, "Please give the sending unit (来文单位).", "请填写来文单位。"),

@@ -21,13 +21,20 @@ from hub.config import Config
 from hub.domain.calendar import CST, WorkCalendar
 from hub.domain.identity import Actor, Role
 from hub.domain.incoming import ROAD, Registration, Source, State, receiving_number
-from hub.domain.items import Attachment, Delivery, DeliveryState, Item, ItemKind, find_classification_mark
+from hub.domain.items import (
+    Attachment,
+    Delivery,
+    DeliveryState,
+    Item,
+    ItemKind,
+    find_classification_mark,
+)
 from hub.domain.permissions import Action, can, require
 from hub.domain.roads import StepKind
 from hub.errors import XietongError
+from hub.services import audit
 from hub.services.incoming_moves import IncomingMoves, MoveForm, moves_for
 from hub.services.items import ItemService
-from hub.services import audit
 from hub.services.roads import NewStep, open_step
 from hub.store import Store, Tx
 from hub.store.incoming import Incoming, IncomingAttachment
@@ -86,9 +93,7 @@ def sees(actor: Actor, record: Incoming, steps: list[RoadStep]) -> bool:
         if s.user_id is not None:
             if actor.user_id in (s.user_id, s.done_by):
                 return True
-        elif s.unit_id == actor.unit_id and can(actor, Action.VIEW_INCOMING, s.unit_id):
-            return True
-        elif s.done_by == actor.user_id:
+        elif s.unit_id == actor.unit_id and can(actor, Action.VIEW_INCOMING, s.unit_id) or s.done_by == actor.user_id:
             return True
     return False
 
@@ -166,11 +171,14 @@ def check_scans(reg: Registration, scans: list[Attachment], limit: int) -> None:
         raise XietongError("item.classified", mark=mark)
     total = sum(len(a.content) for a in scans)
     if total > limit:
-        mb = lambda n: f"{n / 1024 / 1024:.1f}".rstrip("0").rstrip(".")   # noqa: E731
-        raise XietongError("item.attachments_too_large", limit_mb=mb(limit), size_mb=mb(total))
+        raise XietongError("item.attachments_too_large", limit_mb=_mb(limit), size_mb=_mb(total))
     for a in scans:
         if not a.name.strip() or "/" in a.name or "\\" in a.name or len(a.name) > 120:
             raise XietongError("item.bad_attachment_name")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f}".rstrip("0").rstrip(".")
 
 
 # --- what the record page shows -------------------------------------------------------------------
@@ -211,10 +219,10 @@ async def descendants(tx: Tx, unit_id: int) -> list[tuple[int, str]]:
     found: list[int] = []
     stack = list(reversed(children.get(unit_id, [])))
     while stack:
-        u = stack.pop()
-        found.append(u)
-        stack.extend(reversed(children.get(u, [])))
-    return [(u, names[u]) for u in found]
+        node = stack.pop()
+        found.append(node)
+        stack.extend(reversed(children.get(node, [])))
+    return [(n, names[n]) for n in found]
 
 
 class IncomingService(IncomingMoves):
@@ -245,6 +253,14 @@ class IncomingService(IncomingMoves):
         assert record is not None
         self._changed({record.unit_id})
         return record
+
+    async def register_item(self, actor: Actor, item_id: int, **given: object) -> Incoming:
+        """登记 the actor's unit's signed-for delivery of an item (the item page's button)."""
+        async with self.store.read() as tx:
+            delivery = await tx.deliveries.of_item_for_unit(item_id, actor.unit_id)
+        if delivery is None:
+            raise XietongError("item.not_found")
+        return await self.register_delivery(actor, delivery.id, **given)  # type: ignore[arg-type]
 
     async def register_by_hand(self, actor: Actor, reg: Registration, scans: list[Attachment] = ()  # type: ignore[assignment]
                                ) -> Incoming:

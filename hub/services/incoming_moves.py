@@ -15,20 +15,20 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from hub.clock import Clock
+from hub.config import Config
 from hub.domain.identity import Actor, Role
 from hub.domain.incoming import INCOMING, MAX_TEXT, Assignment, Handling, State, check_text
 from hub.domain.items import ItemDraft, ItemKind, Urgency
 from hub.domain.roads import StepKind, parse_road_ladder
 from hub.errors import XietongError
+from hub.services.items import ItemService
 from hub.services.roads import NewStep, apply_move, holds
-from hub.store import Tx
+from hub.store import Store, Tx
 from hub.store.incoming import Incoming
 from hub.store.roads import RoadStep
-
-if TYPE_CHECKING:
-    from hub.services.incoming import IncomingService
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def check_may(actor: Actor, record: Incoming, steps: list[RoadStep], name: str) 
         if not any(s.is_open and s.kind == move.completes and holds(actor, s) for s in steps):
             raise XietongError("road.not_your_step", move=name)
     elif actor.unit_id != record.unit_id or not (move.roles & actor.roles):
-        raise XietongError("perm.denied")
+        raise XietongError("road.not_your_step", move=name)     # the record's unit's clerks (leaders)
     if name == "close" and not _extra_ok(record, name):
         raise XietongError("incoming.reply_first" if record.state == State.HANDLED else "incoming.close_needs_result")
     if name == "reply" and not _reply_pending(record):
@@ -110,9 +110,17 @@ Build = Callable[[Tx, datetime, Incoming], Awaitable[tuple[list[NewStep], dict[s
 
 
 class IncomingMoves:
-    """The moves, as methods of IncomingService (hub.services.incoming)."""
+    """The moves, as methods of IncomingService (hub.services.incoming), which sets these."""
+    store: Store
+    clock: Clock
+    config: Config
+    items: ItemService
+    _confirm: Callable[[Actor, str, str, str], Awaitable[None]]
 
-    async def _apply(self: IncomingService, actor: Actor, record_id: int, name: str, note: str = "",
+    def _changed(self, units: set[int]) -> None:
+        raise NotImplementedError
+
+    async def _apply(self, actor: Actor, record_id: int, name: str, note: str = "",
                      build: Build | None = None, step_id: int | None = None, confirmed: bool = False,
                      ladder: bool = False, after: Callable[[], None] | None = None, **data: Any) -> Incoming:
         from hub.services.incoming import visible_record
@@ -133,13 +141,13 @@ class IncomingMoves:
         self._changed(moved.units)
         return result
 
-    async def review(self: IncomingService, actor: Actor, record_id: int, note: str = "") -> Incoming:
+    async def review(self, actor: Actor, record_id: int, note: str = "") -> Incoming:
         """初审 passed: the office's proposal (拟办) is next."""
         async def build(tx: Tx, now: datetime, r: Incoming) -> tuple[list[NewStep], dict[str, Any]]:
             return [NewStep(StepKind.PROPOSE, r.unit_id, Role.CLERK, due_at=r.deadline)], {}
         return await self._apply(actor, record_id, "review", optional_text(note), build)
 
-    async def return_(self: IncomingService, actor: Actor, record_id: int, reason: str) -> Incoming:
+    async def return_(self, actor: Actor, record_id: int, reason: str) -> Incoming:
         """退文: back to the sender with the reason (a network document's delivery goes back live)."""
         reason = check_text(reason, "incoming.reason_required")
 
@@ -153,7 +161,7 @@ class IncomingMoves:
             return [], {}
         return await self._apply(actor, record_id, "return", reason, build, after=self.items.published)
 
-    async def propose(self: IncomingService, actor: Actor, record_id: int, handling: str, note: str) -> Incoming:
+    async def propose(self, actor: Actor, record_id: int, handling: str, note: str) -> Incoming:
         """拟办: for information (阅知) or for action (批办), with the office's proposal."""
         if handling not in (Handling.READ.value, Handling.ACT.value):
             raise XietongError("incoming.bad_handling")
@@ -163,7 +171,7 @@ class IncomingMoves:
             return [NewStep(StepKind.INSTRUCT, r.unit_id, Role.LEADER, due_at=r.deadline)], {"handling": handling}
         return await self._apply(actor, record_id, "propose", note, build, handling=handling)
 
-    async def instruct(self: IncomingService, actor: Actor, record_id: int, note: str, code: str) -> Incoming:
+    async def instruct(self, actor: Actor, record_id: int, note: str, code: str) -> Incoming:
         """批示: a leader's instruction, confirmed with a one-time code. The same instruction retried
         (its answer was lost) with its code, now used, answers with the record as it was instructed."""
         from hub.services.incoming import visible_record
@@ -189,7 +197,7 @@ class IncomingMoves:
             return [NewStep(kind, r.unit_id, Role.CLERK, due_at=r.deadline)], {}
         return await self._apply(actor, record_id, "instruct", note, build, confirmed=True)
 
-    async def _assigning(self: IncomingService, actor: Actor, record_id: int, name: str,
+    async def _assigning(self, actor: Actor, record_id: int, name: str,
                          leads: list[tuple[int, datetime]], assisting: list[tuple[int, datetime]],
                          note: str) -> Incoming:
         from hub.services.incoming import descendants
@@ -204,22 +212,22 @@ class IncomingMoves:
         return await self._apply(actor, record_id, name, note, build, ladder=True, lead=wanted.lead_unit_id,
                                  assisting=[u for u, _ in wanted.assisting])
 
-    async def assign(self: IncomingService, actor: Actor, record_id: int, leads: list[tuple[int, datetime]],
+    async def assign(self, actor: Actor, record_id: int, leads: list[tuple[int, datetime]],
                      assisting: list[tuple[int, datetime]] = (), note: str = "") -> Incoming:  # type: ignore[assignment]
         """分办: one lead unit (主办) and any number of assisting ones (协办), each with its deadline."""
         return await self._assigning(actor, record_id, "assign", leads, list(assisting), optional_text(note))
 
-    async def reassign(self: IncomingService, actor: Actor, record_id: int, leads: list[tuple[int, datetime]],
+    async def reassign(self, actor: Actor, record_id: int, leads: list[tuple[int, datetime]],
                        assisting: list[tuple[int, datetime]] = (), note: str = "") -> Incoming:  # type: ignore[assignment]
         """改办: a leader names the units again; the open handling steps end, new ones open."""
         return await self._assigning(actor, record_id, "reassign", leads, list(assisting), check_text(note))
 
-    async def assist(self: IncomingService, actor: Actor, record_id: int, note: str,
+    async def assist(self, actor: Actor, record_id: int, note: str,
                      step_id: int | None = None) -> Incoming:
         """协办: an assisting unit sends its opinion to the lead (the lead's page shows it)."""
         return await self._apply(actor, record_id, "assist", check_text(note), step_id=step_id)
 
-    async def result(self: IncomingService, actor: Actor, record_id: int, note: str) -> Incoming:
+    async def result(self, actor: Actor, record_id: int, note: str) -> Incoming:
         """办理结果: the lead writes the result; the office answers the sender where asked, and closes."""
         note = check_text(note)
 
@@ -227,7 +235,7 @@ class IncomingMoves:
             return [NewStep(StepKind.CLOSE, r.unit_id, Role.CLERK, due_at=r.deadline)], {"result": note}
         return await self._apply(actor, record_id, "result", note, build)
 
-    async def reply(self: IncomingService, actor: Actor, record_id: int, note: str = "") -> Incoming:
+    async def reply(self, actor: Actor, record_id: int, note: str = "") -> Incoming:
         """答复: the result goes back to the sender as an item of the unit, linked to the record; the
         sender's sign-for is its receipt, as for every item."""
         note = optional_text(note)
@@ -251,7 +259,7 @@ class IncomingMoves:
         return await self._apply(actor, record_id, "reply", note, build,
                                  after=lambda: self.items.issued(issued[0]))
 
-    async def close(self: IncomingService, actor: Actor, record_id: int, note: str = "") -> Incoming:
+    async def close(self, actor: Actor, record_id: int, note: str = "") -> Incoming:
         """办结: the record is closed and ready for filing."""
         async def build(tx: Tx, now: datetime, r: Incoming) -> tuple[list[NewStep], dict[str, Any]]:
             return [], {"closed_at": now}

@@ -14,6 +14,7 @@ from hub.services.incoming import working_days_after
 from tests.service.test_documents import enrolled_leader
 from tests.service.test_urgent_items import actor, unit_ids
 
+
 async def signed_for(hub, code: str = "DHZ", urgency: Urgency = Urgency.URGENT, title: str = "关于做好冬季防火工作的通知",
                      clerk: str = "dhz.clerk1"):
     """BGS issues a document to a township, whose clerk signs for it: (clerk, delivery)."""
@@ -311,7 +312,7 @@ async def test_a_leader_reassigns_and_the_old_steps_end(demo_hub):
     await hub.incoming.assign(clerk, record.id, [(lead, later(hub))], [(assisting, later(hub))])
     with pytest.raises(XietongError) as e:
         await hub.incoming.reassign(clerk, record.id, [(assisting, later(hub))], note="改办")
-    assert e.value.code == "perm.denied"
+    assert e.value.code == "road.not_your_step"
     with pytest.raises(XietongError) as e:
         await hub.incoming.reassign(leader, record.id, [(assisting, later(hub))])
     assert e.value.code == "incoming.note_required"

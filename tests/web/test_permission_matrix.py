@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient
 import webapp.app  # noqa: F401  (importing the app registers every route)
 from hub.app import Hub
 from hub.domain.identity import Actor, Role, SystemActor
+from hub.domain.incoming import Registration
 from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action, can
 from hub.services.demo import DEMO_PASSWORD
@@ -195,6 +196,41 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/circulations/{circulation_id}/withdraw"): "view_incoming",
     ("POST", "/api/circulations/{circulation_id}/remind"): "view_incoming",
     ("POST", "/api/road-steps/{step_id}/read"): "view_home",
+    # 收文: the unit's clerks register (by hand, or a signed-for delivery) and set auto-registering; its
+    # clerks and leaders list them; a record, its scans and its moves: any logged-in person, the service
+    # answering 404 to anyone the road gives no part, and each move to whoever holds its step
+    ("GET", "/incoming"): "view_incoming",
+    ("POST", "/incoming/settings"): "register_incoming",
+    ("GET", "/incoming/new"): "register_incoming",
+    ("POST", "/incoming"): "register_incoming",
+    ("POST", "/items/{item_id}/register"): "register_incoming",
+    ("GET", "/incoming/attachments/{incoming_attachment_id}"): "view_home",
+    ("GET", "/incoming/{incoming_id}"): "view_home",
+    ("POST", "/incoming/{incoming_id}/review"): "view_home",
+    ("POST", "/incoming/{incoming_id}/return"): "view_home",
+    ("POST", "/incoming/{incoming_id}/propose"): "view_home",
+    ("POST", "/incoming/{incoming_id}/instruct"): "view_home",
+    ("POST", "/incoming/{incoming_id}/assign"): "view_home",
+    ("POST", "/incoming/{incoming_id}/reassign"): "view_home",
+    ("POST", "/incoming/{incoming_id}/assist"): "view_home",
+    ("POST", "/incoming/{incoming_id}/result"): "view_home",
+    ("POST", "/incoming/{incoming_id}/reply"): "view_home",
+    ("POST", "/incoming/{incoming_id}/close"): "view_home",
+    ("GET", "/api/incoming"): "view_incoming",
+    ("POST", "/api/incoming"): "register_incoming",
+    ("POST", "/api/items/{item_id}/register"): "register_incoming",
+    ("POST", "/api/incoming/settings"): "register_incoming",
+    ("GET", "/api/incoming/{incoming_id}"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/review"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/return"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/propose"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/instruct"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/assign"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/reassign"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/assist"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/result"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/reply"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/close"): "view_home",
     # 催办 / 督办: the record unit's office (clerks, leaders) chases a step, supervises, sees the board of its own
     # unit; the lead's progress report: whoever holds the report step (the service says 403/409 to the others)
     ("POST", "/road-steps/{step_id}/chase"): "supervise",
@@ -353,6 +389,14 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
         incoming_id, [(await demo_hub.identity.user_by_login("dhz.clerk2")).id], "权限矩阵用传阅")
     async with demo_hub.store.read() as tx:
         (read_step,) = await tx.circulations.steps([sent.circulation_id])
+    # a paper document 东湖镇 registered by hand, with a scan
+    paper = await demo_hub.incoming.register_by_hand(
+        await demo_hub.identity.actor(drafter.id, "127.0.0.1"),
+        Registration("市政府办公室", "权限矩阵用纸质来文", "ordinary", demo_hub.clock.now().date()),
+        [Attachment("扫描件.pdf", b"%PDF")])
+    async with demo_hub.store.read() as tx:
+        (scan,) = await tx.incoming.attachments(paper.id)
+    scan_id = scan.id
     return {"user_id": PathParam(str(target.id), target.unit_id),
             "seal_id": PathParam(str(dhz_seal.id), dhz),
             "doc_id": PathParam(str(doc.id), dhz),
@@ -362,6 +406,7 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
             "attachment_id": PathParam(str(attachment.id), dhz),
             "group_id": PathParam(str(group.id), dhz),
             "incoming_id": PathParam(str(incoming_id), dhz),
+            "incoming_attachment_id": PathParam(str(scan_id), dhz),
             "circulation_id": PathParam(str(sent.circulation_id), dhz),
             "step_id": PathParam(str(read_step.id), dhz)}
 

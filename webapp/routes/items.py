@@ -10,7 +10,7 @@ from aiohttp import web
 
 from hub.domain.calendar import CST
 from hub.domain.item_filters import ListFilter, parse_filter
-from hub.domain.items import DOC_KINDS, Attachment, ItemDraft, ItemKind, Urgency
+from hub.domain.items import DOC_KINDS, Attachment, DeliveryState, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action, can
 from hub.domain.recipient_groups import apply_pick
 from hub.errors import XietongError
@@ -206,9 +206,14 @@ async def item_page(request: web.Request, item_id: int, error: str | None = None
     unsigned = sum(1 for r in view.recipients if r.delivery.is_open) if (
         view.is_sender and can(actor, Action.ISSUE_ITEM, view.item.sender_unit_id)) else 0
     reminded = request.query.get("reminded", "")
+    # 收文: the unit's signed-for delivery links to its record, or offers to register it (登记)
+    registered = await hub.incoming.of_delivery(actor, view.mine.id) if view.mine else None
+    may_register = (view.mine is not None and view.mine.state is DeliveryState.ACKED and registered is None
+                    and can(actor, Action.REGISTER_INCOMING, view.mine.unit_id))
     return render(request, "item.html", status=status, view=view, error=error, now=hub.clock.now(),
                   can_instruct=can_instruct, stamp=await hub.seals.stamp_of_item(actor, item_id),
-                  unsigned=unsigned, reminded=int(reminded) if reminded.isdigit() else None)
+                  unsigned=unsigned, reminded=int(reminded) if reminded.isdigit() else None,
+                  registered=registered, may_register=may_register)
 
 
 @page("GET", "/items/{item_id}", action=Action.VIEW_ITEM)
