@@ -261,9 +261,16 @@ class IncomingMoves:
 
     async def close(self, actor: Actor, record_id: int, note: str = "") -> Incoming:
         """办结: the record is closed and ready for filing."""
+        note = optional_text(note)
+
         async def build(tx: Tx, now: datetime, r: Incoming) -> tuple[list[NewStep], dict[str, Any]]:
+            # the 办结 step waiting for the office is done by this clerk (已办), not merely cancelled
+            for s in await tx.roads.open_steps_of(INCOMING.name, r.id):
+                if s.kind == StepKind.CLOSE and holds(actor, s):
+                    await tx.roads.finish_step(s.id, "done", now, actor.user_id, None, note)
+                    await tx.timers.cancel_road_step(s.id)
             return [], {"closed_at": now}
-        return await self._apply(actor, record_id, "close", optional_text(note), build)
+        return await self._apply(actor, record_id, "close", note, build)
 
 
 def _resend() -> Any:

@@ -351,3 +351,37 @@ async def test_return_of_a_paper_document_and_the_refusals_of_early_moves(demo_h
     view = await hub.incoming.view(clerk, record.id)
     assert view.open_steps == [] and view.history[-1].note == "缺少附件" and view.moves == []
     assert (await counts(hub))[0] == before[0]
+
+
+async def test_closing_is_the_clerks_done_step_and_handling_deadlines_ride_the_schedule(demo_hub):
+    hub = demo_hub
+    lead, assisting = await sub_units(hub)
+    clerk, _, _, record = await to_instructed(hub)
+    due = datetime(2026, 11, 30, 15, 59, 59, tzinfo=UTC)
+    await hub.incoming.assign(clerk, record.id, [(lead, due)], [(assisting, due)])
+    async with hub.store.read() as tx:
+        steps = [s for s in await tx.roads.open_steps_of("incoming", record.id)]
+        async with tx.conn.execute("SELECT kind, due_at FROM timers WHERE road_step_id IN (?, ?) ORDER BY due_at, kind",
+                                   [s.id for s in steps]) as cur:
+            timers = await cur.fetchall()
+    assert [s.kind for s in steps] == ["handle", "assist"]
+    # remind@-1d, leader@0, office@1d for each of the two steps
+    assert [k for k, _ in timers] == ["road_remind"] * 2 + ["road_leader"] * 2 + ["road_office"] * 2
+    await hub.incoming.result(await actor(hub, "dhzdzb.clerk"), record.id, "办完")
+    await hub.incoming.close(clerk, record.id)
+    async with hub.store.read() as tx:
+        done = await tx.roads.done_by(clerk.user_id)
+    assert "close" in [s.kind for s in done]
+
+
+async def test_returning_a_network_document_sends_the_delivery_back_to_its_sender(demo_hub):
+    hub = demo_hub
+    clerk, record = await registered(hub)
+    record = await hub.incoming.return_(clerk, record.id, "主送单位有误")
+    assert record.state == "returned"
+    async with hub.store.read() as tx:
+        delivery = await tx.deliveries.get(record.delivery_id)
+    assert delivery.state is DeliveryState.RETURNED and delivery.return_reason == "主送单位有误"
+    sender = await hub.items.view(await actor(hub, "bgs.clerk1"), delivery.item_id)
+    returned = [e for e in sender.events if e.type == "item.returned"]
+    assert returned and returned[-1].data.get("after_review") is True
