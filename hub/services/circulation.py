@@ -30,6 +30,7 @@ from hub.domain.incoming import INCOMING, ROAD
 from hub.domain.permissions import Action, can
 from hub.domain.roads import StepKind, StepState
 from hub.errors import XietongError
+from hub.services.incoming import visible_record
 from hub.services.roads import NewStep, apply_move
 from hub.store import Store, Tx
 from hub.store.circulations import Circulation
@@ -137,10 +138,10 @@ class CirculationService:
 
     async def panel(self, actor: Actor, incoming_id: int, check: bool = False) -> Panel:
         """For the record page (which checked that the viewer may see the record; `check`: see here
-        that the viewer is of its unit's office or holds or held a step on it)."""
+        that the road gives the viewer a part, as the record page does)."""
         async with self.store.read() as tx:
-            record = await tx.incoming.get(incoming_id)
-            if record is None or (check and not await self._may_see_record(tx, actor, record)):
+            record = (await visible_record(tx, actor, incoming_id))[0] if check else await tx.incoming.get(incoming_id)
+            if record is None:
                 raise XietongError("incoming.not_found")
             circs = await tx.circulations.of_record(ROAD, record.id)
             steps = await tx.circulations.steps([c.id for c in circs])
@@ -297,14 +298,6 @@ class CirculationService:
         if record is None or not can(actor, Action.VIEW_INCOMING, record.unit_id):
             raise XietongError("incoming.not_found")
         return record
-
-    @staticmethod
-    async def _may_see_record(tx: Tx, actor: Actor, record: Incoming) -> bool:
-        if can(actor, Action.VIEW_INCOMING, record.unit_id):
-            return True
-        roles = {r.value for r in actor.roles}
-        return any(s.user_id == actor.user_id or (s.user_id is None and s.unit_id == actor.unit_id and s.role in roles)
-                   for s in await tx.roads.steps_of(ROAD, record.id))
 
     async def _managed(self, tx: Tx, actor: Actor, circulation_id: int
                        ) -> tuple[Circulation, Incoming, list[RoadStep]]:
