@@ -252,3 +252,7 @@ CREATE INDEX attachments_delivery ON attachments(delivery_id) WHERE delivery_id 
 -- recipient that are not in its 收文登记簿 yet (the last 30 days): both read through an index.
 CREATE INDEX road_steps_done_by ON road_steps(done_by, done_at) WHERE done_by IS NOT NULL;
 CREATE INDEX deliveries_signed_main ON deliveries(unit_id, acked_at) WHERE state = 'acked' AND role = 'main';
+
+-- The registers (收文登记簿, hub/services/registers.py): a page counts its matches and offers the lead
+-- units the year names; both read this index alone, whatever the urgency and state filters.
+CREATE INDEX incoming_register ON incoming(unit_id, year, urgency, state, lead_unit_id);
