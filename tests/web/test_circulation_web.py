@@ -150,3 +150,15 @@ async def test_the_read_form_needs_the_csrf_token(client, demo_hub):
     assert resp.status == 403
     assert (await demo_hub.circulation.view(leader, sent.circulation_id)).mine.status == "unread"
     assert await csrf_from(client, f"/circulations/{sent.circulation_id}")
+
+
+async def test_the_pages_speak_english_when_asked(client, demo_hub):
+    rec = await record(demo_hub)
+    token = await login(client, "dhz.clerk1")
+    await client.get(f"/lang?to=en&next=/incoming/{rec}/circulations/new")
+    resp = await send(client, token, rec, [], "why")
+    html = await resp.text()
+    assert resp.status == 400 and "Please choose at least one person to read it." in html and "Readers" in html
+    resp = await send(client, token, rec, [await uid(demo_hub, "dhz.leader")], "for your information")
+    html = await (await client.get(resp.headers["Location"])).text()
+    assert "Circulated." in html and "To read" in html and "Withdraw" in html
