@@ -202,7 +202,8 @@ class IncomingConfig:
         "office that registered it (offsets from the deadline in m, h or d).", _road_ladder_ok,
         "steps like remind@-1d, leader@0, office@1d"))
     chases_per_day: int = field(default=3, metadata=_doc(
-        "Manual chases (催办) of one step per day, at most.", _positive, "a positive integer"))
+        "Manual chases (催办) of one step, and reminders of one circulation's readers (传阅), per day, at most.",
+        _positive, "a positive integer"))
     supervision_days: int = field(default=7, metadata=_doc(
         "Supervised (督办) documents: the lead reports progress every this many days by default.",
         _positive, "a positive integer"))
