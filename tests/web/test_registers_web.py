@@ -39,7 +39,7 @@ async def test_the_clerk_sorts_the_received_register_by_its_headers_and_filters_
                    "办理期限", "主办单位", "状态", "办结日期"):
         assert f">{header}" in html, header
     assert numbers(html) == ["2026-0001", "2026-0002", "2026-0003"]
-    assert "东湖镇党政办公室" in html and "办理中" in html and "已办结" in html and "2026-11-23" in html
+    assert "东湖镇党政办公室" in html and "承办中" in html and "已办结" in html and "2026-11-23" in html
     # a header is a link: by date received, then the same header again turns the order round
     assert 'href="/registers/incoming?year=2026&amp;sort=received"' in html
     html = await (await client.get("/registers/incoming?year=2026&sort=received")).text()
@@ -219,7 +219,7 @@ async def test_the_registers_answer_in_english_too(client, demo_hub, unit_ids):
     await login(client, "dhz.clerk1")
     await client.get("/lang?to=en&next=/")
     html = await (await client.get("/registers/incoming")).text()
-    assert "Register of received documents" in html and "Lead unit" in html and "Being handled" in html
+    assert "Register of received documents" in html and "Lead unit" in html and "being handled" in html
     rows = csv_rows(await (await client.get("/registers/incoming.csv")).read())
     assert rows[0][0] == "No." and rows[2][6] == "Extra urgent"
 
@@ -241,3 +241,9 @@ async def test_the_exported_sheet_prints_on_a4_landscape_with_page_numbers(clien
     assert "<oddFooter>&amp;C&amp;P / &amp;N</oddFooter>" in sheet
     workbook = zipfile.ZipFile(io.BytesIO(body)).read("xl/workbook.xml").decode()
     assert "_xlnm.Print_Titles" in workbook          # the header row on every printed page
+
+
+async def test_the_received_documents_page_leads_to_both_registers(client):
+    await login(client, "dhz.clerk1")
+    html = await (await client.get("/incoming")).text()
+    assert 'href="/registers/incoming" id="incoming-register"' in html and 'href="/registers/outgoing"' in html

@@ -110,7 +110,7 @@ BOOK_COLUMNS = {
 
 
 def _state_label(lang: str, book: Book, state: str) -> str:
-    return translate(lang, f"registers.in_state.{state}" if book is Book.INCOMING else f"docstate.{state}")
+    return translate(lang, f"incstate.{state}" if book is Book.INCOMING else f"docstate.{state}")
 
 
 def book_rows(lang: str, reg: Register, for_sheet: bool) -> list[list[Cell]]:
