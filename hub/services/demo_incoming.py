@@ -23,6 +23,7 @@ from hub.domain.identity import Actor
 from hub.domain.items import ItemDraft, ItemKind, Urgency
 from hub.services.incoming import IncomingService
 from hub.store.incoming import Incoming
+from hub.store.roads import RoadStep
 
 if TYPE_CHECKING:
     from hub.app import Hub
@@ -177,7 +178,7 @@ async def load_demo_incoming(hub: Hub, end: datetime) -> dict[str, Incoming]:
     return records
 
 
-async def _open_steps(hub: Hub, record_id: int) -> list:   # type: ignore[type-arg]
+async def _open_steps(hub: Hub, record_id: int) -> list[RoadStep]:
     async with hub.store.read() as tx:
         return await tx.roads.open_steps_of("incoming", record_id)
 
