@@ -161,8 +161,8 @@ def _form(values: Mapping[str, str]) -> dict[str, str]:
 
 async def _book_page(request: web.Request, book: Book) -> web.Response:
     hub, lang = hub_of(request), lang_of(request)
-    common = {"book": book.value, "columns": BOOK_COLUMNS[book], "urgencies": URGENCIES, "states": STATES[book],
-              "now": hub.clock.now()}
+    common: dict[str, Any] = {"book": book.value, "columns": BOOK_COLUMNS[book], "urgencies": URGENCIES,
+                              "states": STATES[book], "now": hub.clock.now()}
     try:
         query = _query(request, book)
     except XietongError as err:
@@ -247,6 +247,7 @@ def _unit_refs(reg: Register, ids: tuple[int, ...]) -> list[dict[str, Any]]:
 
 def book_json(reg: Register) -> dict[str, Any]:
     q = reg.query
+    rows: list[dict[str, Any]]
     if q.book is Book.INCOMING:
         rows = [{"id": i.id, "number": i.number, "received_on": i.received_on.isoformat(), "from_unit": i.from_unit,
                  "from_number": i.from_number, "title": i.title, "doc_kind": i.doc_kind, "urgency": i.urgency,
