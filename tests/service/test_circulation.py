@@ -247,3 +247,22 @@ def test_the_reminder_fits_two_sms_segments_however_long_the_title():
     text = remind_text("陈敏", "2026-0012", "关于" + "进一步加强冬季安全生产工作" * 10 + "的通知")
     assert segments(text) <= 2 and text.startswith("【协同】陈敏提醒您阅知收文《关于") and "（2026-0012）" in text
     assert "…》" in text
+
+
+async def test_every_move_tells_the_phones_of_the_units_whose_lists_changed(demo_hub):
+    from hub.services.circulation import CirculationService
+    told: list[int] = []
+    service = CirculationService(demo_hub.store, demo_hub.clock, demo_hub.config, told.append)
+    rec = await record(demo_hub)
+    units = {u.code: u.id for u in await demo_hub.identity.units()}
+    sender = await actor(demo_hub, "dhz.clerk1")
+    sent = await service.circulate(sender, rec, [await uid(demo_hub, "dhz.leader"), await uid(demo_hub, "dhzjfb.clerk")],
+                                   "阅知", ordered=True)
+    assert sorted(told) == sorted([units["DHZ"], units["DHZJFB"]])    # the sender's office and each reader's unit
+    told.clear()
+    leader = await actor(demo_hub, "dhz.leader")
+    await service.read(leader, (await service.view(leader, sent.circulation_id)).mine.step_id)
+    assert sorted(told) == sorted([units["DHZ"], units["DHZJFB"]])    # the sender sees it read; the next one gets it
+    told.clear()
+    await service.withdraw(sender, sent.circulation_id)
+    assert sorted(told) == sorted([units["DHZ"], units["DHZJFB"]])
