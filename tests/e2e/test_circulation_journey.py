@@ -106,6 +106,11 @@ def test_three_readers_one_reads_the_sender_withdraws_it_and_sees_who_read_it(br
     expect(sender.locator('form[action$="/withdraw"], form[action$="/remind"]')).to_have_count(0)
     no_sideways_scroll(sender)
     sender.screenshot(path="test-artifacts/circulation_withdrawn.png", full_page=True)
+    sender.goto(f"{server.url}/incoming/{record_id}")                       # one history on the record
+    moves = sender.locator("#timeline li")
+    assert [moves.nth(i).get_attribute("data-move") for i in range(moves.count())] == \
+        ["register", "circulate", "read", "withdraw_circulation"]
+    expect(moves.nth(2)).to_contain_text(NAMES["bgs.leader"])
     sender_ctx.close()
 
     # those who had not read it no longer find it waiting for them
