@@ -222,12 +222,11 @@ async def test_the_badge_counts_to_do_and_to_read_together_and_says_how_many_are
 
 
 async def test_the_to_do_query_reads_the_steps_through_their_indexes(demo_hub: Hub) -> None:
-    async with demo_hub.store.read() as tx:
-        async with tx.conn.execute(
-                "EXPLAIN QUERY PLAN SELECT id FROM road_steps WHERE user_id = ? AND state = 'open'"
-                " UNION ALL SELECT id FROM road_steps WHERE unit_id = ? AND state = 'open'"
-                " AND user_id IS NULL AND role IN (?, ?)", (1, 1, "clerk", "leader")) as cur:
-            plan = " | ".join(str(r[-1]) for r in await cur.fetchall())
+    async with demo_hub.store.read() as tx, tx.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM road_steps WHERE user_id = ? AND state = 'open'"
+            " UNION ALL SELECT id FROM road_steps WHERE unit_id = ? AND state = 'open'"
+            " AND user_id IS NULL AND role IN (?, ?)", (1, 1, "clerk", "leader")) as cur:
+        plan = " | ".join(str(r[-1]) for r in await cur.fetchall())
     assert "road_steps_user" in plan and "road_steps_unit" in plan and "SCAN road_steps" not in plan, plan
     async with demo_hub.store.read() as tx:
         async with tx.conn.execute(
