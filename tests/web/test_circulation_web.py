@@ -162,3 +162,26 @@ async def test_the_pages_speak_english_when_asked(client, demo_hub):
     resp = await send(client, token, rec, [await uid(demo_hub, "dhz.leader")], "for your information")
     html = await (await client.get(resp.headers["Location"])).text()
     assert "Circulated." in html and "To read" in html and "Withdraw" in html
+
+
+async def test_the_record_pages_panel_shows_the_read_form_to_a_reader_and_the_circulations_to_the_office(
+        client, demo_hub):
+    """_circulation_panel.html, as the record page includes it (with `circulation` = the service's panel)."""
+    from hub.services.circulation import Panel
+    from tests.service.test_urgent_items import actor
+    from webapp.context import JINJA
+    from webapp.i18n import translate
+
+    def render(panel: Panel) -> str:
+        return client.server.app[JINJA].get_template("_circulation_panel.html").render(
+            t=lambda key, **p: translate("zh", key, **p), csrf_token="token", circulation=panel)
+    rec = await record(demo_hub)
+    office, leader = await actor(demo_hub, "dhz.clerk1"), await actor(demo_hub, "dhzdzb.clerk")   # 党政办's reader
+    assert "尚未传阅" in render(await demo_hub.circulation.panel(office, rec))
+    sent = await demo_hub.circulation.circulate(office, rec, [leader.user_id], "请领导阅示")
+    html = render(await demo_hub.circulation.panel(leader, rec))
+    step = (await demo_hub.circulation.view(leader, sent.circulation_id)).mine.step_id
+    assert f'action="/road-steps/{step}/read"' in html and "请领导阅示" in html and "发起传阅" not in html
+    html = render(await demo_hub.circulation.panel(office, rec))
+    assert f'href="/circulations/{sent.circulation_id}"' in html and "已阅 0/1" in html
+    assert f'href="/incoming/{rec}/circulations/new"' in html and "/road-steps/" not in html
