@@ -71,12 +71,11 @@ class RegisterService:
                 choices = [] if whole else await tx.registers.outgoing_recipient_units(unit_id, query.year)
                 named = {u for e in outgoing for u in (*e.main_units, *e.copy_units)}
             years = [] if whole else await tx.registers.years(unit_id)
-            units = {u.id: u for u in await tx.units.all()}
-        if query.unit_id is not None:
-            named.add(query.unit_id)
-        own = units.get(unit_id)
+            if query.unit_id is not None:
+                named.add(query.unit_id)
+            names = await tx.registers.unit_names(named | set(choices) | {unit_id})
         return Register(
-            query=query, unit_name=own.name if own else "", total=total, incoming=incoming, outgoing=outgoing,
-            unit_names={u: units[u].name for u in named | set(choices) if u in units},
-            unit_choices=sorted((u for u in choices if u in units), key=lambda u: units[u].name),
+            query=query, unit_name=names.get(unit_id, ""), total=total, incoming=incoming, outgoing=outgoing,
+            unit_names={u: n for u, n in names.items() if u != unit_id or u in named or u in choices},
+            unit_choices=sorted((u for u in choices if u in names), key=lambda u: names[u]),
             years=sorted(set(years) | {self.today_year(), query.year}, reverse=True))

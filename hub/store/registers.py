@@ -130,3 +130,12 @@ class RegisterQueries:
                 f" WHERE unit_id = ? AND doc_year IS NOT NULL AND state IN ({marks})",
                 (unit_id, unit_id, *REGISTERED_STATES)) as cur:
             return sorted(int(r[0]) for r in await cur.fetchall())
+
+    async def unit_names(self, unit_ids: set[int]) -> dict[int, str]:
+        """The names of the units a page of a register names (a handful, not the whole tree)."""
+        if not unit_ids:
+            return {}
+        ids = sorted(unit_ids)
+        async with self.conn.execute(f"SELECT id, name FROM units WHERE id IN ({','.join('?' * len(ids))})",
+                                     ids) as cur:
+            return {int(r[0]): str(r[1]) for r in await cur.fetchall()}

@@ -180,9 +180,17 @@ async def _book_page(request: web.Request, book: Book) -> web.Response:
              "prev": f"{here}?{urlencode(query.params(page=query.page - 1))}" if query.page > 1 else "",
              "next": f"{here}?{urlencode(query.params(page=query.page + 1))}" if query.page < reg.pages else ""}
     return render(request, "register.html", error=None, code="", reg=reg, form=_form(query.params()),
-                  years=reg.years, rows=list(zip(_row_links(reg), book_rows(lang, reg, for_sheet=False))),
+                  years=reg.years, rows=_page_rows(lang, reg),
                   title=book_title(lang, reg), period=_period(lang, query), printing=printing, links=links,
                   **common)
+
+
+def _page_rows(lang: str, reg: Register) -> list[tuple[str, Cell, list[tuple[bool, Cell]]]]:
+    """Each row as the page shows it: the record's link, its number, and the other cells with
+    whether they stay on one line (worked out here: a 100-row page renders quickly)."""
+    nowrap = [c.nowrap for c in BOOK_COLUMNS[reg.query.book]][1:]
+    return [(href, cells[0], list(zip(nowrap, cells[1:])))
+            for href, cells in zip(_row_links(reg), book_rows(lang, reg, for_sheet=False))]
 
 
 def _row_links(reg: Register) -> list[str]:
