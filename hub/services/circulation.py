@@ -107,13 +107,13 @@ class CirculationService:
 
     # --- reading -----------------------------------------------------------------------------------
 
-    async def people(self, actor: Actor, incoming_id: int) -> list[tuple[User, Unit]]:
-        """Whom the actor may circulate this record to: the active people of its unit and the units
-        below it, the actor excepted, by unit."""
+    async def people(self, actor: Actor, incoming_id: int) -> tuple[Incoming, list[tuple[User, Unit]]]:
+        """The record, and whom the actor may circulate it to: the active people of its unit and the
+        units below it, the actor excepted, by unit."""
         async with self.store.read() as tx:
             record = await self._visible(tx, actor, incoming_id)
             self._check_may_circulate(actor, record)
-            return await self._choices(tx, actor, record)
+            return record, await self._choices(tx, actor, record)
 
     async def view(self, actor: Actor, circulation_id: int) -> CirculationView:
         """The sender's one view: every reader with their state, read time and comment. The sender,

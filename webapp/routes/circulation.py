@@ -54,9 +54,7 @@ async def _form(request: web.Request) -> dict[str, Any]:
 async def new_page(request: web.Request, incoming_id: int, error: str | None = None, status: int = 200,
                    form: dict[str, Any] | None = None) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
-    people = await hub.circulation.people(actor, incoming_id)
-    async with hub.store.read() as tx:
-        record = await tx.incoming.get(incoming_id)
+    record, people = await hub.circulation.people(actor, incoming_id)
     form = form or {}
     return render(request, "circulation_new.html", status=status, record=record, people=people, error=error,
                   form=form, chosen={int(v) for v in form.get("reader", []) if id_from_text(v)})
@@ -213,7 +211,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
 async def circulations_json(request: web.Request) -> web.Response:
     hub, actor, incoming_id = hub_of(request), actor_of(request), path_id(request, "incoming_id")
     panel = await hub.circulation.panel(actor, incoming_id, check=True)
-    people = await hub.circulation.people(actor, incoming_id) if panel.may_circulate else []
+    people = (await hub.circulation.people(actor, incoming_id))[1] if panel.may_circulate else []
     return json_response({
         "circulations": [{"id": c.id, "sender": sender, "note": c.note, "ordered": c.ordered, "read": read,
                           "total": total, "created_at": c.created_at.isoformat(),
