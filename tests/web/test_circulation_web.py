@@ -185,3 +185,5 @@ async def test_the_record_pages_panel_shows_the_read_form_to_a_reader_and_the_ci
     html = render(await demo_hub.circulation.panel(office, rec))
     assert f'href="/circulations/{sent.circulation_id}"' in html and "已阅 0/1" in html
     assert f'href="/incoming/{rec}/circulations/new"' in html and "/road-steps/" not in html
+    # a lead unit's clerk with nothing of theirs in it sees no circulation box at all
+    assert "circulation-panel" not in render(await demo_hub.circulation.panel(await actor(demo_hub, "dhzjfb.clerk"), rec))
