@@ -42,9 +42,9 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def csv_response(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]]) -> web.Response:
+def csv_download(filename: str, body: bytes) -> web.Response:
     """A download of `csv_bytes`, its (Chinese) file name kept by RFC 6266 / 5987."""
     ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "-_." else "_" for c in filename)
-    return web.Response(body=csv_bytes(headers, rows), content_type=CSV_TYPE, charset="utf-8", headers={
+    return web.Response(body=body, content_type=CSV_TYPE, charset="utf-8", headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
         "Cache-Control": "no-store"})

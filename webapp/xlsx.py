@@ -62,7 +62,11 @@ def xlsx_bytes(sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]
 def xlsx_response(filename: str, sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Cell]],
                   title: str = "", widths: Sequence[int] = ()) -> web.Response:
     """A download of `xlsx_bytes`, its (Chinese) file name kept by RFC 6266 / 5987."""
-    body = xlsx_bytes(sheet, headers, rows, title, widths)
+    return xlsx_download(filename, xlsx_bytes(sheet, headers, rows, title, widths))
+
+
+def xlsx_download(filename: str, body: bytes) -> web.Response:
+    """The download of a workbook made already (a big register's is made off the event loop)."""
     ascii_name = "".join(c if c.isascii() and c.isalnum() or c in "-_." else "_" for c in filename)
     return web.Response(body=body, content_type=XLSX_TYPE, headers={
         "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",

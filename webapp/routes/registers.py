@@ -8,6 +8,7 @@ filtered is what they export; one row per delivery (a sent item has one per reci
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,11 +37,11 @@ from hub.domain.registers import (
 from hub.errors import XietongError
 from hub.services.registers import Register
 from webapp.context import actor_of, hub_of, json_response, lang_of, refused, render
-from webapp.csvfile import csv_response
+from webapp.csvfile import csv_bytes, csv_download
 from webapp.i18n import translate
 from webapp.routes.items import list_filter
 from webapp.routing import api, page
-from webapp.xlsx import Cell, xlsx_response
+from webapp.xlsx import Cell, xlsx_bytes, xlsx_download, xlsx_response
 
 COLUMNS = ("issued_at", "urgency", "kind", "title", "doc_number", "unit", "role", "state", "acked_at",
            "receipt_no", "due_at", "chases")
@@ -205,10 +206,12 @@ async def _book_file(request: web.Request, book: Book, kind: str) -> web.Respons
     title = book_title(lang, reg)
     name = f"{translate(lang, f'registers.{book.value}')}-{reg.query.year}"
     rows = book_rows(lang, reg, for_sheet=True)
+    # a whole year's register is seconds of work: made in a thread, so the server answers others meanwhile
     if kind == "csv":
-        return csv_response(f"{name}.csv", _headers(lang, book), rows)
-    return xlsx_response(f"{name}.xlsx", translate(lang, f"registers.{book.value}"), _headers(lang, book), rows,
-                         title=f"{title} · {_period(lang, reg.query)}", widths=[c.width for c in BOOK_COLUMNS[book]])
+        return csv_download(f"{name}.csv", await asyncio.to_thread(csv_bytes, _headers(lang, book), rows))
+    body = await asyncio.to_thread(xlsx_bytes, translate(lang, f"registers.{book.value}"), _headers(lang, book),
+                                   rows, f"{title} · {_period(lang, reg.query)}", [c.width for c in BOOK_COLUMNS[book]])
+    return xlsx_download(f"{name}.xlsx", body)
 
 
 @page("GET", "/registers/incoming", action=Action.VIEW_INCOMING)
