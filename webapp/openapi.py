@@ -59,9 +59,9 @@ def operation(spec: RouteSpec) -> dict[str, Any]:
         op["security"] = security_of(spec)
         if spec.action:
             op["x-permission"] = spec.action.value
-    # an id in the path is 1 .. 2**63-1 (any other is 404)
+    # an id in the path is 1 .. 2**63-1 (any other is 404); another path parameter is in spec.params
     params = [{"name": name, "in": "path", "required": True, "schema": ID}
-              for name in re.findall(r"{(\w+)}", spec.path)]
+              for name in re.findall(r"{(\w+)}", spec.path) if name.endswith("_id")]
     params += list(spec.params)
     if params:
         op["parameters"] = params

@@ -221,16 +221,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/items/{item_id}/register"): "register_incoming",
     ("POST", "/api/incoming/settings"): "register_incoming",
     ("GET", "/api/incoming/{incoming_id}"): "view_home",
-    ("POST", "/api/incoming/{incoming_id}/moves/review"): "view_home",
-    ("POST", "/api/incoming/{incoming_id}/moves/return"): "view_home",
-    ("POST", "/api/incoming/{incoming_id}/moves/propose"): "view_home",
-    ("POST", "/api/incoming/{incoming_id}/moves/instruct"): "view_home",
-    ("POST", "/api/incoming/{incoming_id}/moves/assign"): "view_home",
-    ("POST", "/api/incoming/{incoming_id}/moves/reassign"): "view_home",
-    ("POST", "/api/incoming/{incoming_id}/moves/assist"): "view_home",
-    ("POST", "/api/incoming/{incoming_id}/moves/result"): "view_home",
-    ("POST", "/api/incoming/{incoming_id}/moves/reply"): "view_home",
-    ("POST", "/api/incoming/{incoming_id}/moves/close"): "view_home",
+    ("POST", "/api/incoming/{incoming_id}/moves/{move}"): "view_home",
     # 催办 / 督办: the record unit's office (clerks, leaders) chases a step, supervises, sees the board of its own
     # unit; the lead's progress report: whoever holds the report step (the service says 403/409 to the others)
     ("POST", "/road-steps/{step_id}/chase"): "supervise",
@@ -407,6 +398,7 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
             "group_id": PathParam(str(group.id), dhz),
             "incoming_id": PathParam(str(incoming_id), dhz),
             "incoming_attachment_id": PathParam(str(scan_id), dhz),
+            "move": PathParam("review", dhz),
             "circulation_id": PathParam(str(sent.circulation_id), dhz),
             "step_id": PathParam(str(read_step.id), dhz)}
 

@@ -191,23 +191,23 @@ def _units_due(hub: Any, value: Any, field: str) -> list[tuple[int, datetime]]:
     return out
 
 
-MOVE_SUMMARY = {
-    "review": "初审 passed (note optional)", "return": "退文 to the sender: note = the reason",
-    "propose": "拟办: handling read (阅知) or act (批办), and the note", "instruct": "批示: a leader's note, "
-    "confirmed with a one-time code", "assign": "分办: lead {unit_id, due} and assisting [{unit_id, due}]",
-    "reassign": "改办 (a leader): lead, assisting and the note why", "assist": "协办: an assisting unit's "
-    "opinion to the lead (step_id picks one of several)", "result": "办理结果: the lead's result",
-    "reply": "答复: the result back to the sender as a linked item", "close": "办结 (note optional)"}
 MOVE_BODY = {"type": "object", "properties": {
     "note": _STR, "handling": {"enum": ["read", "act"]}, "code": _STR, "step_id": _INT,
     "lead": {"anyOf": [_UNIT_DUE, {"type": "array", "items": _UNIT_DUE}]},
     "assisting": {"type": "array", "items": _UNIT_DUE}}}
 
 
+@api("POST", "/api/incoming/{incoming_id}/moves/{move}", action=Action.VIEW_HOME,
+     summary="A received document's move: review (初审, note optional), return (退文: note = the reason), "
+             "propose (拟办: handling read|act, note), instruct (批示: a leader's note and one-time code), "
+             "assign (分办: lead {unit_id, due}, assisting [{unit_id, due}]), reassign (改办: a leader, with the "
+             "note why), assist (协办: the opinion; step_id picks one of several), result (办理结果), reply "
+             "(答复: the result back to the sender), close (办结). A move that is not the caller's: 409",
+     params=({"name": "move", "in": "path", "required": True, "schema": {"enum": list(MOVES)}},),
+     body=MOVE_BODY, response=ONE)
 async def api_move(request: web.Request) -> web.Response:
-    """POST /api/incoming/{id}/moves/<move>; refusals as the pages' (409 road.not_your_step: not yours)."""
     hub, actor = hub_of(request), actor_of(request)
-    record_id, move = path_id(request, "incoming_id"), request.path.rsplit("/", 1)[1]
+    record_id, move = path_id(request, "incoming_id"), request.match_info["move"]
     if move not in MOVES:
         raise XietongError("not_found")
     body = await json_body(request)
@@ -220,8 +220,3 @@ async def api_move(request: web.Request) -> web.Response:
     assisting = _units_due(hub, body.get("assisting"), "assisting") if move in ("assign", "reassign") else []
     record = await make_move(hub, actor, record_id, move, body, leads, assisting)
     return json_response({"record": record_json(record)})
-
-
-for _move in MOVES:
-    api("POST", f"/api/incoming/{{incoming_id}}/moves/{_move}", action=Action.VIEW_HOME,
-        summary=f"A received document's move: {MOVE_SUMMARY[_move]}", body=MOVE_BODY, response=ONE)(api_move)
