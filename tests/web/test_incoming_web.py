@@ -134,3 +134,23 @@ async def test_the_unit_turns_on_auto_register_and_openapi_lists_the_routes(clie
         assert path in doc["paths"], path
     home = await (await client.get("/")).text()
     assert 'href="/incoming"' in home
+
+
+async def test_registering_by_hand_through_the_api_with_a_base64_scan(client):
+    csrf = await login(client, "dhz.clerk1")
+    headers = {"X-CSRF-Token": csrf}
+    body = {"source": "forwarded", "from_unit": "市政府办公室", "title": "关于转发防汛通知的通知", "urgency": "urgent",
+            "received_on": "2026-11-24", "copies": 1, "pages": 2,
+            "scans": [{"name": "扫描件.pdf", "content_base64": "JVBERi0x"}]}
+    for bad, code in (({"copies": "2"}, "incoming.bad_count"), ({"title": 5}, "input.invalid"),
+                      ({"received_on": "24/11/2026"}, "incoming.bad_date"),
+                      ({"scans": [{"name": "x.pdf", "content_base64": "%%%"}]}, "input.invalid")):
+        resp = await client.post("/api/incoming", json=body | bad, headers=headers)
+        assert resp.status == 400 and (await resp.json())["error"]["code"] == code, bad
+    assert (await (await client.get("/api/incoming")).json())["records"] == []
+    resp = await client.post("/api/incoming", json=body, headers=headers)
+    assert resp.status == 201
+    record = (await resp.json())["record"]
+    assert record["number"] == "2026-0001" and record["source"] == "forwarded" and record["pages"] == 2
+    detail = await (await client.get(f"/api/incoming/{record['id']}")).json()
+    assert [a["name"] for a in detail["attachments"]] == ["扫描件.pdf"]

@@ -130,8 +130,15 @@ def _scans(value: Any) -> list[Attachment]:
 async def api_register(request: web.Request) -> web.Response:
     hub, body = hub_of(request), await json_body(request)
     values = {k: v for k, v in body.items() if k != "scans"}
-    if any(isinstance(v, (dict, list)) for v in values.values()):
-        raise XietongError("input.invalid", field="JSON")
+    for key, value in values.items():          # what the document says, not whatever str() makes of it
+        if key in ("copies", "pages"):
+            if type(value) is not int:
+                raise XietongError("incoming.bad_count")
+        elif key == "reply_wanted":
+            if not isinstance(value, bool):
+                raise XietongError("input.invalid", field=key)
+        elif not isinstance(value, str):
+            raise XietongError("input.invalid", field=key)
     record = await hub.incoming.register_by_hand(actor_of(request), registration_from(hub, values),
                                                  _scans(body.get("scans")))
     return json_response({"record": record_json(record)}, status=201)
