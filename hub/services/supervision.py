@@ -130,7 +130,9 @@ class SupervisionService:
                 raise XietongError("supervision.record_closed")
             current = await tx.supervision.get(road, record_id)
             if current is not None and current.active:
-                raise XietongError("supervision.already")
+                if any(s.kind == StepKind.PROGRESS for s in await tx.roads.open_steps_of(road, record_id)):
+                    raise XietongError("supervision.already")
+                await tx.supervision.end(road, record_id, now)   # left over: its steps ended with a close or return
             first = now + timedelta(days=every)
             unit_id = record.lead_unit_id or record.unit_id
             moved = await apply_move(tx, now, actor, ROADS[road], record_id, record.unit_id, record.state,

@@ -221,3 +221,20 @@ async def test_the_record_pages_panel_shows_the_office_its_steps_and_chases_and_
     theirs = await hub.supervision.panel(lead, "incoming", record_id)
     assert not theirs.can_supervise and theirs.steps == [] and theirs.chases == []
     assert theirs.progress_step is not None and theirs.progress_step.kind == StepKind.PROGRESS
+
+
+async def test_a_record_returned_and_sent_again_can_be_supervised_again(demo_hub):
+    hub = demo_hub
+    office = await actor(hub, "bgs.clerk1")
+    record_id, _ = await handling_record(hub)
+    now = hub.clock.now()
+    async with hub.store.write() as tx:                 # back to 已初审, as if not yet assigned
+        await tx.incoming.set_state(record_id, "reviewed", now)
+    await hub.supervision.supervise(office, "incoming", record_id, 3, "督办")
+    async with hub.store.write() as tx:                 # 退文 (every step ends), then re-sent and signed for
+        rec = await tx.incoming.get(record_id)
+        await apply_move(tx, now, office, INCOMING, record_id, rec.unit_id, "reviewed", "return", note="缺附件")
+        await tx.incoming.set_state(record_id, "registered", now)   # (the resend service's move)
+    assert (await hub.supervision.panel(office, "incoming", record_id)).supervision is not None
+    sup = await hub.supervision.supervise(office, "incoming", record_id, 5, "重新督办")
+    assert sup.every_days == 5 and sup.last_report_at is None
