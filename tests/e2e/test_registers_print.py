@@ -50,6 +50,7 @@ def test_the_received_register_fits_a_phone_and_prints_on_a4_landscape(phone: An
     assert phone.locator("h1").first.inner_text().startswith("南桥镇人民政府 收文登记簿")
     assert "第 1 / " in phone.locator(".register-count").inner_text()
     assert phone.locator("table.register-table tbody tr").count() == 100
+    assert not phone.locator("tr.register-print-head").is_visible()      # on screen the page's heading says it
     # the wide table scrolls within its box; the page itself does not scroll sideways
     wide = phone.evaluate("""() => [...document.querySelectorAll("main *")].filter(e => e.getBoundingClientRect().right > 390 && !e.closest(".table-wrap")).map(e => e.tagName + "." + e.className + " " + e.getBoundingClientRect().right).slice(0, 8)""")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390, wide
@@ -69,6 +70,9 @@ def test_the_received_register_fits_a_phone_and_prints_on_a4_landscape(phone: An
     assert phone.evaluate("getComputedStyle(document.querySelector('table.register-table thead')).display") == \
         "table-header-group"
     assert phone.locator(".register-head h1").is_visible() and phone.locator(".register-period").is_visible()
+    # the unit and period head every printed page: a row of the table's head, which repeats
+    assert phone.locator("tr.register-print-head").is_visible()
+    assert phone.locator("tr.register-print-head").inner_text().startswith("南桥镇人民政府 收文登记簿")
     pdf = phone.pdf(prefer_css_page_size=True, print_background=False)
     (ARTIFACTS / "register-print.pdf").write_bytes(pdf)
     boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
