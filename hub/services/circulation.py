@@ -18,6 +18,7 @@ from datetime import timedelta
 from hub.clock import Clock
 from hub.config import Config
 from hub.domain.circulation import (
+    STATUS,
     Reader,
     checked,
     checked_comment,
@@ -83,6 +84,18 @@ class Reminded:
     not_reached: list[str]             # no phone number: reminded on their to-do list only
 
 
+@dataclass(frozen=True)
+class SentLine:
+    """One line of the sender's list: a circulation, its record, how many readers are at each status."""
+    circulation: Circulation
+    record: Incoming
+    counts: dict[str, int]             # not_yet | unread | read | withdrawn -> how many
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
 @dataclass
 class Panel:
     """What the record page shows of circulation: its circulations, the viewer's own open steps
@@ -135,6 +148,26 @@ class CirculationService:
         mine = next((r for r in readers if r.user_id == actor.user_id), None)
         return CirculationView(circ, record, sender.name if sender else "", readers, history,
                                self._may_manage(actor, record, circ), mine, sms)
+
+    async def sent(self, actor: Actor, limit: int = 100) -> list[SentLine]:
+        """The circulations this person sent, the latest first, each with its readers' progress:
+        who has and who hasn't read what, without opening each one."""
+        async with self.store.read() as tx:
+            circs = await tx.circulations.sent_by(actor.user_id, limit)
+            records = await tx.incoming.many(sorted({c.record_id for c in circs if c.road == ROAD}))
+            counts = await tx.circulations.counts([c.id for c in circs])
+        lines = []
+        for c in circs:
+            record = records.get(c.record_id)
+            if record is None:
+                continue
+            ended = record.state in INCOMING.closed_states
+            by_status = {s: 0 for s in ("not_yet", "unread", "read", "withdrawn")}
+            for state, n in counts.get(c.id, {}).items():
+                step_state = StepState.CANCELLED if ended and state == StepState.WAITING else StepState(state)
+                by_status[STATUS[step_state]] += n
+            lines.append(SentLine(c, record, by_status))
+        return lines
 
     async def panel(self, actor: Actor, incoming_id: int, check: bool = False) -> Panel:
         """For the record page (which checked that the viewer may see the record; `check`: see here

@@ -55,6 +55,24 @@ class CirculationQueries:
                                      " ORDER BY id", (road, record_id)) as cur:
             return [_circulation(r) for r in await cur.fetchall()]
 
+    async def sent_by(self, sender_id: int, limit: int = 100) -> list[Circulation]:
+        async with self.conn.execute(f"SELECT {_COLS} FROM circulations WHERE sender_id = ? ORDER BY id DESC LIMIT ?",
+                                     (sender_id, limit)) as cur:
+            return [_circulation(r) for r in await cur.fetchall()]
+
+    async def counts(self, circulation_ids: list[int]) -> dict[int, dict[str, int]]:
+        """circulation id -> {step state: how many readers}."""
+        if not circulation_ids:
+            return {}
+        marks = ",".join("?" * len(circulation_ids))
+        out: dict[int, dict[str, int]] = {c: {} for c in circulation_ids}
+        async with self.conn.execute(
+                f"SELECT circulation_id, state, count(*) FROM road_steps WHERE circulation_id IN ({marks})"
+                " GROUP BY circulation_id, state", circulation_ids) as cur:
+            for cid, state, n in await cur.fetchall():
+                out[cid][state] = n
+        return out
+
     async def withdraw(self, circulation_id: int, at: datetime) -> bool:
         """False when it was withdrawn already (a second click)."""
         cur = await self.conn.execute("UPDATE circulations SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL",

@@ -187,3 +187,23 @@ async def test_the_record_pages_panel_shows_the_read_form_to_a_reader_and_the_ci
     assert f'href="/incoming/{rec}/circulations/new"' in html and "/road-steps/" not in html
     # a lead unit's clerk with nothing of theirs in it sees no circulation box at all
     assert "circulation-panel" not in render(await demo_hub.circulation.panel(await actor(demo_hub, "dhzjfb.clerk"), rec))
+
+
+async def test_the_sender_sees_all_their_circulations_with_who_has_read_each(client, demo_hub):
+    from tests.service.test_urgent_items import actor
+    first, second = await record(demo_hub, title="第一份收文"), await record(demo_hub, title="第二份收文")
+    sender, leader = await actor(demo_hub, "dhz.clerk1"), await actor(demo_hub, "dhz.leader")
+    a = await demo_hub.circulation.circulate(sender, first, [leader.user_id, await uid(demo_hub, "dhz.clerk2")], "阅知")
+    b = await demo_hub.circulation.circulate(sender, second, [leader.user_id], "请阅", ordered=True)
+    await demo_hub.circulation.read(leader, (await demo_hub.circulation.view(leader, a.circulation_id)).mine.step_id)
+    await login(client, "dhz.clerk1")
+    html = await (await client.get("/circulations")).text()
+    assert html.index("第二份收文") < html.index("第一份收文")              # the latest first
+    assert "已阅 1/2" in html and "已阅 0/1" in html
+    got = (await (await client.get("/api/circulations")).json())["circulations"]
+    assert [(c["id"], c["counts"]["read"], c["counts"]["unread"], c["total"]) for c in got] == [
+        (b.circulation_id, 0, 1, 1), (a.circulation_id, 1, 1, 2)]
+    await client.post("/logout", data={"csrf_token": await csrf_from(client, "/circulations")})
+    await login(client, "dhz.leader")                                       # a reader sent none
+    assert (await (await client.get("/api/circulations")).json())["circulations"] == []
+    assert "您还没有发起过传阅" in await (await client.get("/circulations")).text()

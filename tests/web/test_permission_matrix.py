@@ -186,6 +186,8 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     # each reader reads their own step (the service answers everyone else 404)
     ("GET", "/incoming/{incoming_id}/circulations/new"): "view_incoming",
     ("POST", "/incoming/{incoming_id}/circulations"): "view_incoming",
+    ("GET", "/circulations"): "view_home",                  # 我发起的传阅: the circulations one sent
+    ("GET", "/api/circulations"): "view_home",
     ("GET", "/circulations/{circulation_id}"): "view_home",
     ("POST", "/circulations/{circulation_id}/withdraw"): "view_incoming",   # its sender, or the office
     ("POST", "/circulations/{circulation_id}/remind"): "view_incoming",

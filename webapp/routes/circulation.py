@@ -88,6 +88,13 @@ async def view_page(request: web.Request, circulation_id: int, error: str | None
                   notice=notice if notice in ("sent", "read", "withdrawn", "reminded") else "")
 
 
+@page("GET", "/circulations", action=Action.VIEW_HOME)
+async def circulations_sent(request: web.Request) -> web.Response:
+    """我发起的传阅: the circulations one sent, each with who has and hasn't read it."""
+    lines = await hub_of(request).circulation.sent(actor_of(request))
+    return render(request, "circulations.html", lines=lines)
+
+
 @page("GET", "/circulations/{circulation_id}", action=Action.VIEW_HOME)
 async def circulation_view(request: web.Request) -> web.Response:
     return await view_page(request, path_id(request, "circulation_id"))
@@ -242,6 +249,30 @@ async def circulation_create_json(request: web.Request) -> web.Response:
         raise XietongError("input.invalid", field="ordered")
     sent = await hub.circulation.circulate(actor, incoming_id, [json_id(u, "user_ids") for u in users], note, ordered)
     return json_response({"circulation_id": sent.circulation_id, "readers": sent.readers, "skipped": sent.skipped})
+
+
+_COUNTS = CIRCULATION["properties"]["counts"]     # type: ignore[index]
+
+
+@api("GET", "/api/circulations", action=Action.VIEW_HOME,
+     summary="The circulations the caller sent (我发起的传阅), the latest first, each with how many readers have "
+             "read it, have it to read, are not reached yet or were withdrawn",
+     response={"type": "object", "required": ["circulations"], "properties": {"circulations": {
+         "type": "array", "items": {
+             "type": "object", "required": ["id", "record_id", "number", "title", "note", "ordered", "created_at",
+                                            "withdrawn_at", "counts", "total"],
+             "properties": {"id": {"type": "integer"}, "record_id": {"type": "integer"},
+                            "number": {"type": "string"}, "title": {"type": "string"}, "note": {"type": "string"},
+                            "ordered": {"type": "boolean"}, "created_at": _TIME, "withdrawn_at": _OPT_TIME,
+                            "counts": _COUNTS, "total": {"type": "integer"}}}}}})
+async def circulations_sent_json(request: web.Request) -> web.Response:
+    lines = await hub_of(request).circulation.sent(actor_of(request))
+    return json_response({"circulations": [
+        {"id": x.circulation.id, "record_id": x.record.id, "number": x.record.number, "title": x.record.title,
+         "note": x.circulation.note, "ordered": x.circulation.ordered,
+         "created_at": x.circulation.created_at.isoformat(),
+         "withdrawn_at": x.circulation.withdrawn_at.isoformat() if x.circulation.withdrawn_at else None,
+         "counts": x.counts, "total": x.total} for x in lines]})
 
 
 @api("GET", "/api/circulations/{circulation_id}", action=Action.VIEW_HOME,

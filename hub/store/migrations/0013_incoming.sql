@@ -256,3 +256,6 @@ CREATE INDEX deliveries_signed_main ON deliveries(unit_id, acked_at) WHERE state
 -- The registers (收文登记簿, hub/services/registers.py): a page counts its matches and offers the lead
 -- units the year names; both read this index alone, whatever the urgency and state filters.
 CREATE INDEX incoming_register ON incoming(unit_id, year, urgency, state, lead_unit_id);
+
+-- Circulation (传阅, hub/services/circulation.py): the circulations a person sent, the latest first.
+CREATE INDEX circulations_sender ON circulations(sender_id, id);
