@@ -193,7 +193,10 @@ class SupervisionService:
                 if lead is not None and lead not in names:
                     u = await tx.units.get(lead)
                     names[lead] = u.name if u else ""
-                handle = [s for s in await tx.roads.open_steps_of(road, record.id) if s.kind == StepKind.HANDLE]
+                steps = await tx.roads.open_steps_of(road, record.id)
+                if not any(s.kind == StepKind.PROGRESS for s in steps):    # ended with a close or return
+                    continue
+                handle = [s for s in steps if s.kind == StepKind.HANDLE]
                 due = handle[0].due_at if handle and handle[0].due_at else record.deadline
                 rows.append(BoardRow(record, sup, names.get(lead, "") if lead else "", due,
                                      days_overdue(due, now), days_overdue(sup.next_report, now)))
@@ -208,9 +211,10 @@ class SupervisionService:
             if record is None:
                 raise XietongError("incoming.not_found")
             sup = await tx.supervision.get(road, record_id)
-            sup = sup if sup is not None and sup.active and record.is_open else None
             office = can(actor, Action.SUPERVISE, record.unit_id)
             open_steps = await tx.roads.open_steps_of(road, record_id) if record.is_open else []
+            if sup is None or not sup.active or not any(s.kind == StepKind.PROGRESS for s in open_steps):
+                sup = None                    # not supervised, or ended with the record's close or return
             progress = next((s for s in open_steps if s.kind == StepKind.PROGRESS and holds(actor, s)), None)
             panel = Panel(record, sup, office, self.config.incoming.supervision_days, progress_step=progress,
                           overdue_days=days_overdue(sup.next_report, now) if sup else 0)

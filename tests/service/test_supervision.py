@@ -235,6 +235,7 @@ async def test_a_record_returned_and_sent_again_can_be_supervised_again(demo_hub
         rec = await tx.incoming.get(record_id)
         await apply_move(tx, now, office, INCOMING, record_id, rec.unit_id, "reviewed", "return", note="缺附件")
         await tx.incoming.set_state(record_id, "registered", now)   # (the resend service's move)
-    assert (await hub.supervision.panel(office, "incoming", record_id)).supervision is not None
+    assert (await hub.supervision.panel(office, "incoming", record_id)).supervision is None
+    assert (await hub.supervision.board(office)).rows == []
     sup = await hub.supervision.supervise(office, "incoming", record_id, 5, "重新督办")
     assert sup.every_days == 5 and sup.last_report_at is None
