@@ -172,7 +172,7 @@ async def todo_list(store: Store, documents: DocumentService, actor: Actor) -> T
                         for r in await _q(tx).seal_uses(unit, "approved")]
         if can(actor, Action.REGISTER_INCOMING, unit) and not await tx.incoming.auto_register(unit):
             since = documents.clock.now() - REGISTER_WINDOW
-            entries += [TodoEntry(TodoKind.REGISTER, d.title, f"/items/{d.item_id}#register", d.urgency,
+            entries += [TodoEntry(TodoKind.REGISTER, d.title, f"/items/{d.item_id}#register-item", d.urgency,
                                   d.sender_name, d.sent_at)
                         for d in await _q(tx).signed_unregistered(unit, since)]
         steps = await tx.roads.open_for(actor.user_id, unit, sorted(r.value for r in actor.roles))

@@ -163,7 +163,7 @@ async def test_a_signed_for_document_waits_to_be_registered_unless_the_unit_regi
 
     todo = await todo_list(demo_hub.store, demo_hub.documents, clerk)
     (entry,) = todo.of(TodoKind.REGISTER)         # a document as a main recipient; not the order
-    assert entry.title == "关于做好冬春火灾防控工作的通知" and entry.href == f"/items/{doc.id}#register"
+    assert entry.title == "关于做好冬春火灾防控工作的通知" and entry.href == f"/items/{doc.id}#register-item"
     assert entry.detail == "示范区人民政府办公室" and entry.urgency == "urgent"
     assert (await todo_list(demo_hub.store, demo_hub.documents, xsz_clerk)).of(TodoKind.REGISTER) == []  # a copy
     assert (await todo_list(demo_hub.store, demo_hub.documents,
