@@ -1,5 +1,6 @@
 """The 收文登记簿 in Chromium: at phone size it scrolls inside its table, not sideways; printed, it is
-A4 landscape, several pages, without the frame and the filters, the header row repeated on each page."""
+A4 landscape, several pages, without the frame and the filters, each page numbered (3 / 6) and headed
+with the unit, the period and the column headers (the printed PDF is read back)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.e2e.conftest import ARTIFACTS, Server, login
+from tests.e2e.pdf_text import pdf_pages_text
 
 ROWS = 150
 
@@ -79,3 +81,9 @@ def test_the_received_register_fits_a_phone_and_prints_on_a4_landscape(phone: An
     assert len(boxes) >= 3, f"{ROWS} rows take several pages: {len(boxes)}"
     for w, h in boxes:
         assert abs(float(w) - 841.9) < 2 and abs(float(h) - 595.3) < 2, (w, h)     # A4 landscape, in points
+    # each page: its number of all, the unit and period, the column headers (the table's head repeats)
+    pages = [text.replace("\n", "") for text in pdf_pages_text(pdf)]
+    assert len(pages) == len(boxes)
+    for n, text in enumerate(pages, start=1):
+        assert text.startswith(f"{n} / {len(pages)}"), text[:40]
+        assert f"南桥镇人民政府 收文登记簿（{year}年） · {year}年全年" in text and "收文编号收文日期" in text, n
