@@ -142,3 +142,21 @@ async def test_the_tabs_read_in_english(client: TestClient, demo_hub: Hub) -> No
     page = await (await client.get("/todo?tab=read")).text()
     assert [t[2] for t in tabs(page)] == ["To do", "To read", "Done", "Read"]
     assert "To read" in page[page.index('id="todo-list"'):]
+
+
+async def test_a_clerks_todo_shows_a_signed_for_document_to_register_linking_to_its_register_form(
+        client: TestClient, demo_hub: Hub) -> None:  # type: ignore[type-arg]
+    from hub.domain.items import ItemDraft, ItemKind, Urgency
+    from tests.service.test_urgent_items import actor, unit_ids
+    (xsz,) = await unit_ids(demo_hub, "XSZ")
+    doc = await demo_hub.items.issue(await actor(demo_hub, "bgs.clerk1"), ItemDraft(
+        kind=ItemKind.DOCUMENT, urgency=Urgency.ORDINARY, title="关于做好冬季供水保障工作的通知", body="正文",
+        main_units=(xsz,)))
+    clerk = await actor(demo_hub, "xsz.clerk1")
+    await demo_hub.items.acknowledge(clerk, (await demo_hub.items.view(clerk, doc.id)).mine.id)
+    await login(client, "xsz.clerk2")
+    page = await (await client.get("/todo")).text()
+    listed = page[page.index('id="todo-list"'):]
+    assert f'href="/items/{doc.id}#register-item"' in listed and "待登记" in listed
+    item = await (await client.get(f"/items/{doc.id}")).text()
+    assert 'id="register-item"' in item                      # the link lands on the form
