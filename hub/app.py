@@ -27,8 +27,8 @@ from hub.services.incoming import IncomingService
 from hub.services.items import ItemService
 from hub.services.otp import OtpService
 from hub.services.recipient_groups import RecipientGroupService
-from hub.services.resend import ResendService
 from hub.services.registers import RegisterService
+from hub.services.resend import ResendService
 from hub.services.road_chase import RoadChaseService
 from hub.services.road_deadlines import RoadDeadlines
 from hub.services.seals import SealService
@@ -114,6 +114,12 @@ class Hub:
 
         scheduler = Scheduler(store, clock, on_ran=lambda _n: published(),
                               roads=RoadDeadlines(feed.todo_changed))   # road steps' deadline rungs
+        def road_moved(unit_id: int) -> None:
+            """A road move committed: the unit's to-do badges refresh, and the scheduler looks again at
+            its earliest timer (the move may have put a step's deadline rungs on the schedule)."""
+            feed.todo_changed(unit_id)
+            scheduler.wake()
+
         identity = IdentityService(store, clock, config, hasher, feed.end_sessions)   # ended: sockets close
         items = ItemService(store, clock, config, calendar, scheduler.wake, published, feed.caught_up)
         sms = SmsService(store, clock, config, make_gateway(config, clock), items, identity, published, scheduler.wake)
@@ -132,14 +138,14 @@ class Hub:
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
         hub.road_chase = RoadChaseService(store, clock, config, published, feed.todo_changed)
-        hub.supervision = SupervisionService(store, clock, config, hub.road_chase, published, feed.todo_changed)
+        hub.supervision = SupervisionService(store, clock, config, hub.road_chase, published, road_moved)
         hub.recipient_groups = RecipientGroupService(store, clock)
-        hub.circulation = CirculationService(store, clock, config, feed.todo_changed, published)
+        hub.circulation = CirculationService(store, clock, config, road_moved, published)
         hub.registers = RegisterService(store, clock)
         hub.resend = ResendService(store, clock, config, calendar, scheduler.wake, published)
         hub.incoming = IncomingService(store, clock, config, calendar, items,
                                        lambda actor, code, purpose, target: hub.otp.confirm(
-                                           actor, code, purpose, target), feed.todo_changed)
+                                           actor, code, purpose, target), road_moved)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 

@@ -191,3 +191,23 @@ async def test_a_rung_of_a_step_held_by_one_person_texts_that_person(demo_hub):
     hub.clock.advance(hours=4)
     await hub.scheduler.run_due()
     assert await texted(hub, record_id) == {"remind": ["bgs.leader"]}
+
+
+async def test_the_running_scheduler_sees_the_rungs_a_move_puts_on_the_schedule(demo_hub):
+    hub = demo_hub
+    record_id, _ = await handling_record(hub)                     # its first rung: in two days
+    hub.run_background()
+    await asyncio.wait_for(hub.scheduler.idle.wait(), timeout=10)
+    assert hub.scheduler.sleeping_until == hub.clock.now() + timedelta(days=2)
+    hub.scheduler.idle.clear()
+    office = await actor(hub, "bgs.clerk1")
+    await hub.supervision.supervise(office, "incoming", record_id, 1, "每天报送")   # its leader rung: tomorrow
+    await asyncio.wait_for(hub.scheduler.idle.wait(), timeout=10)
+    assert hub.scheduler.sleeping_until == hub.clock.now() + timedelta(days=1)
+    hub.scheduler.idle.clear()
+    hub.clock.advance(days=1)
+    await asyncio.wait_for(hub.scheduler.idle.wait(), timeout=10)
+    async with hub.store.read() as tx:
+        rows = [(h.move, (await tx.roads.step(h.step_id)).kind) for h in await tx.roads.history("incoming", record_id)
+                if h.move.startswith("deadline.")]
+    assert rows == [("deadline.leader", "progress")]
