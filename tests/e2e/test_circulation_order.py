@@ -28,15 +28,15 @@ def test_an_ordered_circulation_goes_one_reader_after_another_and_the_sender_wat
         browser: Any, server: Server) -> None:
     title = f"关于做好元旦春节期间值班值守工作的通知（{uuid.uuid4().hex[:6]}）"
     today = datetime.fromisoformat(move_clock(server, 0)).astimezone(CST).date().isoformat()
-    office = ApiClient(server, "xsz.clerk1")
+    office = ApiClient(server, "wjj.clerk1")
     record = office.call("POST", "/api/incoming", {"source": "paper", "from_unit": "示范区人民政府办公室",
                                                    "title": title, "urgency": "ordinary", "received_on": today})["record"]
     ctx = new_phone_context(browser)
     page = ctx.new_page()
-    login(page, server, "xsz.clerk1")
+    login(page, server, "wjj.clerk1")
     page.goto(f"{server.url}/incoming/{record['id']}/circulations/new")
     form = page.locator(f'form[action="/incoming/{record["id"]}/circulations"]')
-    first, second = (form.locator(".circ-person", has_text=NAMES[a]) for a in ("xsz.clerk2", "xsz.leader"))
+    first, second = (form.locator(".circ-person", has_text=NAMES[a]) for a in ("wjj.clerk2", "wjj.leader"))
     expect(first.locator(".circ-pos")).to_be_hidden()                     # in parallel: no order to give
     form.locator('input[name="ordered"]').check()
     expect(first.locator(".circ-pos")).to_be_visible()
@@ -52,15 +52,15 @@ def test_an_ordered_circulation_goes_one_reader_after_another_and_the_sender_wat
     expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
     rows = page.locator("#circ-readers li.circ-reader")
     expect(rows).to_have_count(2)
-    expect(rows.nth(0)).to_contain_text(NAMES["xsz.clerk2"])                 # the order given, not the list's
+    expect(rows.nth(0)).to_contain_text(NAMES["wjj.clerk2"])                 # the order given, not the list's
     expect(rows.nth(0)).to_have_attribute("data-status", "unread")
     expect(rows.nth(1)).to_have_attribute("data-status", "not_yet")
 
-    read_as(server, "xsz.clerk2", circulation_id, "已阅，值班表已排好。")
+    read_as(server, "wjj.clerk2", circulation_id, "已阅，值班表已排好。")
     expect(rows.nth(0)).to_have_attribute("data-status", "read")             # live, no reload
     expect(rows.nth(0).locator(".circ-comment")).to_have_text("已阅，值班表已排好。")
     expect(rows.nth(1)).to_have_attribute("data-status", "unread")           # now it is the leader's turn
-    read_as(server, "xsz.leader", circulation_id, "同意。")
+    read_as(server, "wjj.leader", circulation_id, "同意。")
     expect(rows.nth(1)).to_have_attribute("data-status", "read")
     expect(page.locator('form[action$="/withdraw"], form[action$="/remind"]')).to_have_count(0)   # all read
 
