@@ -160,3 +160,14 @@ async def test_a_clerks_todo_shows_a_signed_for_document_to_register_linking_to_
     assert f'href="/items/{doc.id}#register-item"' in listed and "待登记" in listed
     item = await (await client.get(f"/items/{doc.id}")).text()
     assert 'id="register-item"' in item                      # the link lands on the form
+
+
+async def test_a_deadline_days_away_reads_in_days_and_hours(
+        client: TestClient, demo_hub: Hub) -> None:  # type: ignore[type-arg]
+    from datetime import timedelta
+    rec = await registered(demo_hub, "DHZ", "关于报送年度工作总结的通知")
+    await step(demo_hub, rec, StepKind.HANDLE, "DHZ", due_in=timedelta(days=10, hours=3))
+    await step(demo_hub, rec, StepKind.ASSIST, "DHZ", due_in=timedelta(hours=30))
+    await login(client, "dhz.clerk1")
+    page = await (await client.get("/todo")).text()
+    assert "剩余 10 天 3 小时" in page and "剩余 30 小时 0 分" in page
