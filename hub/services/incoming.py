@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from hub.calendar_source import china_calendar
@@ -38,6 +38,8 @@ from hub.services.items import ItemService
 from hub.services.roads import NewStep, open_step
 from hub.store import Store, Tx
 from hub.store.incoming import Incoming, IncomingAttachment
+from hub.store.items import AttachmentInfo
+from hub.store.resend import files_for_unit
 from hub.store.roads import HistoryRow, RoadStep
 
 Confirm = Callable[[Actor, str, str, str], Awaitable[None]]
@@ -194,6 +196,7 @@ class IncomingView:
     user_names: dict[int, str]
     moves: list[MoveForm]                 # the forms of the moves this viewer may make now
     assignable: list[tuple[int, str]]     # units the record may be assigned to (its unit's descendants)
+    item_files: list[AttachmentInfo] = field(default_factory=list)   # a network document's, as received
 
     @property
     def open_steps(self) -> list[RoadStep]:
@@ -207,6 +210,12 @@ class IncomingView:
     def days_left(self, now: datetime) -> int:
         """Whole days to the deadline (negative: overdue by that many), local dates."""
         return (self.record.deadline.astimezone(CST).date() - now.astimezone(CST).date()).days
+
+
+async def _item_files(tx: Tx, delivery: Delivery) -> list[AttachmentInfo]:
+    """The item's files as this unit received them (a corrected re-send's replace the item's)."""
+    return files_for_unit(await tx.items.attachments(delivery.item_id), await tx.rounds.attachments(delivery.item_id),
+                          delivery.id)
 
 
 async def descendants(tx: Tx, unit_id: int) -> list[tuple[int, str]]:
@@ -324,8 +333,22 @@ class IncomingService(IncomingMoves):
                 if user:
                     names[user.id] = user.name
             assignable = await descendants(tx, record.unit_id)
+            files = await _item_files(tx, delivery) if delivery else []
         moves = moves_for(actor, record, steps)
-        return IncomingView(record, steps, history, scans, item, units, names, moves, assignable)
+        return IncomingView(record, steps, history, scans, item, units, names, moves, assignable, files)
+
+    async def item_file(self, actor: Actor, record_id: int, attachment_id: int) -> tuple[AttachmentInfo, bytes]:
+        """A file of the network document as the unit received it, for whoever sees the record (the lead
+        and assisting units, a circulation's readers: they are no recipients of the item itself)."""
+        async with self.store.read() as tx:
+            record, _ = await visible_record(tx, actor, record_id)
+            delivery = await tx.deliveries.get(record.delivery_id) if record.delivery_id else None
+            files = await _item_files(tx, delivery) if delivery else []
+            found = await tx.items.attachment_content(attachment_id) if any(
+                f.id == attachment_id for f in files) else None
+        if found is None:
+            raise XietongError("incoming.not_found")
+        return found
 
     async def attachment(self, actor: Actor, attachment_id: int) -> tuple[IncomingAttachment, bytes]:
         async with self.store.read() as tx:

@@ -385,3 +385,32 @@ async def test_returning_a_network_document_sends_the_delivery_back_to_its_sende
     sender = await hub.items.view(await actor(hub, "bgs.clerk1"), delivery.item_id)
     returned = [e for e in sender.events if e.type == "item.returned"]
     assert returned and returned[-1].data.get("after_review") is True
+
+
+async def test_the_lead_unit_reads_the_document_and_its_files_through_the_record(demo_hub):
+    hub = demo_hub
+    lead, _ = await sub_units(hub)
+    office = await actor(hub, "bgs.clerk1")
+    item = await hub.items.issue(office, ItemDraft(
+        kind=ItemKind.DOCUMENT, urgency=Urgency.URGENT, title="关于排查隐患的通知", body="请于周五前报送排查情况。",
+        main_units=tuple(await unit_ids(hub, "DHZ")), attachments=(Attachment("排查表.xlsx", b"table"),)))
+    clerk = await actor(hub, "dhz.clerk1")
+    async with hub.store.read() as tx:
+        delivery = await tx.deliveries.of_item_for_unit(item.id, clerk.unit_id)
+    await hub.items.acknowledge(clerk, delivery.id)
+    record = await hub.incoming.register_delivery(clerk, delivery.id)
+    await hub.incoming.review(clerk, record.id)
+    await hub.incoming.propose(clerk, record.id, "act", "拟办")
+    leader, totp = await enrolled_leader(hub, "dhz.leader")
+    await hub.incoming.instruct(leader, record.id, "同意", totp.at(hub.clock.now()))
+    await hub.incoming.assign(clerk, record.id, [(lead, later(hub))])
+    lead_clerk = await actor(hub, "dhzdzb.clerk")
+    view = await hub.incoming.view(lead_clerk, record.id)
+    assert view.item.body == "请于周五前报送排查情况。" and [f.name for f in view.item_files] == ["排查表.xlsx"]
+    assert (await hub.incoming.item_file(lead_clerk, record.id, view.item_files[0].id))[1] == b"table"
+    with pytest.raises(XietongError) as e:              # the item itself stays its recipients'
+        await hub.items.view(lead_clerk, item.id)
+    assert e.value.code == "item.not_found"
+    with pytest.raises(XietongError) as e:
+        await hub.incoming.item_file(await actor(hub, "xsz.clerk1"), record.id, view.item_files[0].id)
+    assert e.value.code == "incoming.not_found"

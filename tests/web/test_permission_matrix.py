@@ -207,6 +207,7 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/incoming"): "register_incoming",
     ("POST", "/items/{item_id}/register"): "register_incoming",
     ("GET", "/incoming/attachments/{incoming_attachment_id}"): "view_home",
+    ("GET", "/incoming/{incoming_id}/files/{attachment_id}"): "view_home",   # the network document's files
     ("GET", "/incoming/{incoming_id}"): "view_home",
     ("POST", "/incoming/{incoming_id}/review"): "view_home",
     ("POST", "/incoming/{incoming_id}/return"): "view_home",

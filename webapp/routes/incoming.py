@@ -204,6 +204,15 @@ async def register_item(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/incoming/{record.id}")
 
 
+@page("GET", "/incoming/{incoming_id}/files/{attachment_id}", action=Action.VIEW_HOME)
+async def incoming_item_file(request: web.Request) -> web.Response:
+    """A network document's file, for whoever sees the record (the lead and assisting units too)."""
+    info, content = await hub_of(request).incoming.item_file(
+        actor_of(request), path_id(request, "incoming_id"), path_id(request, "attachment_id"))
+    return web.Response(body=content, content_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.name)}"})
+
+
 @page("GET", "/incoming/attachments/{incoming_attachment_id}", action=Action.VIEW_HOME)
 async def incoming_download(request: web.Request) -> web.Response:
     info, content = await hub_of(request).incoming.attachment(
