@@ -159,3 +159,20 @@ async def test_the_record_pages_box_shows_the_office_its_chase_buttons_and_each_
         (await demo_hub.identity.user_by_login("bgs.clerk1")).id, "127.0.0.1"), "incoming", record_id, 3, "督办")
     lead = await box("jyj.clerk1")
     assert f'action="/incoming/{record_id}/progress"' in lead and "督办中：每 3 天报送进展" in lead
+
+
+async def test_the_record_page_carries_the_box_for_the_office_and_the_lead(client, demo_hub, aiohttp_client):
+    record_id, step_id = await handling_record(demo_hub)
+    csrf = await login(client, "bgs.clerk1")
+    page = await (await client.get(f"/incoming/{record_id}")).text()
+    assert 'id="supervision"' in page and f'action="/road-steps/{step_id}/chase"' in page
+    await client.post(f"/road-steps/{step_id}/chase", data={"csrf_token": csrf})
+    resp = await client.post(f"/incoming/{record_id}/supervise", data={"csrf_token": csrf, "note": "督办"},
+                             allow_redirects=False)
+    page = await (await client.get(resp.headers["Location"])).text()
+    assert "督办中：每 7 天报送进展" in page and page.count('data-status="queued"') == 2
+    assert 'data-move="chase"' in page and 'data-move="supervise"' in page       # the timeline, too
+    lead = await aiohttp_client(client.app)
+    await login(lead, "jyj.clerk1")
+    page = await (await lead.get(f"/incoming/{record_id}")).text()
+    assert f'action="/incoming/{record_id}/progress"' in page and "chase-steps" not in page   # no chasing

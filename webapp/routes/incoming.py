@@ -242,7 +242,8 @@ async def record_page(request: web.Request, record_id: int, error: str | None = 
                   forms={m.name: m for m in view.moves}, error=error, form=form or {}, now=now,
                   days_left=view.days_left(now), otp_enrolled=otp_status, otp_wait_seconds=wait,
                   default_due=view.record.deadline.astimezone(CST).date().isoformat(),
-                  notice=notice if notice in MOVES else "")
+                  notice=notice if notice in MOVES else "",
+                  supervision_panel=await hub.supervision.panel(actor, "incoming", record_id))   # 催办 / 督办
 
 
 @page("GET", "/incoming/{incoming_id}", action=Action.VIEW_HOME)
