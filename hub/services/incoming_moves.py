@@ -26,6 +26,7 @@ from hub.domain.roads import StepKind, parse_road_ladder
 from hub.errors import XietongError
 from hub.services.items import ItemService
 from hub.services.roads import NewStep, apply_move, holds
+from hub.services.supervision import end_supervision
 from hub.store import Store, Tx
 from hub.store.incoming import Incoming
 from hub.store.roads import RoadStep
@@ -269,6 +270,7 @@ class IncomingMoves:
                 if s.kind == StepKind.CLOSE and holds(actor, s):
                     await tx.roads.finish_step(s.id, "done", now, actor.user_id, None, note)
                     await tx.timers.cancel_road_step(s.id)
+            await end_supervision(tx, now, INCOMING.name, r.id)     # 督办 ends with the record
             return [], {"closed_at": now}
         return await self._apply(actor, record_id, "close", note, build)
 

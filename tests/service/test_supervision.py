@@ -196,10 +196,12 @@ async def test_closing_the_record_ends_its_supervision(demo_hub):
         rec = await tx.incoming.get(record_id)
         await apply_move(tx, now, await actor(hub, "jyj.clerk1"), INCOMING, record_id, rec.unit_id, rec.state,
                          "result", note="办理完毕")
-        await apply_move(tx, now, office, INCOMING, record_id, rec.unit_id, "handled", "close")
-        await tx.incoming.set_state(record_id, "closed", now, closed_at=now)
-        assert await end_supervision(tx, now, "incoming", record_id)
+        await tx.incoming.set_state(record_id, "handled", now)
+    await hub.incoming.close(office, record_id, "办结")            # the road's own close
+    async with hub.store.write() as tx:
         assert [s.kind for s in await tx.roads.open_steps_of("incoming", record_id)] == []
+        assert (await tx.supervision.get("incoming", record_id)).ended_at == now
+        assert not await end_supervision(tx, now, "incoming", record_id)    # ended once
     assert (await hub.supervision.board(office)).rows == []
     hub.clock.advance(days=10)
     await hub.scheduler.run_due()
