@@ -120,7 +120,10 @@ def test_a_clerk_follows_the_tab_bar_from_home_to_todo_to_the_item_while_the_bad
     phone.shot("clerk-item")
     page.locator("#ack-button").click()
     expect(steps.nth(2)).to_have_attribute("data-state", "done")
-    badge_shows(todo_badge, before["todo"])
+    # signed for, a document waits to be registered (登记) next: the same count, another kind of work
+    expect(page.locator("#register-item")).to_be_visible()
+    badge_shows(todo_badge, before["todo"] + 1)
+    assert [e["kind"] for e in me.call("GET", "/api/todo")["entries"] if e["title"] == title] == ["register"]
     phone.shot("clerk-item-signed")
     phone.clean()
     phone.close()
