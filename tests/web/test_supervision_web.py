@@ -176,3 +176,10 @@ async def test_the_record_page_carries_the_box_for_the_office_and_the_lead(clien
     await login(lead, "jyj.clerk1")
     page = await (await lead.get(f"/incoming/{record_id}")).text()
     assert f'action="/incoming/{record_id}/progress"' in page and "chase-steps" not in page   # no chasing
+
+
+async def test_the_home_page_leads_the_office_to_its_board(client):
+    await login(client, "bgs.leader")
+    assert 'class="tile" href="/supervision"' in await (await client.get("/")).text()
+    await login(client, "bgs.seal")
+    assert 'href="/supervision"' not in await (await client.get("/")).text()

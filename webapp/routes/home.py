@@ -19,6 +19,7 @@ SHORTCUTS = [
     (Action.ISSUE_ITEM, "/sent", "home.link_sent"),
     (Action.DRAFT_DOCUMENT, "/documents", "home.link_documents"),
     (Action.VIEW_INCOMING, "/incoming", "incoming.link"),
+    (Action.SUPERVISE, "/supervision", "supervision.board_title"),
     (Action.USE_SEAL, "/keeper", "home.link_keeper"),
     (Action.DUTY_DESK, "/duty", "home.link_duty"),
     (Action.VIEW_STATS, "/stats", "home.link_stats"),
