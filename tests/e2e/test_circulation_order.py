@@ -38,8 +38,10 @@ def test_an_ordered_circulation_goes_one_reader_after_another_and_the_sender_wat
     form = page.locator(f'form[action="/incoming/{record["id"]}/circulations"]')
     first, second = (form.locator(".circ-person", has_text=NAMES[a]) for a in ("wjj.clerk2", "wjj.leader"))
     expect(first.locator(".circ-pos")).to_be_hidden()                     # in parallel: no order to give
+    expect(form.locator(".circ-pos-hint")).to_be_hidden()
     form.locator('input[name="ordered"]').check()
     expect(first.locator(".circ-pos")).to_be_visible()
+    expect(form.locator(".circ-pos-hint")).to_be_visible()
     form.locator('textarea[name="note"]').fill("请先由值班负责同志阅，再呈镇领导阅示。")
     for person, place in ((second, "2"), (first, "1")):
         person.locator('input[name="reader"]').check()
