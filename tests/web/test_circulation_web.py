@@ -207,3 +207,20 @@ async def test_the_sender_sees_all_their_circulations_with_who_has_read_each(cli
     await login(client, "dhz.leader")                                       # a reader sent none
     assert (await (await client.get("/api/circulations")).json())["circulations"] == []
     assert "您还没有发起过传阅" in await (await client.get("/circulations")).text()
+
+
+async def test_a_reader_reads_from_the_record_page_and_comes_back_to_it(client, demo_hub):
+    from tests.service.test_urgent_items import actor
+    rec = await record(demo_hub)
+    sent = await demo_hub.circulation.circulate(await actor(demo_hub, "dhz.clerk1"), rec,
+                                                [await uid(demo_hub, "dhzdzb.clerk")], "请党政办阅知")
+    token = await login(client, "dhzdzb.clerk")                      # 党政办: a reader, not of the register
+    html = await (await client.get(f"/incoming/{rec}")).text()
+    step = (await demo_hub.circulation.view(await actor(demo_hub, "dhzdzb.clerk"), sent.circulation_id)).mine.step_id
+    assert f'action="/road-steps/{step}/read"' in html and "请党政办阅知" in html
+    resp = await client.post(f"/road-steps/{step}/read", allow_redirects=False,
+                             data={"csrf_token": token, "comment": "已阅", "back": f"/incoming/{rec}#circulation"})
+    assert resp.status == 303 and resp.headers["Location"] == f"/incoming/{rec}#circulation"
+    html = await (await client.get(f"/incoming/{rec}")).text()
+    assert "/road-steps/" not in html and "已阅 1/1" in html           # read; its slip is listed
+    assert (await client.get(f"/incoming/{rec}/circulations/new")).status == 404   # nor circulates it further

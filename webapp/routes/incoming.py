@@ -243,6 +243,7 @@ async def record_page(request: web.Request, record_id: int, error: str | None = 
                   days_left=view.days_left(now), otp_enrolled=otp_status, otp_wait_seconds=wait,
                   default_due=view.record.deadline.astimezone(CST).date().isoformat(),
                   notice=notice if notice in MOVES else "",
+                  circulation=await hub.circulation.panel(actor, record_id),                     # 传阅
                   supervision_panel=await hub.supervision.panel(actor, "incoming", record_id))   # 催办 / 督办
 
 
