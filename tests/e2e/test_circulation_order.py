@@ -62,8 +62,21 @@ def test_an_ordered_circulation_goes_one_reader_after_another_and_the_sender_wat
     expect(rows.nth(0)).to_have_attribute("data-status", "read")             # live, no reload
     expect(rows.nth(0).locator(".circ-comment")).to_have_text("已阅，值班表已排好。")
     expect(rows.nth(1)).to_have_attribute("data-status", "unread")           # now it is the leader's turn
-    read_as(server, "wjj.leader", circulation_id, "同意。")
-    expect(rows.nth(1)).to_have_attribute("data-status", "read")
+    # the leader reads it where 待阅 leads: the record's page, with the note saying why
+    leader_ctx = new_phone_context(browser)
+    leader = leader_ctx.new_page()
+    login(leader, server, "wjj.leader")
+    leader.goto(f"{server.url}/incoming/{record['id']}")
+    box = leader.locator("#circulation")
+    expect(box).to_contain_text("请先由值班负责同志阅，再呈镇领导阅示。")
+    box.locator('textarea[name="comment"]').fill("同意。")
+    assert leader.evaluate("document.documentElement.scrollWidth") <= 390
+    leader.screenshot(path="test-artifacts/circulation_record_reader.png", full_page=True)
+    box.locator('button[type="submit"]').click()
+    leader.wait_for_url(re.compile(rf".*/incoming/{record['id']}#circulation$"))
+    expect(leader.locator('#circulation form[action$="/read"]')).to_have_count(0)
+    leader_ctx.close()
+    expect(rows.nth(1)).to_have_attribute("data-status", "read")             # the sender's view, live again
     expect(page.locator('form[action$="/withdraw"], form[action$="/remind"]')).to_have_count(0)   # all read
 
     page.goto(f"{server.url}/circulations")                                  # 我发起的传阅
