@@ -154,3 +154,15 @@ async def test_registering_by_hand_through_the_api_with_a_base64_scan(client):
     assert record["number"] == "2026-0001" and record["source"] == "forwarded" and record["pages"] == 2
     detail = await (await client.get(f"/api/incoming/{record['id']}")).json()
     assert [a["name"] for a in detail["attachments"]] == ["扫描件.pdf"]
+
+
+async def test_the_record_page_and_the_list_in_english(client):
+    item_id, csrf = await signed_for_item(client)
+    resp = await client.post(f"/items/{item_id}/register", data={"csrf_token": csrf}, allow_redirects=False)
+    path = resp.headers["Location"]
+    await client.post(f"{path}/review", data={"csrf_token": csrf}, allow_redirects=False)
+    await client.get(f"/lang?to=en&next={path}")
+    page = await (await client.get(path)).text()
+    assert "Review passed" in page and "to propose" in page and "Sending unit" in page and "days left" in page
+    listing = await (await client.get("/incoming")).text()
+    assert "Received documents" in listing and "Register documents automatically at sign-for" in listing
