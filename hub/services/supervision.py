@@ -93,6 +93,7 @@ class Panel:
     chases: list[Chase] = field(default_factory=list)
     progress_step: RoadStep | None = None     # the viewer holds the report due: show its form
     overdue_days: int = 0
+    now: datetime | None = None               # when it was read (a step past its due time shows so)
 
 
 async def end_supervision(tx: Tx, now: datetime, road: str, record_id: int) -> bool:
@@ -217,7 +218,7 @@ class SupervisionService:
                 sup = None                    # not supervised, or ended with the record's close or return
             progress = next((s for s in open_steps if s.kind == StepKind.PROGRESS and holds(actor, s)), None)
             panel = Panel(record, sup, office, self.config.incoming.supervision_days, progress_step=progress,
-                          overdue_days=days_overdue(sup.next_report, now) if sup else 0)
+                          overdue_days=days_overdue(sup.next_report, now) if sup else 0, now=now)
             if not office:
                 return panel
             history = await tx.roads.history(road, record_id)
