@@ -76,15 +76,19 @@ def test_three_readers_one_reads_the_sender_withdraws_it_and_sees_who_read_it(br
     page.goto(f"{server.url}/todo?tab=read")
     entry = page.locator("#todo-list li.todo-entry", has_text=title)
     expect(entry).to_have_attribute("data-kind", "read")
-    page.goto(f"{server.url}/todo?tab=todo")
-    expect(page.locator("#todo-list li", has_text=title)).to_have_count(0)
-    page.goto(circulation_url)
-    read_form = page.locator('form[action^="/road-steps/"][action$="/read"]')
+    entry.locator("a").click()                                              # to the record, where the note is
+    expect(page).to_have_url(re.compile(rf".*/incoming/{record_id}(#.*)?$"))
+    expect(page.locator("#circulation")).to_contain_text("请阅知全省冬季安全生产工作要点")
+    read_form = page.locator('#circulation form[action^="/road-steps/"][action$="/read"]')
     read_form.locator('textarea[name="comment"]').fill("已阅，请分管同志抓好落实。")
     no_sideways_scroll(page)
     read_form.locator('button[type="submit"]').click()
-    page.wait_for_url(re.compile(r".*/circulations/\d+\?done=read$"))
-    expect(page.locator('form[action^="/road-steps/"]')).to_have_count(0)    # read once
+    page.wait_for_url(re.compile(rf".*/incoming/{record_id}(#.*)?$"))
+    expect(page.locator('form[action^="/road-steps/"][action$="/read"]')).to_have_count(0)    # read once
+    page.goto(f"{server.url}/todo?tab=read")
+    expect(page.locator("#todo-list")).not_to_contain_text(title)
+    page.goto(f"{server.url}/todo?tab=todo")                                 # 待办 never held it
+    expect(page.locator("#todo-list li", has_text=title)).to_have_count(0)
     page.goto(f"{server.url}/todo?tab=read_done")                           # 已阅, as history
     expect(page.locator("#todo-list li", has_text=title)).to_contain_text("已阅，请分管同志抓好落实。")
     ctx.close()
