@@ -5,13 +5,25 @@ none once the step is done. Real SQLite files, the fake clock; records made thro
 from __future__ import annotations
 
 import asyncio
+import os
+import random
+import select
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
 from datetime import date, timedelta
+from pathlib import Path
 
 from hub.app import Hub
 from hub.domain.identity import Actor, Role
 from hub.domain.incoming import INCOMING, Registration
 from hub.domain.roads import StepKind, parse_road_ladder
 from hub.services.roads import NewStep, apply_move, open_step
+
+REPO = Path(__file__).resolve().parents[2]
+RECORDS = 300        # tests/service/road_crash_worker.py makes as many
 
 
 async def actor(hub: Hub, login: str) -> Actor:
@@ -211,3 +223,56 @@ async def test_the_running_scheduler_sees_the_rungs_a_move_puts_on_the_schedule(
         rows = [(h.move, (await tx.roads.step(h.step_id)).kind) for h in await tx.roads.history("incoming", record_id)
                 if h.move.startswith("deadline.")]
     assert rows == [("deadline.leader", "progress")]
+
+
+def test_sigkilled_runs_run_each_rung_once_and_none_after_the_step_is_done(demo_template, tmp_path):
+    """The road's rungs across SIGKILLs (tests/service/road_crash_worker.py), checked with plain sqlite3."""
+    db = tmp_path / "roads.db"
+    shutil.copy(demo_template, db)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    rng = random.Random(20261203)
+
+    def spawn() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "tests.service.road_crash_worker", str(db), "7"], cwd=REPO,
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    for _ in range(6):
+        proc = spawn()
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 20)     # a child process's start: real time
+        assert ready and proc.stdout.readline().strip() == b"ready"
+        time.sleep(rng.uniform(0.05, 0.6))
+        proc.kill()                                                # SIGKILL, wherever it is
+        proc.wait()
+        proc.stdout.close()
+    assert not (tmp_path / "DONE").exists(), "the worker finished before the last kill"
+    proc = spawn()
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and out.split() == [b"ready", b"done"]
+
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        steps = dict(conn.execute("SELECT id, state FROM road_steps WHERE kind = 'handle'"))
+        assert len(steps) == RECORDS
+        assert conn.execute("SELECT count(*) FROM timers WHERE road_step_id IS NOT NULL").fetchone() == (0,)
+        runs = conn.execute("SELECT road_step_id, kind, applied FROM road_timers_run").fetchall()
+        rows = conn.execute("SELECT id, step_id, move FROM road_history WHERE move LIKE 'deadline.%'").fetchall()
+        # each rung of a step ran at most once, and had its history row exactly when it applied
+        assert len({(s, k) for s, k, _ in runs}) == len(runs)
+        applied = sorted((s, k.removeprefix("road_")) for s, k, a in runs if a)
+        assert sorted((s, m.removeprefix("deadline.")) for _, s, m in rows) == applied
+        # a step still open at the end had all three rungs; a finished one none after it was done
+        for step_id, state in steps.items():
+            rungs = {m for _, s, m in rows if s == step_id}
+            if state == "open":
+                assert rungs == {"deadline.remind", "deadline.leader", "deadline.office"}, step_id
+        done = conn.execute("SELECT s.id, s.done_at, h.at FROM road_steps s JOIN road_history h ON h.step_id = s.id"
+                            " WHERE s.state = 'done' AND h.move LIKE 'deadline.%'").fetchall()
+        assert all(at <= done_at for _, done_at, at in done)      # (a rung at the same instant ran first)
+        assert any(state == "done" for state in steps.values())
+        # and each applied rung texted its people once: the lead's two clerks, its leader, the office's two
+        per = dict(conn.execute("SELECT h.move, count(*) * 1.0 / count(DISTINCT h.id) FROM road_history h"
+                                " JOIN outbox o ON o.history_id = h.id WHERE h.move LIKE 'deadline.%' GROUP BY h.move"))
+        assert per == {"deadline.remind": 2.0, "deadline.leader": 1.0, "deadline.office": 2.0}
+    finally:
+        conn.close()
