@@ -152,6 +152,8 @@ class RoadChaseService:
         record = await record_of(tx, step.road, step.record_id) if step else None
         if step is None or record is None or not can(actor, Action.SUPERVISE, record.unit_id):
             raise XietongError("chase.step_not_found")
+        if step.state == "waiting" and record.is_open:
+            raise XietongError("chase.step_waiting")
         if not step.is_open or not record.is_open:
             raise XietongError("chase.step_closed")
         return step, record

@@ -241,3 +241,15 @@ async def test_a_record_returned_and_sent_again_can_be_supervised_again(demo_hub
     assert (await hub.supervision.board(office)).rows == []
     sup = await hub.supervision.supervise(office, "incoming", record_id, 5, "重新督办")
     assert sup.every_days == 5 and sup.last_report_at is None
+
+
+async def test_a_reader_whose_turn_has_not_come_is_not_chased(demo_hub):
+    hub = demo_hub
+    record_id, _ = await handling_record(hub)
+    reader = await hub.identity.user_by_login("bgs.leader")
+    async with hub.store.write() as tx:
+        waiting = await tx.roads.open_step("incoming", record_id, StepKind.READ, reader.unit_id, hub.clock.now(),
+                                           user_id=reader.id, state="waiting")
+    with pytest.raises(XietongError) as refused:
+        await hub.road_chase.chase(await actor(hub, "bgs.clerk1"), waiting)
+    assert refused.value.code == "chase.step_waiting" and "尚未轮到" in refused.value.message("zh")
