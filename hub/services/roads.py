@@ -82,8 +82,9 @@ async def apply_move(tx: Tx, now: datetime, actor: Actor, road: Road, record_id:
     for new in new_steps or []:
         moved.opened.append(await open_step(tx, now, road.name, record_id, new, ladder))
         moved.units.add(new.unit_id)
-    await audit.record(tx, now, actor, f"{road.name}.{move_name}", f"{road.name}:{record_id}",
-                       note=note.strip()[:200], **{k: v for k, v in data.items() if isinstance(v, str | int)})
+    detail: dict[str, object] = {k: v for k, v in data.items() if isinstance(v, str | int) and k != "ip"}
+    await audit.record(tx, now, actor, f"{road.name}.{move_name}", f"{road.name}:{record_id}", None,
+                       note=note.strip()[:200], **detail)
     return moved
 
 

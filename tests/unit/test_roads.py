@@ -3,7 +3,7 @@ place their rungs, and the incoming road's forms refuse bad input."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from hub.domain.incoming import INCOMING, Assignment, Registration, State, recei
 from hub.domain.roads import Rung, StepKind, ladder_times, parse_road_ladder
 from hub.errors import XietongError
 
-NOW = datetime(2026, 12, 3, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
 
 
 def test_every_move_of_the_incoming_road_starts_and_ends_in_its_states() -> None:
@@ -77,8 +77,8 @@ def test_receiving_numbers_are_year_and_four_digits() -> None:
 
 
 def _reg(**kw: object) -> Registration:
-    fields: dict[str, object] = dict(from_unit="示范区人民政府办公室", title="关于做好防汛工作的通知",
-                                     urgency="urgent", received_on=date(2026, 12, 3))
+    fields: dict[str, object] = {"from_unit": "示范区人民政府办公室", "title": "关于做好防汛工作的通知",
+                                     "urgency": "urgent", "received_on": date(2026, 12, 3)}
     fields.update(kw)
     return Registration(**fields)  # type: ignore[arg-type]
 
