@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from hub.domain.calendar import CST
 from hub.domain.identity import Role
-from hub.domain.roads import Move, Opens, Road, StepKind
+from hub.domain.roads import READING, Move, Opens, Road, StepKind
 from hub.errors import XietongError
 
 ROAD = "incoming"
@@ -47,6 +47,7 @@ class Handling(StrEnum):
 
 
 _OPEN = frozenset(s.value for s in State) - {State.RETURNED.value, State.CLOSED.value}
+_READABLE = _OPEN | {State.CLOSED.value}     # a closed record's circulation is still read to its end
 _CLERK = frozenset({Role.CLERK})
 _LEADER = frozenset({Role.LEADER})
 
@@ -76,15 +77,16 @@ INCOMING = Road(
         Move("result", frozenset({State.HANDLING}), State.HANDLED, completes=StepKind.HANDLE, needs_note=True,
              cancels=frozenset({StepKind.ASSIST}), opens=(Opens(StepKind.CLOSE),)),
         Move("reply", frozenset({State.HANDLED}), None, roles=_CLERK),
+        # 办结 ends every step but reading: a circulation under way goes on to its last reader
         Move("close", frozenset({State.INSTRUCTED, State.HANDLED}), State.CLOSED, roles=_CLERK,
-             cancels=frozenset(StepKind)),
+             cancels=frozenset(StepKind) - READING),
         Move("supervise", _OPEN, None, needs_note=True, roles=_CLERK | _LEADER),
         Move("progress", _OPEN, None, completes=StepKind.PROGRESS, needs_note=True),
         # 传阅 (hub/services/circulation.py): beside the road at any open state; the record stays where it is
         Move("circulate", _OPEN, None, needs_note=True, roles=_CLERK | _LEADER),
-        Move("read", _OPEN, None, completes=StepKind.READ),
-        Move("withdraw_circulation", _OPEN, None, roles=_CLERK | _LEADER),
-        Move("remind_circulation", _OPEN, None, roles=_CLERK | _LEADER),
+        Move("read", _READABLE, None, completes=StepKind.READ),
+        Move("withdraw_circulation", _READABLE, None, roles=_CLERK | _LEADER),
+        Move("remind_circulation", _READABLE, None, roles=_CLERK | _LEADER),
     )},
 )
 

@@ -27,7 +27,7 @@ from hub.domain.circulation import (
     remind_text,
 )
 from hub.domain.identity import Actor, Role, Unit, User
-from hub.domain.incoming import INCOMING, ROAD
+from hub.domain.incoming import INCOMING, ROAD, State
 from hub.domain.permissions import Action, can
 from hub.domain.roads import StepKind, StepState
 from hub.errors import XietongError
@@ -139,7 +139,7 @@ class CirculationService:
             steps = await tx.circulations.steps([circ.id])
             if not self._may_view(actor, record, circ, steps):
                 raise XietongError("circulation.not_found")
-            readers = await self._readers(tx, steps, ended=record.state in INCOMING.closed_states)
+            readers = await self._readers(tx, steps, ended=record.state == State.RETURNED)
             sender = await tx.users.get(circ.sender_id)
             history = [h for h in await tx.roads.history(ROAD, record.id)
                        if h.data.get("circulation_id") == circ.id]
@@ -161,7 +161,7 @@ class CirculationService:
             record = records.get(c.record_id)
             if record is None:
                 continue
-            ended = record.state in INCOMING.closed_states
+            ended = record.state == State.RETURNED
             by_status = {s: 0 for s in ("not_yet", "unread", "read", "withdrawn")}
             for state, n in counts.get(c.id, {}).items():
                 step_state = StepState.CANCELLED if ended and state == StepState.WAITING else StepState(state)
@@ -349,8 +349,9 @@ class CirculationService:
         return circ, record, steps
 
     async def _readers(self, tx: Tx, steps: list[RoadStep], ended: bool = False) -> list[Reader]:
-        """The readers of these steps; once the record is closed or returned (which cancels the open
-        steps), a later reader still waiting for their turn will not get it either: withdrawn."""
+        """The readers of these steps; once the record is returned (which cancels the open steps), a
+        later reader still waiting for their turn will not get it either: withdrawn. (办结 does not end
+        a circulation: it goes on to its last reader.)"""
         units = {u.id: u for u in await tx.units.all()}
         out = []
         for s in steps:

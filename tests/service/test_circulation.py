@@ -241,6 +241,24 @@ async def test_a_returned_record_ends_its_circulation_for_those_who_had_not_read
     assert [await todo_reads(demo_hub, p) for p in order] == [[], []]
 
 
+async def test_closing_a_document_for_information_lets_its_circulation_run_to_the_last_reader(demo_hub):
+    """办结 of a 阅知 document circulated in order: the readers still to come keep it to read."""
+    rec = await record(demo_hub, state="instructed")
+    async with demo_hub.store.write() as tx:
+        await tx.incoming.set_state(rec, "instructed", demo_hub.clock.now(), handling="read")
+    sender = await actor(demo_hub, "dhz.clerk1")
+    order = ["dhz.leader", "dhzdzb.clerk"]
+    sent = await demo_hub.circulation.circulate(sender, rec, [await uid(demo_hub, p) for p in order], "阅知",
+                                                ordered=True)
+    closed = await demo_hub.incoming.close(sender, rec, "已传阅，办结")
+    assert closed.state == "closed"
+    assert [await todo_reads(demo_hub, p) for p in order] == [[rec], []]
+    leader = await actor(demo_hub, "dhz.leader")
+    await demo_hub.circulation.read(leader, (await demo_hub.circulation.view(leader, sent.circulation_id)).mine.step_id)
+    assert [await todo_reads(demo_hub, p) for p in order] == [[], [rec]]     # the next reader's turn came
+    assert list((await readers_of(demo_hub, "dhz.clerk1", sent.circulation_id)).values()) == ["read", "unread"]
+
+
 def test_the_reminder_fits_two_sms_segments_however_long_the_title():
     from hub.domain.circulation import remind_text
     from hub.domain.sms_text import segments
