@@ -386,7 +386,7 @@ async def acknowledge_in(tx: Tx, now: datetime, config: Config, actor: Actor, de
         await signed_for_again_in(tx, now, actor, await tx.deliveries.get(delivery.id) or delivery)
     updated = await tx.deliveries.get(delivery.id)
     assert updated is not None
-    from hub.services.incoming import auto_register_in      # the unit's setting: 登记 at sign-for
+    from hub.services.incoming import auto_register_in  # the unit's setting: 登记 at sign-for
     await auto_register_in(tx, now, config, actor, updated, item)
     return updated
 
