@@ -8,7 +8,8 @@ step no longer open does nothing more, else the record's history gets a row ("de
 by the system) and the SMS go out through the one outbox, keyed by that history row:
 
 - remind: the people who hold the step (its person, or its unit's people with its role);
-- leader: the leaders of the step's unit;
+- leader: the leaders of the step's unit — for an office with no leaders of its own (a township's
+  党政办), those of the unit above it, up to the record's unit;
 - office: the clerks of the record's unit (the office that registered it).
 
 After the commit the units concerned are told their to-do lists changed (`after_commit`).
@@ -115,7 +116,7 @@ class RoadDeadlines:
             text = road_remind_text(record.noun, step.kind, record.title, due)
             told = {step.unit_id}
         elif rung is Rung.LEADER:
-            people = await tx.users.with_role(Role.LEADER, step.unit_id)
+            people = await leaders_over(tx, step.unit_id, record.unit_id)
             text = road_leader_text(unit_name, record.noun, step.kind, record.title, due)
             told = {step.unit_id}
         else:
@@ -138,6 +139,21 @@ class RoadDeadlines:
         units, self._units = self._units, set()
         for unit_id in sorted(units):
             self._todo_changed(unit_id)
+
+
+async def leaders_over(tx: Tx, unit_id: int, top_unit_id: int) -> list[User]:
+    """The leaders of a unit, or of the nearest unit above it that has some, going no higher than
+    `top_unit_id` (the record's unit, which the step's unit lies under)."""
+    seen: set[int] = set()
+    current: int | None = unit_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        leaders = await tx.users.with_role(Role.LEADER, current)
+        if leaders or current == top_unit_id:
+            return leaders
+        unit = await tx.units.get(current)
+        current = unit.parent_id if unit else None
+    return []
 
 
 def _rung(kind: str) -> Rung | None:

@@ -92,7 +92,7 @@ async def test_the_demo_holds_received_documents_at_every_stage_of_the_incoming_
     async with hub.store.read() as tx, tx.conn.execute(
             f"SELECT count(*) FROM outbox WHERE history_id IN ({marks})", [h.id for h in rungs]) as cur:
         (sms,) = await cur.fetchone()
-    assert sms == 3          # 经发办's clerk reminded, 东湖镇's two clerks told (经发办 has no leader of its own)
+    assert sms == 4          # 经发办's clerk reminded, 东湖镇's leader (经发办 has none of its own), its two clerks
     # then the items' two hours, as `xietong demo` runs them: the board is the items', the road's documents
     # all signed for, and their records as they were
     titles = await load_demo_items(hub, end + DEMO_PAST)

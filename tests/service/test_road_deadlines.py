@@ -85,6 +85,20 @@ def watch_todo(hub: Hub) -> list[int]:
     return told
 
 
+async def test_a_township_office_without_leaders_of_its_own_has_its_townships_leader_told(demo_hub):
+    """东湖镇 gives its 经发办 (no leader of its own) a document to handle: at the deadline the leader rung
+    texts 东湖镇's leader, the lead's leader the issue names; the office rung its clerks."""
+    hub = demo_hub
+    record_id, _ = await handling_record(hub, office="DHZ", lead="DHZJFB")     # due in three days
+    hub.clock.advance(days=3)
+    await hub.scheduler.run_due()
+    assert await deadline_rows(hub, record_id) == ["deadline.remind", "deadline.leader"]
+    assert await texted(hub, record_id) == {"remind": ["dhzjfb.clerk"], "leader": ["dhz.leader"]}
+    hub.clock.advance(days=1)
+    await hub.scheduler.run_due()
+    assert (await texted(hub, record_id))["office"] == ["dhz.clerk1", "dhz.clerk2"]
+
+
 async def test_before_at_and_after_the_deadline_the_holders_their_leader_and_the_office_are_told_once(demo_hub):
     hub = demo_hub
     told = watch_todo(hub)
