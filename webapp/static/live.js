@@ -63,12 +63,14 @@
 
   // the tab bar's counts (待办, unread messages, the duty desk's escalations), from GET /api/badges
   var badgeTimer = null;
+  window.addEventListener("online", function () { badgesSoon(0); });
   function badgesSoon(wait) {
     if (badgeTimer || !document.querySelector("[data-badge]")) return;
     badgeTimer = setTimeout(refreshBadges, wait);
   }
   function refreshBadges() {
     badgeTimer = null;
+    if (navigator.onLine === false) return;     // no network: asked again when it is back ("online")
     fetch("/api/badges", { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (counts) {
