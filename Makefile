@@ -23,9 +23,9 @@ run: $(STAMP)
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	XIETONG_CONFIG=config/demo.toml XIETONG_SMS_AUTH_TOKEN=$$token $(BIN)/xietong serve
 
-## test: the whole suite (unit, service, web, browser)
+## test: the whole suite (unit, service, web, browser), one worker per core
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 ## bench: install the bench extra (python-socketio, the peer of bench/fanout.py) and run every
 ## benchmark in bench/ with its defaults, one after the other, one line of figures each (logs in

@@ -12,16 +12,16 @@ from hub.clock import FakeClock
 from hub.services.demo import DEMO_AUTHORITY_PASSPHRASE, DEMO_PASSWORD
 from tests.conftest import make_config
 from tests.service.seal_helpers import registered_document, stamp
-from tests.service.test_cli import xietong
+from tests.service.test_cli import help_of, xietong
 from tests.service.test_urgent_items import actor
 
 
 @pytest.mark.parametrize("sub", [["seals"], ["seals", "init-authority"], ["seals", "list"], ["seals", "make"],
                                  ["seals", "revoke"], ["seals", "publish"], ["seals", "export"],
                                  ["seals", "verify"]], ids=" ".join)
-def test_every_seals_subcommand_explains_itself(tmp_path, sub):
-    out = xietong(tmp_path / "x.db", *sub, "--help")
-    assert out.returncode == 0 and out.stdout.startswith("usage: xietong"), out.stderr
+def test_every_seals_subcommand_explains_itself(tmp_path, monkeypatch, capsys, sub):
+    code, out = help_of(tmp_path / "x.db", monkeypatch, capsys, *sub)
+    assert code == 0 and out.startswith("usage: xietong")
     assert not (tmp_path / "x.db").exists()
 
 
