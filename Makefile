@@ -25,7 +25,7 @@ run: $(STAMP)
 
 ## test: the whole suite (unit, service, web, browser), one worker per core
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 ## bench: install the bench extra (python-socketio, the peer of bench/fanout.py) and run every
 ## benchmark in bench/ with its defaults, one after the other, one line of figures each (logs in
