@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import ipaddress
 import json
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from hub.app import Hub
 from hub.domain.identity import Actor
+from hub.domain.items import Attachment
 from hub.errors import XietongError
 from hub.services.identity import Session
 from webapp.i18n import pick_language, translate
@@ -123,6 +125,31 @@ _ID_TEXT = re.compile(r"[0-9]{1,19}")   # ASCII digits only: int() would also ta
 def is_id(value: object, lowest: int = 1) -> bool:
     """The one test of "a valid id": a real int (not a bool, not 1.5, not "1"), lowest <= n <= 2**63-1."""
     return type(value) is int and lowest <= value <= MAX_ID
+
+
+def json_files(value: Any, field: str) -> list[tuple[dict[str, Any], Attachment]]:
+    """Files in a JSON body: a list of {"name", "content_base64", "content_type"?, ...}, each with its
+    raw object (for a route's own keys, e.g. "replaces"); a bad one is a 400 naming it, e.g.
+    attachments[1].content_base64 (non-ASCII base64 included)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise XietongError("input.invalid", field=field)
+    files = []
+    for n, a in enumerate(value):
+        if not isinstance(a, dict) or not isinstance(a.get("name"), str):
+            raise XietongError("input.invalid", field=f"{field}[{n}].name")
+        content = a.get("content_base64")
+        try:
+            data = base64.b64decode(content.encode("ascii"), validate=True) if isinstance(content, str) else None
+        except ValueError:        # binascii.Error and UnicodeEncodeError are ValueErrors
+            data = None
+        if data is None:
+            raise XietongError("input.invalid", field=f"{field}[{n}].content_base64")
+        kind = a.get("content_type")
+        files.append((a, Attachment(a["name"], data, kind if isinstance(kind, str) and kind
+                                    else "application/octet-stream")))
+    return files
 
 
 def id_from_text(text: str, lowest: int = 1) -> int | None:

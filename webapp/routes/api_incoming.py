@@ -3,7 +3,6 @@ registering (by hand, or a signed-for delivery), the unit's setting, and every m
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.incoming import IncomingView
 from hub.store.incoming import Incoming
-from webapp.context import actor_of, hub_of, json_body, json_response, path_id
+from webapp.context import actor_of, hub_of, json_body, json_files, json_response, path_id
 from webapp.routes.incoming import MOVES, make_move, parse_due, registration_from, unit_id_of
 from webapp.routing import api
 
@@ -99,21 +98,7 @@ async def api_list(request: web.Request) -> web.Response:
 
 
 def _scans(value: Any) -> list[Attachment]:
-    if value in (None, []):
-        return []
-    if not isinstance(value, list):
-        raise XietongError("input.invalid", field="scans")
-    out = []
-    for n, a in enumerate(value):
-        try:
-            name, content = a["name"], a["content_base64"]
-            data = base64.b64decode(content.encode("ascii"), validate=True)
-        except (TypeError, KeyError, ValueError, UnicodeEncodeError, AttributeError):
-            raise XietongError("input.invalid", field=f"scans[{n}]") from None
-        if not isinstance(name, str):
-            raise XietongError("input.invalid", field=f"scans[{n}].name")
-        out.append(Attachment(name, data, str(a.get("content_type") or "application/octet-stream")))
-    return out
+    return [file for _, file in json_files(value, "scans")]
 
 
 @api("POST", "/api/incoming", action=Action.REGISTER_INCOMING,

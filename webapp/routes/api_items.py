@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.items import Attendee
-from webapp.context import actor_of, hub_of, is_id, json_body, json_response, path_id
+from webapp.context import actor_of, hub_of, is_id, json_body, json_files, json_response, path_id
 from webapp.routes.items import list_filter
 from webapp.routing import api
 from webapp.schemas import (
@@ -39,24 +38,7 @@ def _ids(value: Any, field: str) -> tuple[int, ...]:
 
 
 def _attachments(value: Any) -> list[Attachment]:
-    """Each {"name", "content_base64"}; a bad one is a 400 naming it (non-ASCII base64 included)."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise XietongError("input.invalid", field="attachments")
-    files = []
-    for n, a in enumerate(value):
-        if not isinstance(a, dict) or not isinstance(a.get("name"), str):
-            raise XietongError("input.invalid", field=f"attachments[{n}].name")
-        content = a.get("content_base64")
-        try:
-            data = base64.b64decode(content.encode("ascii"), validate=True) if isinstance(content, str) else None
-        except ValueError:        # binascii.Error and UnicodeEncodeError are ValueErrors
-            data = None
-        if data is None:
-            raise XietongError("input.invalid", field=f"attachments[{n}].content_base64")
-        files.append(Attachment(a["name"], data))
-    return files
+    return [file for _, file in json_files(value, "attachments")]
 
 
 def draft_from_json(body: dict[str, Any]) -> ItemDraft:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +16,7 @@ from webapp.context import (
     id_from_text,
     is_id,
     json_body,
+    json_files,
     json_response,
     path_id,
     refused,
@@ -69,27 +69,12 @@ async def resend_page(request: web.Request) -> web.StreamResponse:
 
 def _files(value: Any) -> list[NewFile]:
     """Each {"name", "content_base64", "content_type"?, "replaces"?}; a bad one is a 400 naming it."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise XietongError("input.invalid", field="attachments")
     files = []
-    for n, a in enumerate(value):
-        if not isinstance(a, dict) or not isinstance(a.get("name"), str):
-            raise XietongError("input.invalid", field=f"attachments[{n}].name")
-        content = a.get("content_base64")
-        try:
-            data = base64.b64decode(content.encode("ascii"), validate=True) if isinstance(content, str) else None
-        except ValueError:
-            data = None
-        if data is None:
-            raise XietongError("input.invalid", field=f"attachments[{n}].content_base64")
-        replaces = a.get("replaces")
+    for n, (raw, file) in enumerate(json_files(value, "attachments")):
+        replaces = raw.get("replaces")
         if replaces is not None and not is_id(replaces):
             raise XietongError("input.invalid", field=f"attachments[{n}].replaces")
-        kind = a.get("content_type")
-        files.append(NewFile(Attachment(a["name"], data, kind if isinstance(kind, str) and kind
-                                        else "application/octet-stream"), replaces))
+        files.append(NewFile(file, replaces))
     return files
 
 
