@@ -132,13 +132,7 @@ class CirculationService:
         """The sender's one view: every reader with their state, read time and comment. The sender,
         the record's unit (clerks, leaders) and the circulation's readers see it; nobody else."""
         async with self.store.read() as tx:
-            circ = await tx.circulations.get(circulation_id)
-            record = await tx.incoming.get(circ.record_id) if circ and circ.road == ROAD else None
-            if circ is None or record is None:
-                raise XietongError("circulation.not_found")
-            steps = await tx.circulations.steps([circ.id])
-            if not self._may_view(actor, record, circ, steps):
-                raise XietongError("circulation.not_found")
+            circ, record, steps = await self._seen(tx, actor, circulation_id)
             readers = await self._readers(tx, steps, ended=record.state == State.RETURNED)
             sender = await tx.users.get(circ.sender_id)
             history = [h for h in await tx.roads.history(ROAD, record.id)
@@ -332,8 +326,9 @@ class CirculationService:
             raise XietongError("incoming.not_found")
         return record
 
-    async def _managed(self, tx: Tx, actor: Actor, circulation_id: int
-                       ) -> tuple[Circulation, Incoming, list[RoadStep]]:
+    async def _seen(self, tx: Tx, actor: Actor, circulation_id: int
+                    ) -> tuple[Circulation, Incoming, list[RoadStep]]:
+        """The circulation, its record and its readers' steps, for someone who may see it; else 404."""
         circ = await tx.circulations.get(circulation_id)
         record = await tx.incoming.get(circ.record_id) if circ and circ.road == ROAD else None
         if circ is None or record is None:
@@ -341,6 +336,11 @@ class CirculationService:
         steps = await tx.circulations.steps([circ.id])
         if not self._may_view(actor, record, circ, steps):
             raise XietongError("circulation.not_found")
+        return circ, record, steps
+
+    async def _managed(self, tx: Tx, actor: Actor, circulation_id: int
+                       ) -> tuple[Circulation, Incoming, list[RoadStep]]:
+        circ, record, steps = await self._seen(tx, actor, circulation_id)
         if not self._may_manage(actor, record, circ):
             raise XietongError("circulation.not_sender")
         if circ.withdrawn_at is not None:

@@ -29,6 +29,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -313,6 +314,24 @@ def new_phone_context(browser: Any) -> Any:
     if _watch is not None:
         _watch.attach(context)
     return context
+
+
+def as_user(browser: Any, server: Server, account: str) -> tuple[Any, Any]:
+    """A phone of its own for `account`, logged in through the real form: (context, page)."""
+    ctx = new_phone_context(browser)
+    page = ctx.new_page()
+    login(page, server, account)
+    return ctx, page
+
+
+def no_sideways_scroll(page: Any) -> None:
+    """Nothing on the page makes a 390 px phone scroll sideways."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
+
+
+def server_now(server: Server) -> datetime:
+    """The server's (fake) clock now."""
+    return datetime.fromisoformat(move_clock(server, 0))
 
 
 @pytest.fixture

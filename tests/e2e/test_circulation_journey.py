@@ -14,21 +14,15 @@ from playwright.sync_api import expect
 
 from hub.domain.calendar import CST
 from hub.services.demo import demo_accounts
-from tests.e2e.conftest import Server, login, move_clock, new_phone_context
+from tests.e2e.conftest import (
+    Server,
+    as_user,
+    move_clock,
+    no_sideways_scroll,
+)
 
 NAMES = {a.login: a.name for a in demo_accounts()}
 READERS = ("bgs.leader", "bgs.clerk2", "bgs.seal")
-
-
-def as_user(browser: Any, server: Server, account: str) -> tuple[Any, Any]:
-    ctx = new_phone_context(browser)
-    page = ctx.new_page()
-    login(page, server, account)
-    return ctx, page
-
-
-def no_sideways_scroll(page: Any) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
 
 
 def register_by_hand(page: Any, server: Server, title: str) -> int:

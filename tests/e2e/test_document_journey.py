@@ -3,27 +3,16 @@ off with a one-time code, the office numbers, seals and dispatches it, a townshi
 
 import re
 import uuid
-from datetime import datetime
 
 import pyotp
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import login, move_clock, new_phone_context
-
-
-def server_now(server) -> datetime:
-    return datetime.fromisoformat(move_clock(server, 0))
-
-
-def as_user(browser, server, account):
-    ctx = new_phone_context(browser)
-    page = ctx.new_page()
-    login(page, server, account)
-    return ctx, page
-
-
-def no_sideways_scroll(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
+from tests.e2e.conftest import (
+    as_user,
+    move_clock,
+    no_sideways_scroll,
+    server_now,
+)
 
 
 def test_a_notice_is_drafted_reviewed_signed_with_a_code_numbered_sealed_dispatched_and_signed_for(browser, server):

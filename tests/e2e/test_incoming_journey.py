@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pyotp
@@ -18,28 +18,20 @@ from playwright.sync_api import expect
 
 from hub.domain.calendar import CST
 from hub.services.demo import demo_accounts
-from tests.e2e.conftest import ApiClient, Server, login, move_clock, new_phone_context
+from tests.e2e.conftest import (
+    ApiClient,
+    Server,
+    as_user,
+    move_clock,
+    no_sideways_scroll,
+    server_now,
+)
 from tests.service.register_helpers import xlsx_rows
 
 ACCOUNTS = demo_accounts()
 PHONES = {a.login: f"+86138{n:08d}" for n, a in enumerate(ACCOUNTS, start=1)}   # as load_demo numbers them
 DIGEST_WINDOW_S = 120                      # [sms] digest_seconds
 DAY_S = 24 * 3600
-
-
-def server_now(server: Server) -> datetime:
-    return datetime.fromisoformat(move_clock(server, 0))
-
-
-def as_user(browser: Any, server: Server, account: str) -> tuple[Any, Any]:
-    ctx = new_phone_context(browser)
-    page = ctx.new_page()
-    login(page, server, account)
-    return ctx, page
-
-
-def no_sideways_scroll(page: Any) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
 
 
 def move_form(page: Any, record_id: int, move: str) -> Any:
