@@ -56,13 +56,14 @@ INCOMING = Road(
     states=tuple(s.value for s in State),
     closed_states=frozenset({State.RETURNED.value, State.CLOSED.value}),
     moves={m.name: m for m in (
-        Move("register", frozenset({""}), State.REGISTERED, opens=(Opens(StepKind.REVIEW),)),
+        Move("register", frozenset({""}), State.REGISTERED, opens=(Opens(StepKind.REVIEW),), follows=True),
         Move("review", frozenset({State.REGISTERED}), State.REVIEWED, completes=StepKind.REVIEW,
              opens=(Opens(StepKind.PROPOSE),)),
         Move("return", frozenset({State.REGISTERED, State.REVIEWED}), State.RETURNED, needs_note=True,
              roles=_CLERK, cancels=frozenset(StepKind)),
         # the sender re-sent it after a return and the unit signed for it again: a second round
-        Move("resent", frozenset({State.RETURNED}), State.REGISTERED, opens=(Opens(StepKind.REVIEW),)),
+        Move("resent", frozenset({State.RETURNED}), State.REGISTERED, opens=(Opens(StepKind.REVIEW),),
+             follows=True),
         Move("propose", frozenset({State.REVIEWED}), State.PROPOSED, completes=StepKind.PROPOSE,
              needs_note=True, opens=(Opens(StepKind.INSTRUCT, Role.LEADER),)),
         Move("instruct", frozenset({State.PROPOSED}), State.INSTRUCTED, completes=StepKind.INSTRUCT,

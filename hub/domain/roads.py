@@ -66,6 +66,9 @@ class Move:
     needs_note: bool = False
     needs_code: bool = False         # confirmed with a one-time code (OTP)
     roles: frozenset[Role] = frozenset()   # without `completes`: who of the record's unit may move
+    # made as the consequence of a use-case that already decided who may act (a sign-for, which a
+    # duty officer may make on a unit's behalf): no step or role of its own to check
+    follows: bool = False
 
 
 @dataclass(frozen=True)

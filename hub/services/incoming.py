@@ -20,7 +20,7 @@ from hub.clock import Clock
 from hub.config import Config
 from hub.domain.calendar import CST, WorkCalendar
 from hub.domain.identity import Actor, Role
-from hub.domain.incoming import ROAD, Registration, Source, State, receiving_number
+from hub.domain.incoming import INCOMING, ROAD, Registration, Source, State, receiving_number
 from hub.domain.items import (
     Attachment,
     Delivery,
@@ -35,7 +35,7 @@ from hub.errors import XietongError
 from hub.services import audit
 from hub.services.incoming_moves import IncomingMoves, MoveForm, moves_for
 from hub.services.items import ItemService
-from hub.services.roads import NewStep, open_step
+from hub.services.roads import NewStep, apply_move
 from hub.store import Store, Tx
 from hub.store.incoming import Incoming, IncomingAttachment
 from hub.store.items import AttachmentInfo
@@ -130,15 +130,13 @@ async def register_in(tx: Tx, now: datetime, config: Config, calendar: WorkCalen
     seq = await tx.incoming.next_number(unit_id, year)
     record_id = await tx.incoming.add(unit_id, year, seq, reg, deadline, State.REGISTERED.value, actor.user_id,
                                       now, delivery_id)
-    # the road's first move has no step before it and may be made at sign-for by whoever signed
-    # (a duty officer on the unit's behalf): the history, audit and first step are written here
+    # the road's first move: made by whoever registers, or at sign-for by whoever signed
     number = receiving_number(year, seq)
-    await tx.roads.add_history(ROAD, record_id, now, "register", to_state=State.REGISTERED.value,
-                               actor_id=actor.user_id, actor_name=actor.name, note=number, number=number,
-                               source=reg.source.value)
-    await open_step(tx, now, ROAD, record_id, NewStep(StepKind.REVIEW, unit_id, Role.CLERK, due_at=deadline))
-    await audit.record(tx, now, actor, "incoming.register", f"incoming:{record_id}", number=number,
-                       source=reg.source.value, delivery_id=delivery_id)
+    what: dict[str, object] = {"number": number, "source": reg.source.value}
+    if delivery_id is not None:
+        what["delivery_id"] = delivery_id
+    await apply_move(tx, now, actor, INCOMING, record_id, unit_id, "", "register", note=number,
+                     new_steps=[NewStep(StepKind.REVIEW, unit_id, Role.CLERK, due_at=deadline)], data=what)
     return record_id
 
 

@@ -74,26 +74,23 @@ async def signed_for_again_in(tx: Tx, now: datetime, actor: Actor, delivery: Del
     """A re-sent round was signed for (from `acknowledge_in`): its incoming record, returned at
     初审, takes the 'resent' move back to 登记 with the same 收文编号 and a new 初审 step. Like the
     register move, it may be made by whoever signed (a duty officer on the unit's behalf), so the
-    history, step and audit row are written here. The units whose to-do lists changed."""
-    from hub.domain.incoming import INCOMING, ROAD, State
+    move is one that follows the sign-for (the road's engine checks no step of its own). The units
+    whose to-do lists changed."""
+    from hub.domain.incoming import INCOMING, State
     from hub.domain.roads import StepKind
-    from hub.services.roads import NewStep, open_step
+    from hub.services.roads import NewStep, apply_move
 
     if delivery.round <= 1:
         return set()
     record = await tx.incoming.of_delivery(delivery.id)
     if record is None or record.state != State.RETURNED.value:
         return set()
-    move = INCOMING.move(record.state, "resent")
-    assert move.target is not None
-    await tx.incoming.set_state(record.id, move.target, now)
-    await tx.roads.add_history(ROAD, record.id, now, "resent", from_state=record.state, to_state=move.target,
-                               actor_id=actor.user_id, actor_name=actor.name, note=record.number,
-                               round=delivery.round, receipt_no=delivery.receipt_no or "")
-    await open_step(tx, now, ROAD, record.id,
-                    NewStep(StepKind.REVIEW, record.unit_id, Role.CLERK, due_at=max(record.deadline, now)))
-    await audit.record(tx, now, actor, "incoming.resent", f"incoming:{record.id}", number=record.number,
-                       round=delivery.round, delivery_id=delivery.id)
+    moved = await apply_move(tx, now, actor, INCOMING, record.id, record.unit_id, record.state, "resent",
+                             note=record.number, new_steps=[NewStep(StepKind.REVIEW, record.unit_id, Role.CLERK,
+                                                                    due_at=max(record.deadline, now))],
+                             number=record.number, round=delivery.round, receipt_no=delivery.receipt_no or "",
+                             delivery_id=delivery.id)
+    await tx.incoming.set_state(record.id, moved.state, now)
     return {record.unit_id}
 
 

@@ -55,10 +55,11 @@ def holds(actor: Actor, step: RoadStep) -> bool:
 async def apply_move(tx: Tx, now: datetime, actor: Actor, road: Road, record_id: int, record_unit_id: int,
                      state: str, move_name: str, *, note: str = "", new_steps: list[NewStep] | None = None,
                      step_id: int | None = None, confirmed: bool = False, ladder: tuple[LadderStep, ...] = (),
-                     for_id: int | None = None, **data: Any) -> Moved:
+                     for_id: int | None = None, data: dict[str, Any] | None = None, **more: Any) -> Moved:
     """Apply `move_name` to a record in `state`; `new_steps` are the steps the move opens (the road's
     service builds them from the move's `opens` and the form). `step_id` picks which of the actor's
     open steps the move completes where several could (an assisting unit's, a reader's)."""
+    data = {**(data or {}), **more}     # what the move records beside its note (history and audit)
     move = road.move(state, move_name)
     if move.needs_note and not note.strip():
         raise XietongError("road.note_required", move=move_name)
@@ -109,6 +110,8 @@ async def schedule_deadline(tx: Tx, now: datetime, step_id: int, due_at: datetim
 def _held_step(actor: Actor, move: Move, open_steps: list[RoadStep], step_id: int | None,
                record_unit_id: int) -> RoadStep | None:
     if move.completes is None:
+        if move.follows:         # its use-case (registering, a sign-for) checked who may act
+            return None
         if actor.unit_id != record_unit_id or not (move.roles & actor.roles):
             raise XietongError("perm.denied")
         return None
