@@ -134,9 +134,12 @@ class IncomingQueries:
 
     async def in_units(self, unit_ids: list[int], states: list[str] | None = None,
                        limit: int = 500) -> list[Incoming]:
-        """Records registered by these units (or handled by them as lead), the newest first."""
+        """Records registered by these units, or given to them to handle as lead or assisting unit
+        (now or before a re-assignment: they hold or held a handling step), the newest first."""
         marks = ",".join("?" * len(unit_ids))
-        where = f"(unit_id IN ({marks}) OR lead_unit_id IN ({marks}))"
+        # `+road`: the steps are found by their unit's index, not by walking every step of the road
+        where = (f"(unit_id IN ({marks}) OR id IN (SELECT record_id FROM road_steps WHERE unit_id IN ({marks})"
+                 " AND +road = 'incoming' AND kind IN ('handle', 'assist')))")
         args: list[Any] = [*unit_ids, *unit_ids]
         if states:
             where += f" AND state IN ({','.join('?' * len(states))})"

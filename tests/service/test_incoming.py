@@ -192,6 +192,8 @@ async def test_the_whole_road_for_action_to_reply_and_close(demo_hub):
     assert record.state == "handling" and record.lead_unit_id == lead
     lead_clerk, assist_clerk = await actor(hub, "dhzdzb.clerk"), await actor(hub, "dhzjfb.clerk")
     assert [m.name for m in (await hub.incoming.view(assist_clerk, record.id)).moves] == ["assist"]
+    for handler in (lead_clerk, assist_clerk):          # both find it in their own 收文 list
+        assert [r.id for r in await hub.incoming.of_unit(handler)] == [record.id]
     with pytest.raises(XietongError) as e:              # the lead may not write the assisting unit's opinion
         await hub.incoming.assist(lead_clerk, record.id, "意见")
     assert e.value.code == "road.not_your_step"
