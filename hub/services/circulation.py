@@ -202,9 +202,10 @@ class CirculationService:
             INCOMING.move(record.state, "circulate")
             note, wanted = checked(note, user_ids, actor.user_id)
             allowed = descendants(await tx.units.all(), record.unit_id)
+            found = await tx.users.many(list(wanted))
             people: list[User] = []
             for uid in wanted:
-                user = await tx.users.get(uid)
+                user = found.get(uid)
                 if user is None or user.disabled or user.unit_id not in allowed:
                     raise XietongError("circulation.unknown_reader")
                 people.append(user)
@@ -353,9 +354,10 @@ class CirculationService:
         later reader still waiting for their turn will not get it either: withdrawn. (办结 does not end
         a circulation: it goes on to its last reader.)"""
         units = {u.id: u for u in await tx.units.all()}
+        users = await tx.users.many(sorted({s.user_id for s in steps if s.user_id is not None}))
         out = []
         for s in steps:
-            user, unit = await tx.users.get(s.user_id or 0), units.get(s.unit_id)
+            user, unit = users.get(s.user_id or 0), units.get(s.unit_id)
             state = StepState.CANCELLED.value if ended and s.state == StepState.WAITING else s.state
             out.append(Reader(s.id, s.user_id or 0, user.name if user else "", unit.name if unit else "",
                               s.position, state, s.done_at if s.state == StepState.DONE else None, s.note))

@@ -325,11 +325,7 @@ class IncomingService(IncomingMoves):
             units = {u.id: u.name for u in await tx.units.all()}
             people = {h.actor_id for h in history} | {h.for_id for h in history} | {s.user_id for s in steps}
             people |= {s.done_by for s in steps}
-            names = {}
-            for uid in people - {None}:
-                user = await tx.users.get(uid)   # type: ignore[arg-type]
-                if user:
-                    names[user.id] = user.name
+            names = {u.id: u.name for u in (await tx.users.many(sorted(p for p in people if p is not None))).values()}
             assignable = await descendants(tx, record.unit_id)
             files = await _item_files(tx, delivery) if delivery else []
         moves = moves_for(actor, record, steps)

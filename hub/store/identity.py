@@ -121,6 +121,15 @@ class UserQueries:
             row = await cur.fetchone()
         return _user(row) if row else None
 
+    async def many(self, user_ids: list[int]) -> dict[int, User]:
+        """These people by id, in one statement (a page that names many people: a timeline, readers)."""
+        if not user_ids:
+            return {}
+        marks = ",".join("?" * len(user_ids))
+        async with self.conn.execute(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id IN ({marks})",
+                                     list(user_ids)) as cur:
+            return {u.id: u for u in (_user(r) for r in await cur.fetchall())}
+
     async def by_login(self, login: str) -> User | None:
         creds = await self.credentials(login)
         return creds.user if creds else None
