@@ -39,6 +39,12 @@ class Action(StrEnum):
     VIEW_INCOMING = "view_incoming"    # the unit's received documents (收文) and its registers (登记簿)
     REGISTER_INCOMING = "register_incoming"  # register (登记) a received document, set the unit's road settings
     SUPERVISE = "supervise"            # put a received document under supervision (督办), chase by hand (催办)
+    MANAGE_MEETINGS = "manage_meetings"  # call, change, postpone, cancel a meeting of one's unit; its lists, sign-in
+    SEND_REPORT = "send_report"        # send a report up (信息报送: 工作动态, 简报, 请示, 报告, 汇报, 专题文件)
+    RECEIVE_REPORTS = "receive_reports"  # the receiving office: see, adopt (采用) and answer (批复) reports
+    MANAGE_CIRCULAR = "manage_circular"  # generate, review and publish the office's circular (通报)
+    REQUEST_DELEGATION = "request_delegation"  # ask for a delegate (代理) for a period away
+    APPROVE_DELEGATION = "approve_delegation"  # approve or refuse a delegation of one's unit
 
 
 class Scope(StrEnum):
@@ -72,6 +78,12 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.VIEW_INCOMING: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
     Action.REGISTER_INCOMING: {Role.CLERK: Scope.OWN},
     Action.SUPERVISE: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
+    Action.MANAGE_MEETINGS: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
+    Action.SEND_REPORT: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
+    Action.RECEIVE_REPORTS: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
+    Action.MANAGE_CIRCULAR: {Role.SUPER_ADMIN: Scope.ANY, Role.CLERK: Scope.OWN},
+    Action.REQUEST_DELEGATION: {r: Scope.OWN for r in ALL_ROLES if r is not Role.SUPER_ADMIN},
+    Action.APPROVE_DELEGATION: {Role.SUPER_ADMIN: Scope.ANY, Role.UNIT_ADMIN: Scope.OWN},
 }
 
 

@@ -33,6 +33,8 @@ class StepKind(StrEnum):
     READ = "read"            # 传阅: a person reads a circulation (已阅)
     CLOSE = "close"          # 办结: record the result, answer the sender where asked, close
     PROGRESS = "progress"    # 督办: the lead reports progress by the next report date
+    ANSWER = "answer"        # 批复: the receiving office answers a 请示 (信息报送)
+    APPROVE = "approve"      # 审批: the unit admin (or the super admin) approves a delegation (代理)
 
 
 # kinds that are reading (待阅 / 已阅) rather than doing (待办 / 已办)

@@ -13,6 +13,7 @@ one batch. Reading (传阅, 待阅) is kept apart from doing (待办); what the 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -49,6 +50,8 @@ class TodoKind(StrEnum):
     CLOSE = "close"                  # 办结 (and 答复 where the sender asked)
     PROGRESS = "progress"            # 督办: report progress by the next report date
     READ = "read"                    # 待阅: read a circulation (传阅)
+    ANSWER = "answer"                # 批复 a 请示 sent up to the office (信息报送)
+    APPROVE = "approve"              # 审批 a delegation (代理) of one's unit (the unit admin)
 
 
 class Tab(StrEnum):
@@ -188,19 +191,48 @@ async def todo_list(store: Store, documents: DocumentService, actor: Actor) -> T
     return TodoList(doing, reading, _count(entries))
 
 
+@dataclass(frozen=True)
+class StepRecord:
+    """What a to-do entry shows of a road step's record, and where it links."""
+    title: str
+    link: str
+    urgency: str
+    label: str          # the line under the title: 收文编号 · 来文单位, a report's kind, ...
+
+
+StepRecords = Callable[[Tx, list[int]], Awaitable[dict[int, StepRecord]]]
+
+
+async def _incoming_records(tx: Tx, ids: list[int]) -> dict[int, StepRecord]:
+    return {i: StepRecord(r.title, f"/incoming/{r.id}", r.urgency, f"{r.number} · {r.from_unit}")
+            for i, r in (await tx.incoming.many(ids)).items()}
+
+
+# road name -> how its records show in the to-do list (a later road registers its own)
+STEP_RECORDS: dict[str, StepRecords] = {INCOMING_ROAD: _incoming_records}
+
+
+def register_todo_road(road: str, records: StepRecords) -> None:
+    """A road's service names how its steps' records show in 待办 (reports, delegations, ...)."""
+    STEP_RECORDS[road] = records
+
+
 async def _step_entries(tx: Tx, steps: list[RoadStep]) -> list[TodoEntry]:
-    """Road steps as entries, their records' titles read in one batch; each links to its record
+    """Road steps as entries, each road's records read in one batch; each links to its record
     (a reader's too: the read form is on the record's page)."""
-    records = await tx.incoming.many(sorted({s.record_id for s in steps if s.road == INCOMING_ROAD}))
+    records: dict[str, dict[int, StepRecord]] = {}
+    for road in sorted({s.road for s in steps}):
+        reader = STEP_RECORDS.get(road)
+        if reader is not None:
+            records[road] = await reader(tx, sorted({s.record_id for s in steps if s.road == road}))
     out: list[TodoEntry] = []
     for s in steps:
         kind = STEP_KINDS.get(s.kind)
-        record = records.get(s.record_id) if s.road == INCOMING_ROAD else None
+        record = records.get(s.road, {}).get(s.record_id)
         if kind is None or record is None:
             continue
-        out.append(TodoEntry(kind, record.title, f"/incoming/{record.id}", record.urgency,
-                             f"{record.number} · {record.from_unit}", s.opened_at, s.due_at, step_id=s.id,
-                             done_at=s.done_at, note=s.note))
+        out.append(TodoEntry(kind, record.title, record.link, record.urgency, record.label, s.opened_at,
+                             s.due_at, step_id=s.id, done_at=s.done_at, note=s.note))
     return out
 
 

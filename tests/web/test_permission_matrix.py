@@ -38,6 +38,10 @@ from webapp.routing import ROUTES, RouteSpec
 # keeper stamps with its seals, a leader of the unit approves each use.
 # Received documents (收文): a unit's clerks and leaders see its register; its clerks register; the
 # office (clerks) and leaders put them under supervision. Each later step is held by whom the road names.
+# Meetings: a unit's clerks and leaders call and run its meetings. Reports go up from a unit's clerks and
+# leaders; the receiving office's clerks and leaders adopt and answer them. The circular is the super
+# admin's and the office's clerks'. Anyone but the super admin may ask for a delegate; the unit admin
+# approves (the super admin for a unit admin).
 POLICY_TABLE = """
 action        super_admin  unit_admin  seal_keeper  clerk  leader  duty_desk  user
 view_home     YY           YY          YY           YY     YY      YY         YY
@@ -63,6 +67,12 @@ approve_seal_use --        --          --           --     Y-      --         --
 view_incoming --           --          --           Y-     Y-      --         --
 register_incoming --       --          --           Y-     --      --         --
 supervise     --           --          --           Y-     Y-      --         --
+manage_meetings --         --          --           Y-     Y-      --         --
+send_report   --           --          --           Y-     Y-      --         --
+receive_reports --         --          --           Y-     Y-      --         --
+manage_circular YY         --          --           Y-     --      --         --
+request_delegation --      Y-          Y-           Y-     Y-      Y-         Y-
+approve_delegation YY      Y-          --           --     --      --         --
 """
 
 
