@@ -17,6 +17,7 @@ from hub.notify.feed import EventFeed
 from hub.notify.gateway import Gateway, TwilioGateway
 from hub.notify.sms import SmsService
 from hub.services.chase import ChaseService
+from hub.services.circulars import CircularService
 from hub.services.circulation import CirculationService
 from hub.services.documents import DocumentService
 from hub.services.duty import DutyDeskService
@@ -25,6 +26,7 @@ from hub.services.escalation import Scheduler
 from hub.services.identity import IdentityService
 from hub.services.incoming import IncomingService
 from hub.services.items import ItemService
+from hub.services.meetings import MeetingService
 from hub.services.otp import OtpService
 from hub.services.recipient_groups import RecipientGroupService
 from hub.services.registers import RegisterService
@@ -91,6 +93,8 @@ class Hub:
     registers: RegisterService = field(init=False)   # the 收文/发文登记簿 of a unit and year
     resend: ResendService = field(init=False)       # the sender corrects a returned delivery, sends again
     incoming: IncomingService = field(init=False)  # received documents (收文): register, review ... close
+    meetings: MeetingService = field(init=False)   # 会议管理: call, change, replies (参会回执), the organiser's page
+    circulars: CircularService = field(init=False)  # 通报: the office's circular of a period
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
@@ -146,6 +150,8 @@ class Hub:
         hub.incoming = IncomingService(store, clock, config, calendar, items,
                                        lambda actor, code, purpose, target: hub.otp.confirm(
                                            actor, code, purpose, target), road_moved)
+        hub.circulars = CircularService(store, clock, config, items)
+        hub.meetings = MeetingService(store, clock, config, calendar, items, scheduler.wake, published)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 

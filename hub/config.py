@@ -271,6 +271,27 @@ class SmsConfig:
 
 
 @dataclass(frozen=True)
+class CircularConfig:
+    slow_median_minutes: float = field(default=240.0, metadata=_doc(
+        "The circular (通报) names a unit slow when its median time to sign for is above this many minutes.",
+        _positive, "a positive number"))
+    slow_overdue_percent: float = field(default=20.0, metadata=_doc(
+        "... or when more than this share (percent) of what it received was signed for late or is open past "
+        "the window.", lambda v: 0 <= v <= 100, "a percentage 0-100"))
+    min_received: int = field(default=3, metadata=_doc(
+        "A unit that received fewer items in the period is not judged slow (too few to say).",
+        lambda v: v >= 0, "a whole number, 0 or more"))
+    idle_active_percent: float = field(default=50.0, metadata=_doc(
+        "The circular names a unit little-used when fewer than this share (percent) of its people were "
+        "active (logged in or acted) in the period.", lambda v: 0 <= v <= 100, "a percentage 0-100"))
+    idle_logins: int = field(default=5, metadata=_doc(
+        "... or when its people logged in fewer times than this in the period.",
+        lambda v: v >= 0, "a whole number, 0 or more"))
+    monthly: bool = field(default=True, metadata=_doc(
+        "Draft the previous month's circular by itself (once per month, when the office opens /circulars)."))
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     allow_from: str = field(default="127.0.0.1/32 ::1/128", metadata=_doc(
         "Addresses that may read GET /metrics (space-separated ranges)."))
@@ -345,6 +366,7 @@ class Config:
     realtime: RealtimeConfig = RealtimeConfig()
     sms: SmsConfig = SmsConfig()
     metrics: MetricsConfig = MetricsConfig()
+    circular: CircularConfig = CircularConfig()
     log: LogConfig = LogConfig()
     otp: OtpConfig = OtpConfig()
     seals: SealsConfig = SealsConfig()

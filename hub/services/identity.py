@@ -124,6 +124,7 @@ class IdentityService:
                 await wtx.sessions.delete(session_hash(old_cookie))
             await wtx.sessions.add(session_hash(cookie_value), user.id, csrf, now, ip, user_agent)
             await wtx.logins.clear_account(account)
+            await wtx.usage.record_login(user.id, now)      # the circular's logins and active users
             await audit.record(wtx, now, SystemActor(login=user.login, ip=ip), "auth.login",
                                f"user:{user.id}")
         return LoggedIn(cookie_value, csrf, user)

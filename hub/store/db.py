@@ -20,6 +20,7 @@ import aiosqlite
 from hub.errors import XietongError
 from hub.store.audit import AuditQueries
 from hub.store.chases import ChaseQueries
+from hub.store.circulars import CircularQueries, UsageQueries
 from hub.store.circulations import CirculationQueries
 from hub.store.connection import Connection, LoopConnection, ReaderConnection
 from hub.store.documents import DocumentQueries
@@ -29,6 +30,7 @@ from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQ
 from hub.store.incoming import IncomingQueries
 from hub.store.item_lists import ItemListQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries
+from hub.store.meetings import MeetingQueries
 from hub.store.otp import OtpQueries
 from hub.store.recipient_groups import RecipientGroupQueries
 from hub.store.registers import RegisterQueries
@@ -94,6 +96,9 @@ class Tx:
         self.registers = RegisterQueries(conn)   # the 发文登记簿, and the units the registers name
         self.rounds = RoundQueries(conn)         # a delivery's rounds: returned after review, re-sent
         self.circulations = CirculationQueries(conn)   # 传阅: circulations and their readers
+        self.meetings = MeetingQueries(conn)     # 会议管理: meetings, invitees, replies, attendees
+        self.circulars = CircularQueries(conn)   # 通报: the office's circulars of a period
+        self.usage = UsageQueries(conn)          # logins, active users, reports: the circular's usage figures
 
 
 class TransactionLost(sqlite3.OperationalError):

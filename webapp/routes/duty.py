@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -12,7 +12,7 @@ from hub.domain.identity import ip_allowed, parse_ip_rules
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.duty import BoardItem, BoardUnit
-from hub.services.stats import read_metrics
+from hub.services.stats import day_span
 from webapp.context import (
     actor_of,
     client_ip,
@@ -135,9 +135,7 @@ def _period(request: web.Request, today: date) -> tuple[date, date]:
 async def stats(request: web.Request) -> web.Response:
     hub = hub_of(request)
     since, until = _period(request, hub.clock.now().astimezone(CST).date())
-    start = datetime.combine(since, time(0), CST)
-    end = datetime.combine(until + timedelta(days=1), time(0), CST)
-    figures = await hub.stats.units(actor_of(request), start, end)
+    figures = await hub.stats.units(actor_of(request), *day_span(since, until))
     units = {u.id: u for u in await hub.identity.units()}
     return render(request, "stats.html", figures=figures, units=units, since=since.isoformat(),
                   until=until.isoformat())
@@ -149,6 +147,6 @@ async def metrics(request: web.Request) -> web.Response:
     hub = hub_of(request)
     if not ip_allowed(parse_ip_rules(hub.config.metrics.allow_from), client_ip(request)):
         raise XietongError("perm.denied")
-    body = (await read_metrics(hub.store)).render()
+    body = (await hub.stats.metrics()).render()
     return web.Response(text=body, content_type="text/plain", charset="utf-8",
                         headers={"Cache-Control": "no-store"})

@@ -17,7 +17,8 @@ CREATE TABLE meetings (
     starts_at     TEXT NOT NULL,                                  -- UTC instant
     ends_at       TEXT NOT NULL,
     state         TEXT NOT NULL DEFAULT 'scheduled',              -- scheduled | postponed | cancelled
-    version       INTEGER NOT NULL DEFAULT 1,                     -- bumped by each change
+    version       INTEGER NOT NULL DEFAULT 1,                     -- bumped by each change or postponement
+    state_note    TEXT NOT NULL DEFAULT '',                       -- why it was last changed, postponed, cancelled
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
 );
@@ -104,6 +105,7 @@ CREATE INDEX report_files_report ON report_files(report_id);
 -- ordinary document (an item to every unit).
 CREATE TABLE circulars (
     id            INTEGER PRIMARY KEY,
+    unit_id       INTEGER NOT NULL REFERENCES units(id),  -- the office that keeps and publishes it
     period_from   TEXT NOT NULL,         -- [from, until), UTC instants
     period_until  TEXT NOT NULL,
     title         TEXT NOT NULL,
@@ -117,6 +119,20 @@ CREATE TABLE circulars (
     item_id       INTEGER REFERENCES items(id)   -- the published document
 );
 CREATE INDEX circulars_period ON circulars(period_from);
+-- the monthly run's draft (created_by NULL) exists once per office and period
+CREATE UNIQUE INDEX circulars_monthly ON circulars(unit_id, period_from, period_until)
+    WHERE created_by IS NULL;
+
+-- One row per successful login (written in the login's transaction): the circular's logins and,
+-- with the audited actions of the period, its active users.
+CREATE TABLE user_logins (
+    id            INTEGER PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    at            TEXT NOT NULL
+);
+CREATE INDEX user_logins_at ON user_logins(at, user_id);
+-- the people who acted in a period (active users): audit rows by time
+CREATE INDEX audit_log_at ON audit_log(at, actor_id);
 
 -- == 代理 =========================================================================================
 -- A person away (principal, 被代理人) and who acts for them (delegate, 代理人) for a period, once
