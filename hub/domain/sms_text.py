@@ -76,6 +76,27 @@ def meeting_reminder_text(item: Item) -> str:
                 item.title)
 
 
+def meeting_changed_text(item: Item, due_at: datetime) -> str:
+    """A meeting moved (new time or room): the units confirm again by signing for the notice again."""
+    at = _when(item.meeting_at) if item.meeting_at else ""
+    return _fit(lambda t: f"{PREFIX}会议变更：《{t}》改为{at}在{item.meeting_place}召开，请于{_when(due_at)}前"
+                          f"重新确认。回复“签收 {item.short_code}”。", item.title)
+
+
+def meeting_postponed_text(item: Item) -> str:
+    return _fit(lambda t: f"{PREFIX}会议延期：《{t}》延期召开，时间另行通知。", item.title)
+
+
+def meeting_cancelled_text(item: Item) -> str:
+    return _fit(lambda t: f"{PREFIX}会议取消：《{t}》已取消，无需参加。", item.title)
+
+
+def meeting_chase_text(item: Item, organiser: str) -> str:
+    """催报: the organiser asks a unit that has not answered the current notice for its reply (参会回执)."""
+    return _fit(lambda t: f"{PREFIX}催报：{organiser}请您尽快报送《{t}》的参会回执。"
+                          f"回复“签收 {item.short_code}”确认收到。", item.title)
+
+
 def withdrawn_text(item: Item) -> str:
     return _fit(lambda t: f"{PREFIX}{label(item)}《{t}》已由发文单位撤销，无需再办理。", item.title)
 

@@ -47,12 +47,23 @@ class ChaseService:
             last = await tx.chases.last_chased(item_id)
             targets = deliveries_to_chase(actor.unit_id, item, [(d, last.get(d.id)) for d in deliveries], now)
             require(actor, Action.ISSUE_ITEM, item.sender_unit_id)
-            text = chase_text(item, actor.unit_name or "发文单位")
-            for d in targets:
-                await send_again_in(tx, now, actor, d, item, "item.chased", text)
-                await tx.chases.count(d.id, now)
-            await audit.record(tx, now, actor, "item.chase", f"item:{item.id}",
-                               units=[d.unit_id for d in targets])
-            reminded = [await tx.deliveries.get(d.id) for d in targets]
+            reminded = await remind_in(tx, now, actor, item, targets, chase_text(item, actor.unit_name or "发文单位"))
         self._published()
-        return [d for d in reminded if d is not None]
+        return reminded
+
+
+async def remind_in(tx: Tx, now: datetime, actor: Actor, item: Item, targets: list[Delivery], text: str,
+                    meeting_id: int | None = None) -> list[Delivery]:
+    """催办 these deliveries in the caller's transaction: a push and the SMS `text` to each unit's
+    clerks, each counted as one manual chase, one audit row; the deliveries as reminded. The caller
+    chose them (`deliveries_to_chase`, or a meeting's units without a current reply)."""
+    for d in targets:
+        await send_again_in(tx, now, actor, d, item, "item.chased", text)
+        await tx.chases.count(d.id, now)
+    units = [d.unit_id for d in targets]
+    if meeting_id is None:
+        await audit.record(tx, now, actor, "item.chase", f"item:{item.id}", units=units)
+    else:           # 催报 of a meeting's replies
+        await audit.record(tx, now, actor, "item.chase", f"item:{item.id}", units=units, meeting=meeting_id)
+    reminded = await tx.deliveries.many([d.id for d in targets])
+    return [reminded[d.id] for d in targets if d.id in reminded]

@@ -189,11 +189,12 @@ class ItemService:
         """After a caller's transaction wrote events or SMS through this service."""
         self._published()
 
-    async def withdraw_in(self, tx: Tx, actor: Actor, item: Item, reason: str) -> None:
-        """撤销: every open delivery is withdrawn, its escalation stops, and its clerks are told."""
+    async def withdraw_in(self, tx: Tx, actor: Actor, item: Item, reason: str, text: str = "") -> None:
+        """撤销: every open delivery is withdrawn, its escalation stops, and its clerks are told (by
+        `text`: a cancelled meeting says so; by default that the item was withdrawn)."""
         now = self.clock.now()
         await tx.items.mark_withdrawn(item.id, now)
-        text = withdrawn_text(item)
+        text = text or withdrawn_text(item)
         for d in await tx.deliveries.for_item(item.id):
             if not d.is_open and d.state is not DeliveryState.ACKED:
                 continue

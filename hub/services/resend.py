@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from hub.clock import Clock
 from hub.config import Config
@@ -165,6 +166,40 @@ async def resend_in(tx: Tx, now: datetime, config: Config, calendar: WorkCalenda
     updated = await tx.deliveries.get(delivery.id)
     assert updated is not None
     return updated, due_times[0]
+
+
+LIVE_STATES = (DeliveryState.PENDING.value, DeliveryState.READ.value, DeliveryState.ACKED.value)
+
+
+async def reissue_in(tx: Tx, now: datetime, config: Config, calendar: WorkCalendar, actor: Actor, item: Item,
+                     text: Callable[[datetime], str], note: str, **data: Any) -> datetime | None:
+    """A changed item (a meeting's new time or room): every live delivery — pending, read or signed
+    for; not returned or withdrawn — starts its next round, in the caller's transaction: pending
+    again with a window and ladder from now (`item` as changed: a meeting notice's window ends at
+    its new time), its old timers (ladder, meeting reminder) gone, an `item.reissued` event with
+    `note` and `data`, the SMS `text(new due time)` to the unit's clerks. Signing for the new round is confirming
+    again (its meeting reminder is set then, at the new time). The first step's due time of the new
+    ladders (None: no live delivery); the caller calls `published()` and wakes the scheduler."""
+    window = response_window(item.kind, item.urgency, now, item.meeting_at, window_rules(config), calendar)
+    steps = snapshot_steps(item.ladder)
+    due_times = step_due_times(steps, now, window, calendar)
+    ladder = ladder_snapshot(steps, due_times)
+    sms = text(window.due_at)
+    first: datetime | None = None
+    for d in await tx.deliveries.for_item(item.id):
+        if not await tx.rounds.start_next_round(d.id, now, window.due_at, ladder, actor.user_id, note, LIVE_STATES):
+            continue
+        await tx.timers.cancel_all(d.id)
+        await tx.timers.add(due_times[0], "step", d.id, 0)
+        first = due_times[0]
+        event_id = await tx.events.add(now, "item.reissued", item.id, item.sender_unit_id, d.id, d.unit_id,
+                                       actor.user_id, by=actor.name, note=note, round=d.round + 1, files=[],
+                                       due_at=window.due_at.isoformat(), **data)
+        for clerk in await tx.users.with_role(Role.CLERK, d.unit_id):
+            if clerk.phone:
+                await tx.outbox.add_sms(now, event_id, d.id, clerk.id, clerk.phone, sms)
+    await audit.record(tx, now, actor, "item.reissue", f"item:{item.id}", note=note, **data)
+    return first
 
 
 async def _check_files(tx: Tx, config: Config, item: Item, delivery: Delivery, note: str,

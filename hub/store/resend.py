@@ -69,16 +69,19 @@ class RoundQueries:
         return cur.rowcount == 1
 
     async def start_next_round(self, delivery_id: int, now: datetime, due_at: datetime,
-                               ladder: list[dict[str, Any]], by: int, note: str) -> bool:
+                               ladder: list[dict[str, Any]], by: int, note: str,
+                               from_states: tuple[str, ...] = ("returned",)) -> bool:
         """Keep the ended round in delivery_rounds, then the row is the next round's: pending again,
-        sent now, nothing read, signed for, returned or escalated. False if it was not returned."""
+        sent now, nothing read, signed for, returned or escalated. False if it was not in one of
+        `from_states` (a re-send: returned; a changed item's reissue: pending, read or signed for)."""
         stamp = utc_iso(now)
+        marks = ",".join("?" * len(from_states))
         cur = await self.conn.execute(
             "INSERT INTO delivery_rounds (delivery_id, round, sent_at, due_at, read_at, acked_at, acked_by,"
             " ack_via, receipt_no, returned_at, return_reason, level, chases, resent_at, resent_by, resend_note)"
             " SELECT id, round, sent_at, due_at, read_at, acked_at, acked_by, ack_via, receipt_no, returned_at,"
-            " return_reason, level, chases, ?, ?, ? FROM deliveries WHERE id = ? AND state = 'returned'",
-            (stamp, by, note, delivery_id))
+            f" return_reason, level, chases, ?, ?, ? FROM deliveries WHERE id = ? AND state IN ({marks})",
+            (stamp, by, note, delivery_id, *from_states))
         if cur.rowcount != 1:
             return False
         await self.conn.execute(

@@ -77,6 +77,10 @@ class TimerQueries:
     async def cancel_steps(self, delivery_id: int) -> None:
         await self.conn.execute("DELETE FROM timers WHERE delivery_id = ? AND kind = 'step'", (delivery_id,))
 
+    async def cancel_all(self, delivery_id: int) -> None:
+        """The delivery's ladder steps and its meeting reminder (a changed meeting: new ones follow)."""
+        await self.conn.execute("DELETE FROM timers WHERE delivery_id = ?", (delivery_id,))
+
     async def record_run(self, delivery_id: int, kind: str, step: int, at: datetime, applied: bool) -> None:
         """Fails (primary key) if this step already ran in the delivery's round (a re-sent delivery's
         ladder runs again: hub/services/resend.py): the transaction then rolls back whole."""
