@@ -24,12 +24,12 @@ class Tab:
 
 
 HOME = Tab("home", "/")
-TODO = Tab("todo", "/todo", "todo", ("/documents", "/keeper", "/incoming"))
+TODO = Tab("todo", "/todo", "todo", ("/documents", "/keeper", "/incoming", "/meetings"))
 DUTY = Tab("duty", "/duty", "duty", ("/stats",))
-ADMIN = Tab("admin", "/admin/users", "", ("/admin", "/seals", "/stats"))
+ADMIN = Tab("admin", "/admin/users", "", ("/admin", "/seals", "/stats", "/circulars"))
 MESSAGES = Tab("messages", "/inbox", "unread", ("/items", "/sent", "/attachments"))
 PHONEBOOK = Tab("phonebook", "/phonebook")
-ME = Tab("me", "/me", "", ("/otp", "/verify", "/stats"))
+ME = Tab("me", "/me", "", ("/otp", "/verify", "/stats", "/circulars"))
 
 
 def tabs_for(actor: Actor | None) -> list[Tab]:

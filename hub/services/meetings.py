@@ -340,6 +340,18 @@ class MeetingService:
                            [people[u] for u in invitee_ids if u in people], by_unit, my_row, organises, can_reply,
                            unit_people, conflicts)
 
+    async def invitable(self, actor: Actor) -> list[tuple[Unit, list[User]]]:
+        """The call form's choices: every unit but the caller's, with the people one may invite by name."""
+        require(actor, Action.MANAGE_MEETINGS, actor.unit_id)
+        async with self.store.read() as tx:
+            units = [u for u in await tx.units.all() if u.id != actor.unit_id]
+            people = await tx.users.in_unit()
+        by_unit: dict[int, list[User]] = {}
+        for p in people:
+            if not p.disabled and not p.is_admin and Role.DUTY_DESK not in p.roles:
+                by_unit.setdefault(p.unit_id, []).append(p)
+        return [(u, by_unit.get(u.id, [])) for u in units]
+
     async def of_item(self, actor: Actor, item_id: int) -> Meeting | None:
         """The meeting a notice is of (the item page links it); None for a notice without one."""
         async with self.store.read() as tx:

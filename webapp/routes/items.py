@@ -213,7 +213,9 @@ async def item_page(request: web.Request, item_id: int, error: str | None = None
     return render(request, "item.html", status=status, view=view, error=error, now=hub.clock.now(),
                   can_instruct=can_instruct, stamp=await hub.seals.stamp_of_item(actor, item_id),
                   unsigned=unsigned, reminded=int(reminded) if reminded.isdigit() else None,
-                  registered=registered, may_register=may_register)
+                  registered=registered, may_register=may_register,
+                  meeting=await hub.meetings.of_item(actor, item_id) if view.item.kind is ItemKind.MEETING_NOTICE
+                  else None)
 
 
 @page("GET", "/items/{item_id}", action=Action.VIEW_ITEM)

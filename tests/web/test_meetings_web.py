@@ -1,0 +1,96 @@
+"""会议管理 over the web client: calling a meeting by its form, an invited unit's reply with a substitute,
+the organiser's page (who answered, who comes, the silent units' phones), its forms, the list and
+its .xlsx, the JSON API, and bad input refused in both languages."""
+
+import io
+import zipfile
+from datetime import timedelta
+
+from hub.domain.calendar import CST
+from tests.conftest import login
+
+
+def local(t) -> str:
+    return t.astimezone(CST).strftime("%Y-%m-%dT%H:%M")
+
+
+async def ids_of(demo_hub, *codes):
+    units = {u.code: u.id for u in await demo_hub.identity.units()}
+    return [units[c] for c in codes]
+
+
+async def call_by_form(client, demo_hub, csrf, title="全区防汛工作部署会", hours=24, invitees=()):
+    now = demo_hub.clock.now()
+    dhz, xsz = await ids_of(demo_hub, "DHZ", "XSZ")
+    data = [("csrf_token", csrf), ("title", title), ("room", "区政府三楼会议室"),
+            ("starts_at", local(now + timedelta(hours=hours))), ("ends_at", local(now + timedelta(hours=hours + 2))),
+            ("urgency", "ordinary"), ("agenda", "一、通报汛情"), ("main_units", str(dhz)), ("main_units", str(xsz))]
+    for login_name in invitees:
+        data.append(("invitees", str((await demo_hub.identity.user_by_login(login_name)).id)))
+    return await client.post("/meetings", data=data, allow_redirects=False)
+
+
+async def test_the_organiser_calls_a_meeting_and_sees_live_who_answered_who_comes_and_whom_to_call(client, demo_hub):
+    csrf = await login(client, "bgs.clerk1")
+    form = await (await client.get("/meetings/new")).text()
+    assert "召集会议" in form and "东湖镇人民政府" in form
+    resp = await call_by_form(client, demo_hub, csrf, invitees=("dhz.leader",))
+    assert resp.status == 303, await resp.text()
+    path = resp.headers["Location"].split("?")[0]
+    meeting_id = int(path.rsplit("/", 1)[1])
+    page = await (await client.get(path + "?done=call")).text()
+    assert "会议通知已发出" in page and "已回执 0/2 个单位" in page and 'href="tel:' in page
+    assert f'href="/meetings/{meeting_id}/signin"' in page and f'href="/meetings/{meeting_id}/attendance"' in page
+
+    # 东湖镇 replies: its clerk comes instead of the leader invited by name, and someone without an account
+    csrf = await login(client, "dhz.clerk1")
+    page = await (await client.get(path)).text()
+    assert 'id="reply-form"' in page and "签到码" not in page
+    leader = await demo_hub.identity.user_by_login("dhz.leader")
+    clerk2 = await demo_hub.identity.user_by_login("dhz.clerk2")
+    resp = await client.post(path + "/reply", data={"csrf_token": csrf, "coming": "1", "attend": str(clerk2.id),
+                                                    f"sub_{clerk2.id}": str(leader.id), "o_name_1": "王站长",
+                                                    "o_phone_1": "13900001111", "note": "李镇长出差"},
+                             allow_redirects=False)
+    assert resp.status == 303, await resp.text()
+    page = await (await client.get(resp.headers["Location"])).text()
+    assert "参会回执已报送" in page and 'id="reply-box"' in page and "修改回执" in page
+
+    await login(client, "bgs.clerk1")
+    page = await (await client.get(path)).text()
+    assert "已回执 1/2 个单位，参会 2 人，未回执 1 个单位" in page
+    assert f"{clerk2.name} <span class=\"muted small\">（替 {leader.name}）</span>" in page and "王站长" in page
+    assert 'data-live="replies"' in page
+    csrf = await login(client, "bgs.clerk1")
+    resp = await client.post(path + "/chase", data={"csrf_token": csrf}, allow_redirects=False)
+    assert resp.status == 303
+    assert "已催报未回执单位" in await (await client.get(resp.headers["Location"])).text()
+
+    # the item page of the notice links the meeting
+    item = (await demo_hub.meetings.view(await demo_hub.identity.actor(leader.id, ""), meeting_id)).item
+    assert f'href="/meetings/{meeting_id}"' in await (await client.get(f"/items/{item.id}")).text()
+
+
+async def test_the_list_prints_and_exports_to_xlsx(client, demo_hub):
+    csrf = await login(client, "bgs.clerk1")
+    await call_by_form(client, demo_hub, csrf, title="关于召开森林防火会议")
+    await login(client, "dhz.clerk1")
+    html = await (await client.get("/meetings?print=1")).text()
+    assert "print-register" in html and "关于召开森林防火会议" in html and "未报送回执" in html
+    resp = await client.get("/meetings.xlsx")
+    assert resp.status == 200 and resp.content_type.endswith("spreadsheetml.sheet")
+    book = zipfile.ZipFile(io.BytesIO(await resp.read()))
+    strings = book.read("xl/sharedStrings.xml").decode()
+    sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "关于召开森林防火会议" in strings and "未报送回执" in strings and "东湖镇人民政府会议一览" in strings
+    assert sheet.count("<row ") == 1 + 1 + 1 and 'paperSize="9"' in sheet
+
+
+async def test_a_meeting_in_the_past_is_refused_in_both_languages_and_nothing_is_stored(client, demo_hub):
+    csrf = await login(client, "bgs.clerk1")
+    resp = await call_by_form(client, demo_hub, csrf, hours=-2)
+    assert resp.status == 400 and "会议开始时间已过" in await resp.text()
+    await client.get("/lang?to=en&next=/meetings")
+    resp = await call_by_form(client, demo_hub, csrf, hours=-2)
+    assert resp.status == 400 and "would start in the past" in await resp.text()
+    assert "No meetings yet" in await (await client.get("/meetings")).text()
