@@ -14,6 +14,7 @@ import os
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,8 @@ from hub.services.demo import (
     load_demo_items,
     load_demo_seals,
 )
-from hub.services.demo_incoming import load_demo_incoming
+from hub.services.demo_history import load_demo_history
+from hub.services.demo_incoming import INCOMING_PAST, load_demo_incoming
 
 Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
 
@@ -126,10 +128,12 @@ async def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     if with_items:     # the past two hours, on a clock of their own: then the real clock goes on
         past = await Hub.start(config, FakeClock(now - DEMO_PAST), create=False)
         try:
+            notices = await load_demo_history(past, now - INCOMING_PAST - timedelta(hours=1))   # last month
             received = await load_demo_incoming(past, now - DEMO_PAST)   # the days before, then the two hours
             titles = await load_demo_items(past, now)
         finally:
             await past.close()
+        print(f"{notices} notices of last month's history, for its circular (通报): 南桥镇 slow, 卫健局 little-used")
         print(f"{len(titles)} demo items at every stage: escalated, half-way, signed by SMS, signed, fresh")
         print(f"{len(received)} received documents of 东湖镇 on the incoming road (收文): registered, proposed, "
               "circulating, in handling, overdue, closed")

@@ -225,13 +225,13 @@ class CircularService:
 
     async def edit(self, actor: Actor, circular_id: int, title: str, intro: str) -> Circular:
         title, intro = title.strip(), intro.strip()
-        if not 1 <= len(title) <= 200:
-            raise XietongError("circular.bad_title")
-        if len(intro) > INTRO_LIMIT:
-            raise XietongError("circular.intro_too_long", limit=INTRO_LIMIT)
         now = self.clock.now()
         async with self.store.write() as tx:
-            row = await self._row(tx, actor, circular_id)
+            row = await self._row(tx, actor, circular_id)     # who may, before what they sent
+            if not 1 <= len(title) <= 200:
+                raise XietongError("circular.bad_title")
+            if len(intro) > INTRO_LIMIT:
+                raise XietongError("circular.intro_too_long", limit=INTRO_LIMIT)
             if not await tx.circulars.edit(row.id, title, intro):
                 raise XietongError("circular.published")
             await audit.record(tx, now, actor, "circular.edit", f"circular:{row.id}", title=title)

@@ -14,6 +14,7 @@ from hub.services.stats import month_span
 from tests.service.test_urgent_items import actor, unit_ids
 
 NOVEMBER = parse_period("2026-11")
+START_OF_DEMO = datetime(2026, 11, 6, 2, 0, tzinfo=UTC)     # a Friday: last month is October
 
 
 async def sign(hub, login: str, item_id: int) -> None:
@@ -158,3 +159,24 @@ async def test_only_the_office_keeps_circulars_and_bad_periods_are_refused(demo_
         with pytest.raises(XietongError) as wrong:
             parse_period(**bad)
         assert wrong.value.code == "circular.bad_period"
+
+
+async def test_the_demos_month_of_history_names_the_slow_township_and_the_idle_bureau(hub):
+    import time
+
+    from hub.services.demo import load_demo
+    from hub.services.demo_history import load_demo_history
+
+    await load_demo(hub.identity)
+    began = time.perf_counter()
+    notices = await load_demo_history(hub, START_OF_DEMO)
+    assert time.perf_counter() - began < 3.0
+    assert notices == 22                                   # October 2026's working days (Mon-Fri)
+    hub.clock.set(START_OF_DEMO)
+    draft = await hub.circulars.ensure_monthly()
+    assert (draft.period.first.isoformat(), draft.period.last.isoformat()) == ("2026-10-01", "2026-10-31")
+    named = {(n.name, n.kind) for n in draft.named}
+    assert ("南桥镇人民政府", "slow") in named and ("示范区卫生健康局", "idle") in named
+    assert not {n for n in named if n[0] in ("东湖镇人民政府", "西山镇人民政府", "示范区教育局")}
+    nqz = next(u for u in draft.frozen["units"] if u["name"] == "南桥镇人民政府")
+    assert nqz["received"] == 22 and nqz["overdue"] > 11 and nqz["chased"] > 11

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,7 +21,9 @@ from hub.app import Hub
 from hub.domain.identity import Actor, Role, SystemActor
 from hub.domain.incoming import Registration
 from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
+from hub.domain.meetings import MeetingDraft
 from hub.domain.permissions import Action, can
+from hub.services.circulars import parse_period
 from hub.services.demo import DEMO_PASSWORD
 from hub.store.documents import DocFields
 from tests.conftest import csrf_from, login
@@ -256,6 +259,39 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/registers/outgoing.csv"): "view_incoming",
     ("GET", "/api/registers/incoming"): "view_incoming",
     ("GET", "/api/registers/outgoing"): "view_incoming",
+    # 会议管理: whoever sees the notice sees the meeting (the service answers 404 to the others); the organiser's
+    # unit (clerks, leaders) calls, changes, postpones, cancels and chases; an invited unit's clerks and leaders reply
+    ("GET", "/meetings"): "view_item",
+    ("GET", "/meetings.xlsx"): "view_item",
+    ("GET", "/meetings/new"): "manage_meetings",
+    ("POST", "/meetings"): "manage_meetings",
+    ("GET", "/meetings/{meeting_id}"): "view_item",
+    ("POST", "/meetings/{meeting_id}/change"): "manage_meetings",
+    ("POST", "/meetings/{meeting_id}/postpone"): "manage_meetings",
+    ("POST", "/meetings/{meeting_id}/cancel"): "manage_meetings",
+    ("POST", "/meetings/{meeting_id}/chase"): "manage_meetings",
+    ("POST", "/meetings/{meeting_id}/reply"): "handle_delivery",    # an invited unit's (the organiser: 409)
+    ("GET", "/api/meetings"): "view_item",
+    ("POST", "/api/meetings"): "manage_meetings",
+    ("GET", "/api/meetings/{meeting_id}"): "view_item",
+    ("POST", "/api/meetings/{meeting_id}/change"): "manage_meetings",
+    ("POST", "/api/meetings/{meeting_id}/postpone"): "manage_meetings",
+    ("POST", "/api/meetings/{meeting_id}/cancel"): "manage_meetings",
+    ("POST", "/api/meetings/{meeting_id}/reply"): "handle_delivery",
+    ("POST", "/api/meetings/{meeting_id}/chase"): "manage_meetings",
+    # 通报: the super admin and the office's clerks (another unit's clerk: 409 on the list and generate, their
+    # unit keeps none; 403 on the office's circular); publishing: an office clerk (the super admin: 409)
+    ("GET", "/circulars"): "manage_circular",
+    ("POST", "/circulars"): "manage_circular",
+    ("GET", "/circulars/{circular_id}"): "manage_circular",
+    ("POST", "/circulars/{circular_id}"): "manage_circular",
+    ("GET", "/circulars/{circular_id}/table.xlsx"): "manage_circular",
+    ("GET", "/api/circulars"): "manage_circular",
+    ("POST", "/api/circulars"): "manage_circular",
+    ("GET", "/api/circulars/{circular_id}"): "manage_circular",
+    ("POST", "/api/circulars/{circular_id}"): "manage_circular",
+    ("POST", "/api/circulars/{circular_id}/regenerate"): "manage_circular",
+    ("POST", "/api/circulars/{circular_id}/publish"): "manage_circular",
 }
 
 # Routes after which the walking browser holds a new session (or none) and must log in again.
@@ -401,7 +437,15 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
     async with demo_hub.store.read() as tx:
         (scan,) = await tx.incoming.attachments(paper.id)
     scan_id = scan.id
-    return {"user_id": PathParam(str(target.id), target.unit_id),
+    # a meeting 东湖镇 called, its notice to 西山镇 (no walking account's unit is invited)
+    meeting = await demo_hub.meetings.call(
+        await demo_hub.identity.actor(drafter.id, "127.0.0.1"),
+        MeetingDraft("权限矩阵用会议", "议程", "东湖镇会议室", demo_hub.clock.now() + timedelta(days=1),
+                     demo_hub.clock.now() + timedelta(days=1, hours=2), (unit_ids["XSZ"],)))
+    # a circular of the office (BGS): 东湖镇's clerk is of another unit
+    circular = await demo_hub.circulars.generate(SystemActor(), parse_period("2026-11"))
+    return {"circular_id": PathParam(str(circular.row.id), unit_ids["BGS"]),
+            "user_id": PathParam(str(target.id), target.unit_id),
             "seal_id": PathParam(str(dhz_seal.id), dhz),
             "doc_id": PathParam(str(doc.id), dhz),
             "doc_attachment_id": PathParam(str(doc_attachment.id), dhz),
@@ -413,7 +457,8 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
             "incoming_attachment_id": PathParam(str(scan_id), dhz),
             "move": PathParam("review", dhz),
             "circulation_id": PathParam(str(sent.circulation_id), dhz),
-            "step_id": PathParam(str(read_step.id), dhz)}
+            "step_id": PathParam(str(read_step.id), dhz),
+            "meeting_id": PathParam(str(meeting.id), dhz)}
 
 
 def path_params(spec: RouteSpec, params: dict[str, PathParam]) -> list[PathParam]:
@@ -459,6 +504,7 @@ def allowed_for(rule: str, role: str, same_unit: bool) -> bool:
 ITEM_PARAMS = {"item_id", "delivery_id", "attachment_id"}
 DOC_PARAMS = {"doc_id", "doc_attachment_id"}
 SEAL_PARAMS = {"seal_id"}
+MEETING_PARAMS = {"meeting_id"}      # a meeting is seen by whoever sees its notice
 
 
 def hidden_from(spec: RouteSpec, role: str, same_unit: bool) -> bool:
@@ -468,7 +514,7 @@ def hidden_from(spec: RouteSpec, role: str, same_unit: bool) -> bool:
     params = set(re.findall(r"{(\w+)}", spec.path))
     if SEAL_PARAMS & params:       # a seal's page and usage register: the registry, and the unit's own keeper
         return not allowed_for("manage_seals", role, same_unit) and not allowed_for("use_seal", role, same_unit)
-    if not (ITEM_PARAMS | DOC_PARAMS) & params:
+    if not (ITEM_PARAMS | DOC_PARAMS | MEETING_PARAMS) & params:
         return False
     rule = EXPECTED_ROUTES[key_of(spec)]
     return any(EXPECTED[rule][role]) and not allowed_for("view_item", role, same_unit)
@@ -480,6 +526,8 @@ async def assert_denied(resp: Any, spec: RouteSpec, where: str, hidden: bool = F
         (403, "perm.denied", "您无权执行此操作")
     if hidden and DOC_PARAMS & set(re.findall(r"{(\w+)}", spec.path)):
         code, text = "document.not_found", "公文不存在或您无权查看"
+    if hidden and MEETING_PARAMS & set(re.findall(r"{(\w+)}", spec.path)):
+        code, text = "meeting.not_found", "会议不存在或您无权查看"
     if hidden and SEAL_PARAMS & set(re.findall(r"{(\w+)}", spec.path)):
         code, text = "seal.not_found", "印章不存在或您无权查看"
     assert resp.status == status, f"{where}: expected {status}, got {resp.status}: {body[:300]}"
