@@ -159,9 +159,13 @@ class Scheduler:
         event_id = await tx.events.add(now, "meeting.reminder", item.id, item.sender_unit_id, delivery.id,
                                        delivery.unit_id, None, attendees=[n for n, _ in attendees])
         text = meeting_reminder_text(item)
-        await _sms(tx, now, event_id, delivery, await people.of(delivery.unit_id, Role.CLERK), text)
-        for _, phone in attendees:
-            if phone:
+        clerks = await people.of(delivery.unit_id, Role.CLERK)
+        await _sms(tx, now, event_id, delivery, clerks, text)
+        told = {c.phone for c in clerks if c.phone}
+        # the people named at sign-for, then those the unit's attendance reply (参会回执) sends
+        for phone in [p for _, p in attendees] + await tx.meetings.attendee_phones(item.id, delivery.unit_id):
+            if phone and phone not in told:
+                told.add(phone)
                 await tx.outbox.add_sms(now, event_id, delivery.id, None, phone, text)
         return True
 

@@ -172,6 +172,13 @@ class MeetingQueries:
                                      (meeting_id,)) as cur:
             return [_attendee(r) for r in await cur.fetchall()]
 
+    async def attendee_phones(self, item_id: int, unit_id: int) -> list[str]:
+        """The phones of the people a unit's reply sends to the meeting of this notice (its reminder)."""
+        async with self.conn.execute(
+                "SELECT a.phone FROM meetings m JOIN meeting_attendees a ON a.meeting_id = m.id"
+                " WHERE m.item_id = ? AND a.unit_id = ? AND a.phone != '' ORDER BY a.id", (item_id, unit_id)) as cur:
+            return [r[0] for r in await cur.fetchall()]
+
     # -- two meetings of one person at the same time ----------------------------------------
 
     async def conflicts(self, meeting_id: int, user_ids: list[int], starts_at: datetime,

@@ -100,7 +100,11 @@ async def test_a_unit_that_replied_must_confirm_again_after_the_meeting_moves(de
     demo_hub.clock.set(new_start - timedelta(minutes=59))
     await demo_hub.scheduler.run_due()
     sent = await reminders_sent(demo_hub, meeting.item_id)
-    assert len(sent) == 2 and all("五楼" in b for b in sent)        # 东湖镇's two clerks
+    assert len(sent) == 3 and all("五楼" in b for b in sent)        # 东湖镇's two clerks and its leader who comes
+    async with demo_hub.store.read() as tx:
+        phones = {m.phone for d in await tx.deliveries.for_item(meeting.item_id)
+                  for m in await tx.outbox.for_delivery(d.id) if "会议提醒" in m.body}
+    assert (await demo_hub.identity.user_by_login("dhz.leader")).phone in phones
     view = await demo_hub.meetings.view(await actor(demo_hub, "bgs.clerk1"), meeting.id)
     assert next(u for u in view.units if u.unit.code == "DHZ").answered
 

@@ -112,7 +112,8 @@ async def new_item_page(request: web.Request, values: dict[str, Any] | None = No
     return render(request, "item_new.html", status=status, units=groups.units, groups=groups,
                   doc_kinds=DOC_KINDS, kinds=[k.value for k in ItemKind], urgencies=[u.value for u in Urgency],
                   form=defaults | (values or {}), main=set(main), copy=set(copy), error=error, notice=notice,
-                  limit_mb=hub.config.items.attachment_limit_kib // 1024)
+                  limit_mb=hub.config.items.attachment_limit_kib // 1024,
+                  can_call_meeting=can(actor, Action.MANAGE_MEETINGS, actor.unit_id))
 
 
 async def pick_recipients(request: web.Request, pick: str) -> web.Response:
