@@ -14,7 +14,7 @@ import sys
 from aiohttp import web
 
 from hub.app import Hub
-from hub.cli import add_command, build_parser, run
+from hub.cli import add_command, build_parser, common_options, run
 from hub.config import Config
 
 log = logging.getLogger("xietong")
@@ -72,8 +72,45 @@ async def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     return await serve(config)
 
 
+async def cmd_circular(args: argparse.Namespace, config: Config) -> int:
+    """通报: generate the office's circular of a month (or days) as a draft, or list the circulars."""
+    from hub.domain.identity import SystemActor  # inside: `xietong --help` stays quick
+    from hub.services.circulars import parse_period, period_of
+    from hub.services.stats import last_month
+    hub = await Hub.start(config, create=False)
+    try:
+        if args.circular_cmd == "list":
+            for c in await hub.circulars.list(SystemActor(login="cli")):
+                print(f"{c.row.id}\t{c.period.first}..{c.period.last}\t{c.row.state}\t{len(c.named)} named\t{c.row.title}")
+            return 0
+        if args.month:
+            period = parse_period(month=args.month)
+        elif args.first_day or args.last_day:
+            period = parse_period(first=args.first_day or "", last=args.last_day or "")
+        else:
+            period = period_of(*last_month(hub.clock.now()))
+        made = await hub.circulars.generate(SystemActor(login="cli"), period, by_hand=not period.month)
+        print(f"circular {made.row.id} ({made.row.state}): {made.row.title}")
+        print(f"  {period.first} .. {period.last}; {len(made.frozen['units'])} units; {len(made.named)} named")
+        for n in made.named:
+            print(f"  {n.name} [{n.kind}]: {'; '.join(n.reasons)}")
+        print(f"review and publish it at {config.public_url()}/circulars/{made.row.id}")
+        return 0
+    finally:
+        await hub.close()
+
+
 def parser() -> argparse.ArgumentParser:
     p = build_parser()
+    c = add_command(p, "circular", "the office's circular (通报): generate a month's draft, list them", cmd_circular)
+    csub = c.add_subparsers(dest="circular_cmd", required=True, metavar="ACTION")
+    g = csub.add_parser("generate", parents=[common_options()], help="generate the draft of a month (once per month) or of days (default: "
+                                         "the previous month, Beijing time)")
+    g.add_argument("--month", help="a calendar month, e.g. 2026-11")
+    g.add_argument("--from", dest="first_day", help="or the first day, e.g. 2026-11-03")
+    g.add_argument("--to", dest="last_day", help="and the last day (included)")
+    csub.add_parser("list", parents=[common_options()],
+                    help="list the office's circulars (the previous month's draft is made first if due)")
     s = add_command(p, "serve", "serve the web app, API and websocket", cmd_serve)
     s.add_argument("--host", help="address to listen on (config web.host)")
     s.add_argument("--port", type=int, help="port to listen on (config web.port)")

@@ -179,10 +179,10 @@ class CircularService:
         text = circular_text(frozen, row.intro, office.name if office else "", period.first, period.last)
         return Circular(row, period, frozen, text, named)
 
-    async def list(self, actor: Actor) -> list[Circular]:
+    async def list(self, who: Who) -> list[Circular]:
         """The office's circulars, the latest period first (the previous month's drafted first if due)."""
         async with self.store.read() as tx:
-            office = await self._office(tx, actor)
+            office = await self._office(tx, who)
         if self.config.circular.monthly:
             await self.ensure_monthly(office.id)
         async with self.store.read() as tx:

@@ -180,3 +180,24 @@ async def test_the_demos_month_of_history_names_the_slow_township_and_the_idle_b
     assert not {n for n in named if n[0] in ("东湖镇人民政府", "西山镇人民政府", "示范区教育局")}
     nqz = next(u for u in draft.frozen["units"] if u["name"] == "南桥镇人民政府")
     assert nqz["received"] == 22 and nqz["overdue"] > 11 and nqz["chased"] > 11
+
+
+def test_the_command_line_generates_a_months_draft_once_and_lists_it(demo_template, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from webapp.cli import main
+
+    db = tmp_path / "x.db"
+    shutil.copy(demo_template, db)
+    monkeypatch.setenv("XIETONG_STORE_PATH", str(db))
+    monkeypatch.setenv("XIETONG_OTP_KEY_FILE", str(tmp_path / "otp.key"))
+    assert main(["circular", "generate", "--month", "2026-11"]) == 0
+    first = capsys.readouterr().out
+    assert "circular 1 (draft): 关于2026年11月电子政务专网公文签收及系统使用情况的通报" in first
+    assert "2026-11-01 .. 2026-11-30; 7 units" in first
+    assert main(["circular", "generate", "--month", "2026-11"]) == 0     # once per month
+    assert "circular 1 (draft)" in capsys.readouterr().out
+    assert main(["circular", "generate", "--month", "2026-13"]) == 1
+    assert "统计时段有误" in capsys.readouterr().err
+    assert main(["circular", "list"]) == 0
+    assert "2026-11-01..2026-11-30\tdraft" in capsys.readouterr().out
