@@ -6,8 +6,11 @@ import io
 import zipfile
 from datetime import timedelta
 
+import jsonschema
+
 from hub.domain.calendar import CST
 from tests.conftest import login
+from tests.web.test_openapi import fetch_doc
 
 
 def local(t) -> str:
@@ -94,3 +97,53 @@ async def test_a_meeting_in_the_past_is_refused_in_both_languages_and_nothing_is
     resp = await call_by_form(client, demo_hub, csrf, hours=-2)
     assert resp.status == 400 and "would start in the past" in await resp.text()
     assert "No meetings yet" in await (await client.get("/meetings")).text()
+
+
+async def test_the_json_api_calls_replies_changes_and_answers_as_its_document_says(client, demo_hub):
+
+    doc = await fetch_doc(client)
+
+    def check(path: str, method: str, body) -> None:
+        schema = doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        jsonschema.Draft202012Validator(schema).validate(body)
+
+    token = await login(client, "bgs.clerk1")
+    now = demo_hub.clock.now()
+    dhz, xsz = await ids_of(demo_hub, "DHZ", "XSZ")
+    body = {"title": "全区森林防火工作会", "room": "区政府三楼会议室", "starts_at": (now + timedelta(days=1)).isoformat(),
+            "ends_at": (now + timedelta(days=1, hours=2)).isoformat(), "main_units": [dhz, xsz]}
+    resp = await client.post("/api/meetings", json={**body, "ends_at": body["starts_at"]},
+                             headers={"X-CSRF-Token": token})
+    error = (await resp.json())["error"]
+    assert resp.status == 400 and error["message_zh"] == "会议结束时间须晚于开始时间。" and "must end after" in error["message_en"]
+    resp = await client.post("/api/meetings", json=body, headers={"X-CSRF-Token": token})
+    assert resp.status == 200, await resp.text()
+    meeting = (await resp.json())["meeting"]
+    check("/api/meetings", "post", {"meeting": meeting})
+
+    token = await login(client, "xsz.clerk1")
+    leader = await demo_hub.identity.user_by_login("xsz.leader")
+    resp = await client.post(f"/api/meetings/{meeting['id']}/reply", headers={"X-CSRF-Token": token},
+                             json={"coming": True, "attendees": [{"user_id": leader.id}]})
+    assert resp.status == 200, await resp.text()
+    check("/api/meetings/{meeting_id}/reply", "post", await resp.json())
+    stranger = await demo_hub.identity.user_by_login("dhz.leader")
+    resp = await client.post(f"/api/meetings/{meeting['id']}/reply", headers={"X-CSRF-Token": token},
+                             json={"coming": True, "attendees": [{"user_id": stranger.id}]})
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "meeting.attendee_not_of_unit"
+
+    token = await login(client, "bgs.clerk1")
+    later = now + timedelta(days=2)
+    resp = await client.post(f"/api/meetings/{meeting['id']}/change", headers={"X-CSRF-Token": token},
+                             json={"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()})
+    assert resp.status == 200 and (await resp.json())["meeting"]["version"] == 2
+    resp = await client.get(f"/api/meetings/{meeting['id']}")
+    view = await resp.json()
+    check("/api/meetings/{meeting_id}", "get", view)
+    xsz_row = next(u for u in view["units"] if u["unit_id"] == xsz)
+    assert xsz_row["stale"] and not xsz_row["answered"] and xsz_row["round"] == 2 and xsz_row["contacts"]
+    resp = await client.post(f"/api/meetings/{meeting['id']}/chase", headers={"X-CSRF-Token": token})
+    assert resp.status == 200 and sorted((await resp.json())["chased"]) == sorted([dhz, xsz])
+    listed = await (await client.get("/api/meetings")).json()
+    check("/api/meetings", "get", listed)
+    assert [m["meeting"]["id"] for m in listed["meetings"]] == [meeting["id"]]
