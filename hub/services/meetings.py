@@ -21,7 +21,7 @@ from hub.config import Config
 from hub.domain.calendar import CST, WorkCalendar
 from hub.domain.chase import CHASE_PAUSE
 from hub.domain.identity import Actor, Role, Unit, User
-from hub.domain.items import AckVia, Delivery, Item, ItemDraft, ItemKind
+from hub.domain.items import AckVia, Delivery, DeliveryState, Item, ItemDraft, ItemKind
 from hub.domain.meetings import (
     Conflict,
     Meeting,
@@ -308,7 +308,13 @@ class MeetingService:
     # -- what people see -------------------------------------------------------------------
 
     async def view(self, actor: Actor, meeting_id: int) -> MeetingView:
+        """The meeting as the viewer may see it; an invited unit opening it has read its notice (as on
+        the notice's own page)."""
         now = self.clock.now()
+        async with self.store.read() as tx:
+            meeting, item, deliveries = await self._seen(tx, actor, meeting_id)
+        if any(d.unit_id == actor.unit_id and d.state is DeliveryState.PENDING for d in deliveries):
+            await self.items.view(actor, item.id)           # records the read, once
         async with self.store.read() as tx:
             meeting, item, deliveries = await self._seen(tx, actor, meeting_id)
             units = {u.id: u for u in await tx.units.all()}

@@ -230,3 +230,11 @@ async def test_the_list_shows_meetings_called_and_invited_to_upcoming_first(demo
     assert [r.meeting.id for r in rows] == [soon.id, later.id] and not rows[0].organised
     rows = await demo_hub.meetings.meetings(await actor(demo_hub, "bgs.clerk1"))
     assert [r.meeting.title for r in rows] == ["明天的会", "与东湖镇无关的会"] and rows[0].organised
+
+
+async def test_an_invited_unit_opening_the_meeting_has_read_its_notice(demo_hub):
+    meeting = await call(demo_hub, "XSZ")
+    view = await demo_hub.meetings.view(await actor(demo_hub, "xsz.clerk2"), meeting.id)
+    assert view.mine.delivery.state is DeliveryState.READ and view.can_reply and len(view.units) == 1
+    organiser = await demo_hub.meetings.view(await actor(demo_hub, "bgs.clerk1"), meeting.id)
+    assert organiser.units[0].delivery.read_by == (await demo_hub.identity.user_by_login("xsz.clerk2")).id
