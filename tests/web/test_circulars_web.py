@@ -94,6 +94,9 @@ async def test_the_office_generates_reviews_prints_exports_and_publishes_it_once
 
 
 async def test_another_units_clerk_is_told_circulars_are_the_offices(client):
+    await login(client, "bgs.clerk1")
+    assert 'href="/circulars"' in await (await client.get("/")).text()
     await login(client, "dhz.clerk1")
+    assert 'href="/circulars"' not in await (await client.get("/")).text()     # no tile to a page it has not
     resp = await client.get("/circulars")
     assert resp.status == 409 and "通报由政府办公室编制发布" in await resp.text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hub.domain.identity import Role
+from hub.domain.identity import Role, UnitKind
 from hub.domain.permissions import Action, can
 from hub.services.todo import TodoKind, todo_list
 from webapp.context import actor_of, hub_of, render
@@ -34,6 +34,9 @@ SHORTCUTS = [
     (Action.ENROL_OTP, "/otp", "home.link_otp"),
 ]
 
+# pages only the office (kind OFFICE) keeps: another unit's clerk, whose action allows them, has none
+OFFICE_ONLY = {"/circulars"}
+
 # the counts a home page leads with, per role (the kinds shown even when there are none)
 LEADER_KINDS = (TodoKind.SIGNOFF, TodoKind.SEAL_APPROVE, TodoKind.INSTRUCT, TodoKind.READ)
 KEEPER_KINDS = (TodoKind.STAMP,)
@@ -44,7 +47,9 @@ CLERK_KINDS: tuple[TodoKind, ...] = ()    # a clerk's home leads with the 待签
 async def home(request: web.Request) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
     unit = await hub.identity.unit(actor.unit_id)
-    links = [(href, key) for action, href, key in SHORTCUTS if can(actor, action)]
+    office = actor.has(Role.SUPER_ADMIN) or (unit is not None and unit.kind is UnitKind.OFFICE)
+    links = [(href, key) for action, href, key in SHORTCUTS if can(actor, action)
+             and (office or href not in OFFICE_ONLY)]
     roles = sorted(r.value for r in actor.roles)
     todo = await todo_list(hub.store, hub.documents, actor)
     lead: list[TodoKind] = []
