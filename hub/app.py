@@ -19,6 +19,7 @@ from hub.notify.sms import SmsService
 from hub.services.chase import ChaseService
 from hub.services.circulars import CircularService
 from hub.services.circulation import CirculationService
+from hub.services.delegations import DelegationService
 from hub.services.documents import DocumentService
 from hub.services.duty import DutyDeskService
 from hub.services.duty_log import DutyLogService
@@ -26,6 +27,7 @@ from hub.services.escalation import Scheduler
 from hub.services.identity import IdentityService
 from hub.services.incoming import IncomingService
 from hub.services.items import ItemService
+from hub.services.meeting_signin import MeetingSigninService
 from hub.services.meetings import MeetingService
 from hub.services.otp import OtpService
 from hub.services.recipient_groups import RecipientGroupService
@@ -94,7 +96,9 @@ class Hub:
     resend: ResendService = field(init=False)       # the sender corrects a returned delivery, sends again
     incoming: IncomingService = field(init=False)  # received documents (收文): register, review ... close
     meetings: MeetingService = field(init=False)   # 会议管理: call, change, replies (参会回执), the organiser's page
+    meeting_signin: MeetingSigninService = field(init=False)   # 签到 by QR code, marking present, the lists
     circulars: CircularService = field(init=False)  # 通报: the office's circular of a period
+    delegations: DelegationService = field(init=False)  # 代理: act for someone away, once approved
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
@@ -151,7 +155,10 @@ class Hub:
                                        lambda actor, code, purpose, target: hub.otp.confirm(
                                            actor, code, purpose, target), road_moved)
         hub.circulars = CircularService(store, clock, config, items)
+        hub.delegations = DelegationService(store, clock, config, feed.end_sessions, feed.todo_changed)
+        identity.acting_for = hub.delegations.acting_actor     # a session acting for another (代理)
         hub.meetings = MeetingService(store, clock, config, calendar, items, scheduler.wake, published)
+        hub.meeting_signin = MeetingSigninService(store, clock, config)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 

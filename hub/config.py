@@ -292,6 +292,20 @@ class CircularConfig:
 
 
 @dataclass(frozen=True)
+class MeetingsConfig:
+    signin_code_seconds: int = field(default=60, metadata=_doc(
+        "A meeting's sign-in (签到) QR code changes every this many seconds; a code is accepted in its own "
+        "period and the next one (so it lives 1-2 periods), then refused as expired.",
+        lambda v: v >= 10, "a whole number of seconds, 10 or more"))
+
+
+@dataclass(frozen=True)
+class DelegationConfig:
+    max_days: int = field(default=30, metadata=_doc(
+        "The longest period (days) one delegation (代理) may cover.", _positive, "a positive integer"))
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     allow_from: str = field(default="127.0.0.1/32 ::1/128", metadata=_doc(
         "Addresses that may read GET /metrics (space-separated ranges)."))
@@ -367,6 +381,8 @@ class Config:
     sms: SmsConfig = SmsConfig()
     metrics: MetricsConfig = MetricsConfig()
     circular: CircularConfig = CircularConfig()
+    delegation: DelegationConfig = DelegationConfig()
+    meetings: MeetingsConfig = MeetingsConfig()
     log: LogConfig = LogConfig()
     otp: OtpConfig = OtpConfig()
     seals: SealsConfig = SealsConfig()

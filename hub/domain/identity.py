@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 from hub.errors import XietongError
@@ -68,9 +69,45 @@ class Actor:
     roles: frozenset[Role]
     ip: str = ""
     unit_name: str = ""
+    by: Delegate | None = None       # set while a delegate acts for this person (代理): who really acts
 
     def has(self, role: Role) -> bool:
         return role in self.roles
+
+    @property
+    def signature(self) -> str:
+        """The name a history row shows: "王五（代 李四）" while a delegate acts, else the name."""
+        return f"{self.by.name}（代 {self.name}）" if self.by else self.name
+
+    @property
+    def person(self) -> Actor:
+        """The person at the keyboard, as themselves (their own one-time codes, their own pages)."""
+        d = self.by
+        if d is None:
+            return self
+        return replace(self, user_id=d.user_id, login=d.login, name=d.name, unit_id=d.unit_id,
+                       roles=d.roles, unit_name=d.unit_name, by=None)
+
+
+@dataclass(frozen=True)
+class Delegate:
+    """Who really acts for an actor, under which delegation, as checked at `checked_at`."""
+
+    user_id: int
+    login: str
+    name: str
+    unit_id: int
+    roles: frozenset[Role]
+    delegation_id: int
+    approved: bool
+    starts_at: datetime
+    ends_at: datetime
+    checked_at: datetime
+    unit_name: str = ""
+
+    @property
+    def current(self) -> bool:
+        return self.approved and self.starts_at <= self.checked_at < self.ends_at
 
 
 @dataclass(frozen=True)

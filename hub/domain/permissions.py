@@ -87,13 +87,26 @@ POLICY: dict[Action, dict[Role, Scope]] = {
 }
 
 
+# Never done for another under a delegation (代理): administration, the logs, one's own codes and
+# delegations themselves. Everything else a delegate may do exactly as the principal may.
+UNDELEGABLE: frozenset[Action] = frozenset({
+    Action.VIEW_USERS, Action.MANAGE_USERS, Action.MANAGE_UNITS, Action.VIEW_AUDIT, Action.VIEW_SMS,
+    Action.ENROL_OTP, Action.MANAGE_SEALS, Action.REQUEST_DELEGATION, Action.APPROVE_DELEGATION,
+})
+
+
 def can(actor: Actor, action: Action, units: int | Iterable[int] | None = None) -> bool:
     """May `actor` do `action` concerning `units` (one unit, several, or none given)?
 
     With several units (an item's sender and recipients), an `OWN` grant needs
     the actor's unit to be among them. With none given, the question is
     whether the actor may do the action anywhere at all (e.g. show a menu).
+    An actor a delegate acts for (`actor.by`) may do nothing unless the
+    delegation is approved and current at the time it was checked, and never
+    an `UNDELEGABLE` action (未经许可，不得由他人代理收发工作).
     """
+    if actor.by is not None and (action in UNDELEGABLE or not actor.by.current):
+        return False
     grants = POLICY.get(action, {})
     scopes = {grants[r] for r in actor.roles if r in grants}
     if not scopes:

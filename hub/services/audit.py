@@ -21,6 +21,9 @@ async def record(tx: Tx, at: datetime, who: Actor | SystemActor, action: str, ta
     stamp = utc_iso(at)
     actor_id = who.user_id
     login = who.login
+    if isinstance(who, Actor) and who.by is not None:     # "A for B": the real person, for whom
+        actor_id, login = who.by.user_id, who.by.login
+        detail = {**detail, "for": who.login}
     address = ip if ip is not None else who.ip
     body = canonical_json(detail)
     digest = chain_hash(prev, row_id, stamp, actor_id, login, address, action, target, body)

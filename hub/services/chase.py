@@ -22,7 +22,7 @@ async def send_again_in(tx: Tx, now: datetime, actor: Actor, d: Delivery, item: 
     """An event for the unit (its phones get it live) and the SMS `text` to each of its clerks; the
     caller calls `published()` after commit. The event's id."""
     event_id = await tx.events.add(now, event_type, item.id, item.sender_unit_id, d.id, d.unit_id,
-                                   actor.user_id, by=actor.name)
+                                   actor.user_id, by=actor.signature)
     for clerk in await tx.users.with_role(Role.CLERK, d.unit_id):
         if clerk.phone:
             await tx.outbox.add_sms(now, event_id, d.id, clerk.id, clerk.phone, text)

@@ -75,7 +75,7 @@ class DocumentService:
             doc_id = await tx.documents.add(actor.unit_id, actor.user_id, fields, now)
             for a in attachments:
                 await tx.documents.add_attachment(doc_id, a)
-            await tx.documents.add_history(doc_id, now, actor.user_id, actor.name, "draft", "", "draft", "")
+            await tx.documents.add_history(doc_id, now, actor.user_id, actor.signature, "draft", "", "draft", "")
             await audit.record(tx, now, actor, "document.draft", f"document:{doc_id}", title=fields.title)
             doc = await tx.documents.get(doc_id)
         assert doc is not None
@@ -151,7 +151,7 @@ class DocumentService:
             if state is not doc.state:
                 await tx.documents.set_state(doc_id, state, now)
                 comment = comment or "复核中修改了已签发内容，退回领导重新签发"
-            await tx.documents.add_history(doc_id, now, actor.user_id, actor.name, "edit", doc.state.value,
+            await tx.documents.add_history(doc_id, now, actor.user_id, actor.signature, "edit", doc.state.value,
                                            state.value, comment)
             await audit.record(tx, now, actor, "document.edit", f"document:{doc_id}", back_to_leader=state is not doc.state)
             result = await tx.documents.get(doc_id)
@@ -187,7 +187,7 @@ class DocumentService:
             attachments = await tx.documents.attachments(doc_id)
             digest = _content(doc, attachments).digest()
             if op is DocOp.SIGN:
-                await tx.documents.sign(doc_id, digest, actor.user_id, actor.name, now)
+                await tx.documents.sign(doc_id, digest, actor.user_id, actor.signature, now)
             elif op is DocOp.REGISTER:
                 if digest != doc.signed_digest:                  # 复核: not what the leader signed
                     to_state = DocState.SIGNOFF
@@ -212,7 +212,7 @@ class DocumentService:
                 await tx.documents.set_state(doc_id, to_state, now)
             else:
                 await tx.documents.set_state(doc_id, to_state, now)
-            await tx.documents.add_history(doc_id, now, actor.user_id, actor.name, op.value, doc.state.value,
+            await tx.documents.add_history(doc_id, now, actor.user_id, actor.signature, op.value, doc.state.value,
                                            to_state.value, comment)
             await audit.record(tx, now, actor, f"document.{op.value}", f"document:{doc_id}", comment=comment,
                                digest=digest if op is DocOp.SIGN else None)
@@ -270,6 +270,6 @@ async def instruct(store: Store, clock: Clock, confirm: Confirm, actor: Actor, i
     now = clock.now()
     async with store.write() as tx:
         event_id = await tx.events.add(now, "item.instruction", item.id, item.sender_unit_id, delivery.id,
-                                       delivery.unit_id, actor.user_id, by=actor.name, text=text)
+                                       delivery.unit_id, actor.user_id, by=actor.signature, text=text)
         await audit.record(tx, now, actor, "item.instruction", f"item:{item_id}", text=text)
     return event_id

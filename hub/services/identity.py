@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -53,6 +53,7 @@ class Session:
     created_at: datetime
     by_token: bool = False
     key: str = ""            # the stored hash of the cookie or token: names the session's open connections
+    acting_ended: bool = False   # it acted for another until this request: the delegation is over (代理期已结束)
 
 
 def actor_for(user: User, unit: Unit | None, ip: str) -> Actor:
@@ -62,6 +63,9 @@ def actor_for(user: User, unit: Unit | None, ip: str) -> Actor:
 
 Who = Actor | SystemActor
 SessionsEnded = Callable[[int, str | None], object]   # (user id, session key; None: all the user's)
+# (tx, session key, user, unit, ip, now) -> (the principal's Actor while acting for them; the principal's id
+# when an acting session's delegation is over): hub.services.delegations.DelegationService.acting_actor
+ActingFor = Callable[[Tx, str, User, Unit | None, str, datetime], Awaitable[tuple[Actor | None, int | None]]]
 
 
 def _require(who: Who, action: Action, units: int | tuple[int, ...] | None = None) -> None:
@@ -76,6 +80,7 @@ class IdentityService:
         self.store, self.clock, self.config, self.hasher = store, clock, config, hasher
         # after a commit that ended sessions: their open connections (the realtime feed) close at once
         self._sessions_ended = sessions_ended or (lambda _user, _key: None)
+        self.acting_for: ActingFor | None = None     # set by the hub: delegation (代理)
 
     # -- logging in -----------------------------------------------------------------
 
@@ -160,8 +165,12 @@ class IdentityService:
         """The live session for a cookie, or None if unknown, expired or revoked."""
         now = self.clock.now()
         key = session_hash(cookie_value)
+        acting: Actor | None = None
+        ended_for: int | None = None
         async with self.store.read(snapshot=False) as tx:     # one statement, on every request
             found = await tx.sessions.with_holder(key)
+            if found is not None and self.acting_for is not None and found[1] is not None:
+                acting, ended_for = await self.acting_for(tx, key, found[1], found[2], ip, now)
         if found is None:
             return None
         row, user, unit = found
@@ -173,10 +182,16 @@ class IdentityService:
             async with self.store.write() as wtx:
                 await wtx.sessions.delete(key)
             return None
+        if ended_for is not None:     # the delegation's period is over: back to oneself, its sockets close
+            async with self.store.write() as wtx:
+                await wtx.delegations.set_acting(key, None)
+                await audit.record(wtx, now, actor_for(user, unit, ip), "delegation.ended", f"session:{key[:12]}")
+            self._sessions_ended(ended_for, key)
         if now - row.last_seen_at >= SESSION_TOUCH_EVERY:
             async with self.store.write() as wtx:
                 await wtx.sessions.touch(key, now)
-        return Session(actor_for(user, unit, ip), row.csrf_token, row.created_at, key=key)
+        return Session(acting or actor_for(user, unit, ip), row.csrf_token, row.created_at, key=key,
+                       acting_ended=ended_for is not None)
 
     # -- bearer tokens (bots, tools) ---------------------------------------------------
 

@@ -202,7 +202,7 @@ class ItemService:
                 await tx.deliveries.mark_withdrawn(d.id)
                 await tx.timers.cancel_steps(d.id)
             event_id = await tx.events.add(now, "item.withdrawn", item.id, item.sender_unit_id, d.id, d.unit_id,
-                                           actor.user_id, by=actor.name, reason=reason)
+                                           actor.user_id, by=actor.signature, reason=reason)
             for clerk in await unit_people(tx, d.unit_id, Role.CLERK):
                 if clerk.phone:
                     await tx.outbox.add_sms(now, event_id, d.id, clerk.id, clerk.phone, text)
@@ -253,7 +253,7 @@ class ItemService:
                 if current is not None and current.state is DeliveryState.PENDING:
                     await tx.deliveries.mark_read(mine.id, actor.user_id, now)
                     await tx.events.add(now, "item.read", item.id, item.sender_unit_id, mine.id, mine.unit_id,
-                                        actor.user_id, by=actor.name)
+                                        actor.user_id, by=actor.signature)
             self._published()
         async with self.store.read() as tx:
             deliveries = await tx.deliveries.for_item(item_id)
@@ -328,7 +328,7 @@ class ItemService:
             await tx.deliveries.mark_returned(delivery.id, now, reason[:500])
             await tx.timers.cancel_steps(delivery.id)
             await tx.events.add(now, "item.returned", item.id, item.sender_unit_id, delivery.id,
-                                delivery.unit_id, actor.user_id, by=actor.name, reason=reason[:500])
+                                delivery.unit_id, actor.user_id, by=actor.signature, reason=reason[:500])
             await audit.record(tx, now, actor, "delivery.return", f"delivery:{delivery.id}", reason=reason[:500])
             updated = await tx.deliveries.get(delivery.id)
         assert updated is not None
@@ -375,11 +375,11 @@ async def acknowledge_in(tx: Tx, now: datetime, config: Config, actor: Actor, de
         if remind_at > now:
             await tx.timers.add(remind_at, "meeting_reminder", delivery.id, 0)
     await tx.events.add(now, "item.acked", item.id, item.sender_unit_id, delivery.id, delivery.unit_id,
-                        actor.user_id, by=actor.name, via=via.value, receipt_no=receipt_no, note=note,
+                        actor.user_id, by=actor.signature, via=via.value, receipt_no=receipt_no, note=note,
                         attendees=names)
     await tx.events.add(now, "receipt", item.id, item.sender_unit_id, delivery.id, delivery.unit_id,
                         actor.user_id, receipt_no=receipt_no, unit=actor.unit_name if via is not AckVia.DUTY_DESK
-                        else "", by=actor.name, via=via.value)
+                        else "", by=actor.signature, via=via.value)
     await audit.record(tx, now, actor, "delivery.ack", f"delivery:{delivery.id}", via=via.value,
                        receipt_no=receipt_no, note=note)
     if delivery.round > 1:          # a corrected re-send: its incoming record takes the second round

@@ -212,23 +212,25 @@ class OtpService:
         """
         box = self.box()
         now = self.clock.now()
+        me = actor.person     # the code belongs to the person at the keyboard, a delegate's too (代理)
         async with self.store.write() as tx:
-            outcome = await self._check(tx, box, actor, code, now)
+            outcome = await self._check(tx, box, me, code, now)
             if isinstance(outcome, _Refusal):
                 if outcome.counts:
-                    await tx.otp.record_failure(actor.user_id, now)
+                    await tx.otp.record_failure(me.user_id, now)
                     await tx.otp.prune_failures(now - self._window())
                 await audit.record(tx, now, actor, "otp.failed", target, purpose=purpose,
                                    reason=outcome.error.code)
             else:
-                await tx.otp.clear_failures(actor.user_id)
+                await tx.otp.clear_failures(me.user_id)
                 await audit.record(tx, now, actor, "otp.confirm", target, purpose=purpose, **outcome)
         if isinstance(outcome, _Refusal):
             raise outcome.error
 
     async def _check(self, tx: Tx, box: SecretBox, actor: Actor, code: str,
                      now: datetime) -> _Refusal | dict[str, Any]:
-        """Inside the write transaction: spend the code, or say why not."""
+        """Inside the write transaction: spend the code, or say why not (`actor` is the person at
+        the keyboard, never one acting for another: the codes and their replay record are theirs)."""
         e = await tx.otp.get(actor.user_id)
         if e is None or e.state != ACTIVE or not can(actor, Action.ENROL_OTP, actor.unit_id):
             return _Refusal(XietongError("otp.not_enrolled"), counts=False)

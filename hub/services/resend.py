@@ -65,7 +65,7 @@ async def return_delivery_in(tx: Tx, now: datetime, actor: Actor, delivery_id: i
         raise XietongError("resend.not_signed_for", state=delivery.state.value)
     await tx.rounds.mark_returned_after_ack(delivery.id, now, reason[:500])
     await tx.events.add(now, "item.returned", item.id, item.sender_unit_id, delivery.id, delivery.unit_id,
-                        actor.user_id, by=actor.name, reason=reason[:500], after_review=True, round=delivery.round,
+                        actor.user_id, by=actor.signature, reason=reason[:500], after_review=True, round=delivery.round,
                         receipt_no=delivery.receipt_no)
     await audit.record(tx, now, actor, "delivery.return_after_review", f"delivery:{delivery.id}",
                        reason=reason[:500], round=delivery.round, receipt_no=delivery.receipt_no or "")
@@ -155,7 +155,7 @@ async def resend_in(tx: Tx, now: datetime, config: Config, calendar: WorkCalenda
     await tx.timers.add(due_times[0], "step", delivery.id, 0)     # the ladder again, from the start
     names = [f.attachment.name for f in files]
     event_id = await tx.events.add(now, "item.reissued", item.id, item.sender_unit_id, delivery.id, delivery.unit_id,
-                                   actor.user_id, by=actor.name, note=note, round=round_, files=names,
+                                   actor.user_id, by=actor.signature, note=note, round=round_, files=names,
                                    due_at=window.due_at.isoformat())
     text = reissued_text(item, window.due_at)
     for clerk in await tx.users.with_role(Role.CLERK, delivery.unit_id):
@@ -193,7 +193,7 @@ async def reissue_in(tx: Tx, now: datetime, config: Config, calendar: WorkCalend
         await tx.timers.add(due_times[0], "step", d.id, 0)
         first = due_times[0]
         event_id = await tx.events.add(now, "item.reissued", item.id, item.sender_unit_id, d.id, d.unit_id,
-                                       actor.user_id, by=actor.name, note=note, round=d.round + 1, files=[],
+                                       actor.user_id, by=actor.signature, note=note, round=d.round + 1, files=[],
                                        due_at=window.due_at.isoformat(), **data)
         for clerk in await tx.users.with_role(Role.CLERK, d.unit_id):
             if clerk.phone:

@@ -67,19 +67,22 @@ async def apply_move(tx: Tx, now: datetime, actor: Actor, road: Road, record_id:
         raise XietongError("road.code_required", move=move_name)
     open_steps = await tx.roads.open_steps_of(road.name, record_id)
     done = _held_step(actor, move, open_steps, step_id, record_unit_id)
+    real_id, real_name = actor.user_id, actor.name
+    if actor.by is not None:        # a delegate acts for the actor: history says "A for B"
+        real_id, real_name, for_id = actor.by.user_id, actor.by.name, actor.user_id
     moved = Moved(0, move.target or state, done, units={record_unit_id})
     if done is not None:
-        await tx.roads.finish_step(done.id, StepState.DONE, now, actor.user_id, for_id, note.strip())
+        await tx.roads.finish_step(done.id, StepState.DONE, now, real_id, for_id, note.strip())
         await tx.timers.cancel_road_step(done.id)
         moved.units.add(done.unit_id)
     for s in open_steps:
         if s.kind in move.cancels and (done is None or s.id != done.id):
-            await tx.roads.finish_step(s.id, StepState.CANCELLED, now, actor.user_id)
+            await tx.roads.finish_step(s.id, StepState.CANCELLED, now, real_id)
             await tx.timers.cancel_road_step(s.id)
             moved.units.add(s.unit_id)
     moved.history_id = await tx.roads.add_history(
-        road.name, record_id, now, move_name, from_state=state, to_state=moved.state, actor_id=actor.user_id,
-        actor_name=actor.name, for_id=for_id, step_id=done.id if done else None, note=note.strip(), **data)
+        road.name, record_id, now, move_name, from_state=state, to_state=moved.state, actor_id=real_id,
+        actor_name=real_name, for_id=for_id, step_id=done.id if done else None, note=note.strip(), **data)
     for new in new_steps or []:
         moved.opened.append(await open_step(tx, now, road.name, record_id, new, ladder))
         moved.units.add(new.unit_id)

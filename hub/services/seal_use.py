@@ -71,7 +71,7 @@ class SealUse:
             if any(r.seal_id == seal_id and r.state is not UseState.USED
                    for r in await tx.seals.requests_for_document(document_id)):
                 raise XietongError("seal.request_exists")
-            request_id = await tx.seals.add_request(document_id, seal_id, doc.unit_id, actor.user_id, actor.name,
+            request_id = await tx.seals.add_request(document_id, seal_id, doc.unit_id, actor.user_id, actor.signature,
                                                     now)
             await audit.record(tx, now, actor, "seal.request_use", f"seal_request:{request_id}",
                                document=document_id, seal=seal_id)

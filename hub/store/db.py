@@ -23,6 +23,7 @@ from hub.store.chases import ChaseQueries
 from hub.store.circulars import CircularQueries, UsageQueries
 from hub.store.circulations import CirculationQueries
 from hub.store.connection import Connection, LoopConnection, ReaderConnection
+from hub.store.delegations import DelegationQueries
 from hub.store.documents import DocumentQueries
 from hub.store.duty_board import BoardQueries
 from hub.store.duty_log import DutyLogQueries
@@ -30,6 +31,7 @@ from hub.store.identity import LoginQueries, SessionQueries, TokenQueries, UnitQ
 from hub.store.incoming import IncomingQueries
 from hub.store.item_lists import ItemListQueries
 from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQueries
+from hub.store.meeting_attendance import MeetingAttendanceQueries
 from hub.store.meetings import MeetingQueries
 from hub.store.otp import OtpQueries
 from hub.store.recipient_groups import RecipientGroupQueries
@@ -97,8 +99,10 @@ class Tx:
         self.rounds = RoundQueries(conn)         # a delivery's rounds: returned after review, re-sent
         self.circulations = CirculationQueries(conn)   # 传阅: circulations and their readers
         self.meetings = MeetingQueries(conn)     # 会议管理: meetings, invitees, replies, attendees
+        self.meeting_attendance = MeetingAttendanceQueries(conn)   # 签到 and the attendance lists
         self.circulars = CircularQueries(conn)   # 通报: the office's circulars of a period
         self.usage = UsageQueries(conn)          # logins, active users, reports: the circular's usage figures
+        self.delegations = DelegationQueries(conn)   # 代理: delegations, and the session acting under one
 
 
 class TransactionLost(sqlite3.OperationalError):

@@ -56,7 +56,8 @@ CREATE TABLE meeting_attendees (
     substitute_for  INTEGER REFERENCES users(id),    -- the invited person this one comes instead of
     signed_in_at    TEXT,
     signed_in_via   TEXT,                            -- qr | organiser
-    signed_in_by    INTEGER REFERENCES users(id)
+    signed_in_by    INTEGER REFERENCES users(id),
+    walk_in         INTEGER NOT NULL DEFAULT 0       -- 1: signed in by QR without being named (未报名)
 );
 CREATE INDEX meeting_attendees_meeting ON meeting_attendees(meeting_id, unit_id);
 CREATE INDEX meeting_attendees_user ON meeting_attendees(user_id);
@@ -158,3 +159,4 @@ CREATE INDEX delegations_unit ON delegations(unit_id, state);
 
 -- A session working for a principal under a delegation (NULL: as oneself).
 ALTER TABLE sessions ADD COLUMN acting_for INTEGER REFERENCES delegations(id);
+CREATE INDEX sessions_acting_for ON sessions(acting_for) WHERE acting_for IS NOT NULL;
