@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from hub.domain.calendar import CST
 from hub.domain.identity import normalize_phone
 from hub.domain.items import Urgency, find_classification_mark
 from hub.errors import XietongError
@@ -229,6 +230,17 @@ def check_reply(unit_id: int, coming: bool, attendees: Iterable[ReplyAttendee],
 def overlaps(a_starts: datetime, a_ends: datetime, b_starts: datetime, b_ends: datetime) -> bool:
     """Two meetings at the same time: their spans share more than an instant."""
     return a_starts < b_ends and b_starts < a_ends
+
+
+def _bj(t: datetime) -> str:
+    return t.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+
+
+def span_text(starts_at: datetime, ends_at: datetime) -> str:
+    """2026-11-25 09:00–11:00 (Beijing time), the end's date too when another day."""
+    end = ends_at.astimezone(CST)
+    same_day = end.date() == starts_at.astimezone(CST).date()
+    return f"{_bj(starts_at)}–{end.strftime('%H:%M') if same_day else _bj(ends_at)}"
 
 
 def notice_body(agenda: str, starts_at: datetime, ends_at: datetime, room: str, invitee_names: list[str],

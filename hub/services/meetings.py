@@ -18,7 +18,7 @@ from datetime import datetime
 
 from hub.clock import Clock
 from hub.config import Config
-from hub.domain.calendar import CST, WorkCalendar
+from hub.domain.calendar import WorkCalendar
 from hub.domain.chase import CHASE_PAUSE
 from hub.domain.identity import Actor, Role, Unit, User
 from hub.domain.items import AckVia, Delivery, DeliveryState, Item, ItemDraft, ItemKind
@@ -37,6 +37,7 @@ from hub.domain.meetings import (
     check_room,
     check_time,
     notice_body,
+    span_text,
     units_to_chase,
 )
 from hub.domain.permissions import Action, can, require
@@ -121,17 +122,6 @@ class MeetingRow:
     organised: bool                      # the viewer's unit called it
     reply: Reply | None                  # the viewer's unit's reply (an invited unit)
     stale: bool
-
-
-def bj(t: datetime) -> str:
-    return t.astimezone(CST).strftime("%Y-%m-%d %H:%M")
-
-
-def span_text(starts_at: datetime, ends_at: datetime) -> str:
-    """2026-11-25 09:00–11:00 (Beijing time), the end's date too when another day."""
-    end = ends_at.astimezone(CST)
-    same_day = end.date() == starts_at.astimezone(CST).date()
-    return f"{bj(starts_at)}–{end.strftime('%H:%M') if same_day else bj(ends_at)}"
 
 
 class MeetingService:
@@ -324,7 +314,7 @@ class MeetingService:
             organises = actor.unit_id == meeting.unit_id and can(actor, Action.MANAGE_MEETINGS, meeting.unit_id)
             sees_all = organises or actor.unit_id == meeting.unit_id or can(actor, Action.DUTY_DESK)
             shown = [d for d in deliveries if sees_all or d.unit_id == actor.unit_id]
-            clerks = {d.unit_id: await tx.users.with_role(Role.CLERK, d.unit_id) for d in shown}
+            clerks = await tx.users.with_role_by_unit(Role.CLERK, sorted({d.unit_id for d in shown}))
             people_ids = {*invitee_ids, meeting.organiser_id, *(r.substitute_for for r in rows if r.substitute_for)}
             people = await tx.users.many(sorted(people_ids))
             mine = next((d for d in deliveries if d.unit_id == actor.unit_id), None)
@@ -338,7 +328,7 @@ class MeetingService:
                              [Attendee(r, r.name, r.phone, people[r.substitute_for].name
                                        if r.substitute_for in people else "")
                               for r in rows if r.unit_id == d.unit_id],
-                             [c for c in clerks.get(d.unit_id, [])]) for d in shown]
+                             clerks.get(d.unit_id, [])) for d in shown]
         my_row = next((u for u in by_unit if u.unit.id == actor.unit_id), None)
         can_reply = (my_row is not None and my_row.live and meeting.state is MeetingState.SCHEDULED
                      and not meeting.over(now) and can(actor, Action.HANDLE_DELIVERY, actor.unit_id))

@@ -160,6 +160,21 @@ class UserQueries:
         async with self.conn.execute(sql + " ORDER BY u.id", args) as cur:
             return [_user(r) for r in await cur.fetchall()]
 
+    async def with_role_by_unit(self, role: Role, unit_ids: list[int]) -> dict[int, list[User]]:
+        """unit -> its active people with a role, for several units in one query (a meeting's silent units)."""
+        if not unit_ids:
+            return {}
+        marks = ",".join("?" * len(unit_ids))
+        async with self.conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM users u JOIN user_roles ur ON ur.user_id = u.id"
+                f" WHERE ur.role = ? AND u.disabled_at IS NULL AND u.unit_id IN ({marks}) ORDER BY u.id",
+                (role.value, *unit_ids)) as cur:
+            out: dict[int, list[User]] = {}
+            for r in await cur.fetchall():
+                user = _user(r)
+                out.setdefault(user.unit_id, []).append(user)
+            return out
+
     async def first_with_role_by_unit(self, role: Role, unit_ids: list[int]) -> dict[int, int]:
         """unit -> the first (lowest id) active person with a role there, for several units in one query."""
         if not unit_ids:
