@@ -128,7 +128,7 @@ async def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     if with_items:     # the past two hours, on a clock of their own: then the real clock goes on
         past = await Hub.start(config, FakeClock(now - DEMO_PAST), create=False)
         try:
-            notices = await load_demo_history(past, now - INCOMING_PAST - timedelta(hours=1))   # last month
+            notices = await load_demo_history(past, now, now - INCOMING_PAST - timedelta(hours=1))   # last month
             received = await load_demo_incoming(past, now - DEMO_PAST)   # the days before, then the two hours
             titles = await load_demo_items(past, now)
         finally:

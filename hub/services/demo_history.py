@@ -49,13 +49,13 @@ def working_days(first: date, last: date) -> list[date]:
             if (first + timedelta(days=n)).weekday() < 5]
 
 
-async def load_demo_history(hub: Hub, end: datetime) -> int:
-    """The previous calendar month before `end` (up to `end` if the month is not over by then): the
+async def load_demo_history(hub: Hub, now: datetime, end: datetime) -> int:
+    """The calendar month before `now`'s (up to `end`, when the demo's later stages start earlier): the
     notices, sign-fors, chases, logins and reports; how many notices were issued. `hub` runs on a
     FakeClock without its background tasks."""
     clock = hub.clock
     assert isinstance(clock, FakeClock), "the demo's history needs a clock it can move"
-    since, until = last_month(end)
+    since, until = last_month(now)
     until = min(until, end)
     rng = random.Random(2026)             # the same history every time
     ids = {u.code: u.id for u in await hub.identity.units()}

@@ -14,7 +14,8 @@ from hub.services.stats import month_span
 from tests.service.test_urgent_items import actor, unit_ids
 
 NOVEMBER = parse_period("2026-11")
-START_OF_DEMO = datetime(2026, 11, 6, 2, 0, tzinfo=UTC)     # a Friday: last month is October
+START_OF_DEMO = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)     # last month is November; the demo's later
+HISTORY_ENDS = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)     # stages begin on 28 November
 
 
 async def sign(hub, login: str, item_id: int) -> None:
@@ -169,17 +170,17 @@ async def test_the_demos_month_of_history_names_the_slow_township_and_the_idle_b
 
     await load_demo(hub.identity)
     began = time.perf_counter()
-    notices = await load_demo_history(hub, START_OF_DEMO)
+    notices = await load_demo_history(hub, START_OF_DEMO, HISTORY_ENDS)
     assert time.perf_counter() - began < 3.0
-    assert notices == 22                                   # October 2026's working days (Mon-Fri)
+    assert notices == 20                                   # November's working days before the 28th
     hub.clock.set(START_OF_DEMO)
     draft = await hub.circulars.ensure_monthly()
-    assert (draft.period.first.isoformat(), draft.period.last.isoformat()) == ("2026-10-01", "2026-10-31")
+    assert (draft.period.first.isoformat(), draft.period.last.isoformat()) == ("2026-11-01", "2026-11-30")
     named = {(n.name, n.kind) for n in draft.named}
     assert ("南桥镇人民政府", "slow") in named and ("示范区卫生健康局", "idle") in named
     assert not {n for n in named if n[0] in ("东湖镇人民政府", "西山镇人民政府", "示范区教育局")}
     nqz = next(u for u in draft.frozen["units"] if u["name"] == "南桥镇人民政府")
-    assert nqz["received"] == 22 and nqz["overdue"] > 11 and nqz["chased"] > 11
+    assert nqz["received"] == 20 and nqz["overdue"] > 10 and nqz["chased"] > 10
 
 
 def test_the_command_line_generates_a_months_draft_once_and_lists_it(demo_template, tmp_path, monkeypatch, capsys):
