@@ -82,3 +82,22 @@ class UnitFigures:
         + open-overdue×w.overdue"""
         return (self.sent * w.sent + self.adopted * w.adopted + self.on_time * w.on_time
                 + self.late * w.late + self.overdue * w.overdue)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    id: int
+    unit_id: int
+    to_unit_id: int
+    kind: Kind
+    title: str
+    body: str
+    sender_id: int
+    sent_at: datetime
+    receipt_no: str
+    state: State
+    answer_due_at: datetime | None
+    answered_at: datetime | None
+    answer_item_id: int | None
+    adopted_at: datetime | None
+    adopted_in: str

@@ -36,6 +36,7 @@ from hub.store.meetings import MeetingQueries
 from hub.store.otp import OtpQueries
 from hub.store.recipient_groups import RecipientGroupQueries
 from hub.store.registers import RegisterQueries
+from hub.store.reports import ReportQueries
 from hub.store.resend import RoundQueries
 from hub.store.roads import RoadQueries
 from hub.store.seals import SealQueries
@@ -103,6 +104,7 @@ class Tx:
         self.circulars = CircularQueries(conn)   # 通报: the office's circulars of a period
         self.usage = UsageQueries(conn)          # logins, active users, reports: the circular's usage figures
         self.delegations = DelegationQueries(conn)   # 代理: delegations, and the session acting under one
+        self.reports = ReportQueries(conn)       # 信息报送: reports sent up and their receipt numbers
 
 
 class TransactionLost(sqlite3.OperationalError):
