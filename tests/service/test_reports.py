@@ -32,3 +32,23 @@ async def test_receipt_numbers_stay_gapless_when_townships_send_at_once(demo_hub
         (xsz, office) = await unit_ids(demo_hub, "XSZ", "BGS")
         assert len(await tx.reports.sent_by(xsz)) == 3
         assert len(await tx.reports.received_by(office)) == 6
+
+
+async def test_a_township_sends_up_to_the_office_and_may_not_send_sideways(demo_hub) -> None:
+    from hub.errors import XietongError
+    from hub.services.reports import ReportService
+    from tests.service.test_urgent_items import actor
+
+    svc = ReportService(demo_hub.store, demo_hub.clock)
+    clerk = await actor(demo_hub, "xsz.clerk1")
+    (nqz, office) = await unit_ids(demo_hub, "NQZ", "BGS")
+    got = await svc.send(clerk, "request", "关于修路的请示")
+    assert got.to_unit_id == office and got.receipt_no.startswith("BS")
+    for kind, title, to in [("memo", "x", None), ("work_news", "  ", None), ("work_news", "动态", nqz)]:
+        try:
+            await svc.send(clerk, kind, title, to_unit_id=to)
+            raise AssertionError("accepted")
+        except XietongError:
+            pass
+    async with demo_hub.store.read() as tx:
+        assert len(await tx.reports.received_by(office)) == 1
