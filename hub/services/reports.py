@@ -52,3 +52,18 @@ class ReportService:
             await audit.record(tx, now, actor, "report.send", f"report:{report.id}",
                                receipt_no=report.receipt_no, kind=k.value, to_unit_id=target)
         return report
+
+    async def adopt(self, actor: Actor, report_id: int, note: str) -> Report:
+        """The receiving office adopts (采用) a report, saying where (e.g. 《示范区政务信息》第12期)."""
+        now = self.clock.now()
+        async with self.store.write() as tx:
+            report = await tx.reports.get(report_id)
+            if report is None:
+                raise XietongError("report.not_found")
+            require(actor, Action.RECEIVE_REPORTS, report.to_unit_id)
+            if not await tx.reports.adopt(report_id, actor.user_id, " ".join(note.split()), now):
+                raise XietongError("report.already_adopted")
+            await audit.record(tx, now, actor, "report.adopt", f"report:{report_id}", note=note)
+            got = await tx.reports.get(report_id)
+            assert got is not None
+        return got

@@ -65,3 +65,10 @@ class ReportQueries:
                 "SELECT * FROM reports WHERE to_unit_id = ? ORDER BY sent_at DESC, id DESC",
                 (to_unit_id,)) as cur:
             return [_report(r) for r in await cur.fetchall()]
+
+    async def adopt(self, report_id: int, by: int, note: str, now: datetime) -> bool:
+        """Mark a report adopted (采用) once; False if it already was."""
+        cur = await self.conn.execute(
+            "UPDATE reports SET adopted_at = ?, adopted_by = ?, adopted_in = ? WHERE id = ? AND adopted_at IS NULL",
+            (utc_iso(now), by, note, report_id))
+        return cur.rowcount == 1

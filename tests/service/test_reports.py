@@ -52,3 +52,25 @@ async def test_a_township_sends_up_to_the_office_and_may_not_send_sideways(demo_
             pass
     async with demo_hub.store.read() as tx:
         assert len(await tx.reports.received_by(office)) == 1
+
+
+async def test_the_office_adopts_a_report_once_and_the_unit_sees_where(demo_hub) -> None:
+    from hub.errors import XietongError
+    from hub.services.reports import ReportService
+    from tests.service.test_urgent_items import actor
+
+    svc = ReportService(demo_hub.store, demo_hub.clock)
+    sent = await svc.send(await actor(demo_hub, "nqz.clerk1"), "work_news", "南桥镇秋收进度")
+    bgs = await actor(demo_hub, "bgs.clerk1")
+    try:
+        await svc.adopt(await actor(demo_hub, "xsz.clerk1"), sent.id, "x")
+        raise AssertionError("another township adopted")
+    except XietongError:
+        pass
+    got = await svc.adopt(bgs, sent.id, "《示范区政务信息》2026年第12期")
+    assert got.adopted_at is not None and got.adopted_in == "《示范区政务信息》2026年第12期"
+    try:
+        await svc.adopt(bgs, sent.id, "again")
+        raise AssertionError("adopted twice")
+    except XietongError as e:
+        assert e.code == "report.already_adopted"
