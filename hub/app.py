@@ -32,6 +32,7 @@ from hub.services.meetings import MeetingService
 from hub.services.otp import OtpService
 from hub.services.recipient_groups import RecipientGroupService
 from hub.services.registers import RegisterService
+from hub.services.reports import ReportService
 from hub.services.resend import ResendService
 from hub.services.road_chase import RoadChaseService
 from hub.services.road_deadlines import RoadDeadlines
@@ -99,6 +100,7 @@ class Hub:
     meeting_signin: MeetingSigninService = field(init=False)   # 签到 by QR code, marking present, the lists
     circulars: CircularService = field(init=False)  # 通报: the office's circular of a period
     delegations: DelegationService = field(init=False)  # 代理: act for someone away, once approved
+    reports: ReportService = field(init=False)  # 信息报送: reports sent up, receipts, adoption
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
@@ -157,6 +159,7 @@ class Hub:
         hub.circulars = CircularService(store, clock, config, items)
         hub.delegations = DelegationService(store, clock, config, feed.end_sessions, feed.todo_changed)
         identity.acting_for = hub.delegations.acting_actor     # a session acting for another (代理)
+        hub.reports = ReportService(store, clock)
         hub.meetings = MeetingService(store, clock, config, calendar, items, scheduler.wake, published)
         hub.meeting_signin = MeetingSigninService(store, clock, config)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set

@@ -36,10 +36,9 @@ async def test_receipt_numbers_stay_gapless_when_townships_send_at_once(demo_hub
 
 async def test_a_township_sends_up_to_the_office_and_may_not_send_sideways(demo_hub) -> None:
     from hub.errors import XietongError
-    from hub.services.reports import ReportService
     from tests.service.test_urgent_items import actor
 
-    svc = ReportService(demo_hub.store, demo_hub.clock)
+    svc = demo_hub.reports
     clerk = await actor(demo_hub, "xsz.clerk1")
     (nqz, office) = await unit_ids(demo_hub, "NQZ", "BGS")
     got = await svc.send(clerk, "request", "关于修路的请示")
@@ -56,10 +55,9 @@ async def test_a_township_sends_up_to_the_office_and_may_not_send_sideways(demo_
 
 async def test_the_office_adopts_a_report_once_and_the_unit_sees_where(demo_hub) -> None:
     from hub.errors import XietongError
-    from hub.services.reports import ReportService
     from tests.service.test_urgent_items import actor
 
-    svc = ReportService(demo_hub.store, demo_hub.clock)
+    svc = demo_hub.reports
     sent = await svc.send(await actor(demo_hub, "nqz.clerk1"), "work_news", "南桥镇秋收进度")
     bgs = await actor(demo_hub, "bgs.clerk1")
     try:
