@@ -26,6 +26,20 @@ from hub.services.demo import DEMO_PASSWORD, load_demo
 START = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)   # a Tuesday, 09:00 in Beijing
 
 
+# the single tests that take 5-40 s (a schemathesis run, subprocess kills, CLI runs): started first so
+# that no worker picks one up last and the others wait for it (the order of the rest is unchanged)
+SLOW_FIRST = ("tests/web/test_schemathesis.py", "tests/service/test_crash_recovery.py",
+              "tests/service/test_cli.py", "tests/service/test_seals_cli.py",
+              "tests/service/test_road_deadlines.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+    items.sort(key=rank)    # stable: every other test keeps its place
+
+
 def make_config(db_path: Path, **sections: dict[str, Any]) -> Config:
     base = {
         "store": {"path": str(db_path), "readers": 2},
