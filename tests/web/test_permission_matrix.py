@@ -292,7 +292,31 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/circulars/{circular_id}"): "manage_circular",
     ("POST", "/api/circulars/{circular_id}/regenerate"): "manage_circular",
     ("POST", "/api/circulars/{circular_id}/publish"): "manage_circular",
+    # 代理: anyone but the super admin asks; the approver decides (the walk's delegation is a unit admin's
+    # of 西山镇: the super admin's to decide, dh.admin's is another unit); one's own delegations are seen
+    # and cancelled by the service's rule (others: 404); acting is refused (403) to all but the delegate
+    ("GET", "/delegations"): "view_home",
+    ("GET", "/delegations/new"): "request_delegation",
+    ("POST", "/delegations"): "request_delegation",
+    ("GET", "/delegations/{delegation_id}"): "view_home",
+    ("POST", "/delegations/{delegation_id}/approve"): "approve_delegation",
+    ("POST", "/delegations/{delegation_id}/refuse"): "approve_delegation",
+    ("POST", "/delegations/{delegation_id}/cancel"): "view_home",
+    ("POST", "/delegations/{delegation_id}/act"): "view_home",
+    ("POST", "/delegations/stop"): "view_home",
+    ("GET", "/api/delegations"): "view_home",
+    ("POST", "/api/delegations"): "request_delegation",
+    ("GET", "/api/delegations/{delegation_id}"): "view_home",
+    ("POST", "/api/delegations/{delegation_id}/approve"): "approve_delegation",
+    ("POST", "/api/delegations/{delegation_id}/refuse"): "approve_delegation",
+    ("POST", "/api/delegations/{delegation_id}/cancel"): "view_home",
+    ("POST", "/api/delegations/{delegation_id}/act"): "view_home",
+    ("POST", "/api/delegations/stop"): "view_home",
 }
+
+# Routes any logged-in person passes whose service then refuses everyone the walk has: switching into
+# 代理 is the delegate's alone (no walking account is), answered 403 delegation.refused_attempt, not perm.denied.
+DELEGATE_ONLY = {("POST", "/delegations/{delegation_id}/act"), ("POST", "/api/delegations/{delegation_id}/act")}
 
 # Routes after which the walking browser holds a new session (or none) and must log in again.
 SESSION_CHANGING = {("POST", "/login"), ("POST", "/api/login"),
@@ -444,6 +468,14 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
                      demo_hub.clock.now() + timedelta(days=1, hours=2), (unit_ids["XSZ"],)))
     # a circular of the office (BGS): 东湖镇's clerk is of another unit
     circular = await demo_hub.circulars.generate(SystemActor(), parse_period("2026-11"))
+    # a delegation asked for by 西山镇's unit admin (no walking account: the super admin approves it)
+    xsz = unit_ids["XSZ"]
+    xsz_admin = await demo_hub.identity.add_user(SystemActor(), "xsz.admin", "西山镇管理员", xsz, DEMO_PASSWORD,
+                                                 frozenset({Role.UNIT_ADMIN}))
+    xsz_clerk = await demo_hub.identity.user_by_login("xsz.clerk2")
+    delegation = await demo_hub.delegations.request(
+        await demo_hub.identity.actor(xsz_admin.id, "127.0.0.1"), xsz_clerk.id,
+        demo_hub.clock.now() + timedelta(hours=1), demo_hub.clock.now() + timedelta(days=2), "外出")
     return {"circular_id": PathParam(str(circular.row.id), unit_ids["BGS"]),
             "user_id": PathParam(str(target.id), target.unit_id),
             "seal_id": PathParam(str(dhz_seal.id), dhz),
@@ -458,7 +490,8 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
             "move": PathParam("review", dhz),
             "circulation_id": PathParam(str(sent.circulation_id), dhz),
             "step_id": PathParam(str(read_step.id), dhz),
-            "meeting_id": PathParam(str(meeting.id), dhz)}
+            "meeting_id": PathParam(str(meeting.id), dhz),
+            "delegation_id": PathParam(str(delegation.id), xsz)}
 
 
 def path_params(spec: RouteSpec, params: dict[str, PathParam]) -> list[PathParam]:
@@ -563,7 +596,9 @@ async def test_each_role_reaches_exactly_the_routes_the_policy_allows(
         same_unit = all(p.unit_id == user.unit_id for p in path_params(spec, walk_params))
         where = f"{role} ({account}) {spec.method} {path}"
         resp = await send(client, spec, path, token, account)
-        if allowed_for(EXPECTED_ROUTES[key_of(spec)], role, same_unit):
+        if allowed_for(EXPECTED_ROUTES[key_of(spec)], role, same_unit) and key_of(spec) in DELEGATE_ONLY:
+            assert resp.status == 403 and "delegation.refused_attempt" in await resp.text(), where
+        elif allowed_for(EXPECTED_ROUTES[key_of(spec)], role, same_unit):
             await assert_reached(resp, where, logout=key_of(spec) == ("POST", "/logout"))
         else:
             await assert_denied(resp, spec, where, hidden_from(spec, role, same_unit))
