@@ -279,6 +279,19 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/meetings/{meeting_id}/cancel"): "manage_meetings",
     ("POST", "/api/meetings/{meeting_id}/reply"): "handle_delivery",
     ("POST", "/api/meetings/{meeting_id}/chase"): "manage_meetings",
+    # 签到: the organiser's screen, marking present and the lists are the organiser's; anyone logged in may
+    # open a check-in link (the service decides who is expected)
+    ("GET", "/meetings/{meeting_id}/signin"): "manage_meetings",
+    ("GET", "/meetings/{meeting_id}/checkin"): "view_home",
+    ("POST", "/meetings/{meeting_id}/checkin"): "view_home",
+    ("POST", "/meetings/{meeting_id}/attendees/{attendee_id}/present"): "manage_meetings",
+    ("POST", "/meetings/{meeting_id}/attendees/{attendee_id}/absent"): "manage_meetings",
+    ("GET", "/meetings/{meeting_id}/attendance"): "manage_meetings",
+    ("GET", "/meetings/{meeting_id}/attendance.xlsx"): "manage_meetings",
+    ("GET", "/api/meetings/{meeting_id}/signin-code"): "manage_meetings",
+    ("POST", "/api/meetings/{meeting_id}/checkin"): "view_home",
+    ("POST", "/api/meetings/{meeting_id}/attendees/{attendee_id}/present"): "manage_meetings",
+    ("GET", "/api/meetings/{meeting_id}/attendance"): "manage_meetings",
     # 通报: the super admin and the office's clerks (another unit's clerk: 409 on the list and generate, their
     # unit keeps none; 403 on the office's circular); publishing: an office clerk (the super admin: 409)
     ("GET", "/circulars"): "manage_circular",
@@ -491,6 +504,7 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
             "circulation_id": PathParam(str(sent.circulation_id), dhz),
             "step_id": PathParam(str(read_step.id), dhz),
             "meeting_id": PathParam(str(meeting.id), dhz),
+            "attendee_id": PathParam("1", dhz),
             "delegation_id": PathParam(str(delegation.id), xsz)}
 
 
