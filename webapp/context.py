@@ -96,6 +96,7 @@ def render(request: web.Request, template: str, status: int = 200, **ctx: Any) -
 
     html = request.app[JINJA].get_template(template).render(
         t=t, lang=lang, actor=session.actor if session else None,
+        acting_ended=bool(session and session.acting_ended),      # 代理期已结束: this request fell back
         csrf_token=csrf_token_of(request), path=request.path_qs, **ctx)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 

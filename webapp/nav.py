@@ -29,7 +29,7 @@ DUTY = Tab("duty", "/duty", "duty", ("/stats",))
 ADMIN = Tab("admin", "/admin/users", "", ("/admin", "/seals", "/stats", "/circulars"))
 MESSAGES = Tab("messages", "/inbox", "unread", ("/items", "/sent", "/attachments"))
 PHONEBOOK = Tab("phonebook", "/phonebook")
-ME = Tab("me", "/me", "", ("/otp", "/verify", "/stats", "/circulars"))
+ME = Tab("me", "/me", "", ("/otp", "/verify", "/stats", "/circulars", "/delegations"))
 
 
 def tabs_for(actor: Actor | None) -> list[Tab]:

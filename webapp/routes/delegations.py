@@ -254,9 +254,7 @@ async def api_ask(request: web.Request) -> web.Response:
         raise XietongError("input.invalid", field="reason")
     d = await hub.delegations.request(actor, delegate, _body_time(body, "starts_at"), _body_time(body, "ends_at"),
                                       reason)
-    resp = await _one(request, d.id)
-    resp.set_status(201)
-    return resp
+    return await _one(request, d.id)
 
 
 @api("GET", "/api/delegations/{delegation_id}", action=Action.VIEW_HOME, response=ONE,

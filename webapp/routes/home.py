@@ -32,6 +32,7 @@ SHORTCUTS = [
     (Action.MANAGE_SEALS, "/seals", "home.link_seals"),
     (Action.VIEW_ITEM, "/verify", "home.link_verify"),
     (Action.ENROL_OTP, "/otp", "home.link_otp"),
+    (Action.REQUEST_DELEGATION, "/delegations", "delegations.link"),
 ]
 
 # pages only the office (kind OFFICE) keeps: another unit's clerk, whose action allows them, has none
@@ -57,5 +58,6 @@ async def home(request: web.Request) -> web.Response:
         if actor.has(role):
             lead += [k for k in kinds if k not in lead]
     open_items = todo.counts.get(TodoKind.SIGN_FOR.value, 0)
+    may_act = await hub.delegations.current_for(actor)     # 可代理：李四 → 开始代理
     return render(request, "home.html", unit=unit, roles=roles, links=links, open_items=open_items,
-                  todo=todo, lead=[k.value for k in lead], now=hub.clock.now())
+                  todo=todo, lead=[k.value for k in lead], now=hub.clock.now(), may_act=may_act)
