@@ -193,7 +193,9 @@ class DelegationService:
                 await tx.delegations.set_acting(session_key, d.id)
                 await audit.record(tx, now, actor, "delegation.act", f"delegation:{d.id}",
                                    principal=d.principal_id)
-        if not ok or d is None:      # raised after the commit: the refused attempt stays in the log
+        if d is None:                # audited too; a delegation that does not exist is not found
+            raise XietongError("delegation.not_found")
+        if not ok:                   # raised after the commit: the refused attempt stays in the log
             raise XietongError("delegation.refused_attempt")
         self._sessions_ended(actor.user_id, session_key)    # its sockets reconnect as the principal
         return d
