@@ -3,34 +3,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 
-from hub.clock import parse_utc, utc_iso
+from hub.clock import utc_iso
 from hub.store.connection import Connection
+from hub.store.meetings import AttendeeRow, attendee_row
 
-
-@dataclass(frozen=True)
-class Presence:
-    """One person expected or come, with their sign-in (签到)."""
-    id: int
-    meeting_id: int
-    unit_id: int
-    user_id: int | None
-    name: str
-    phone: str
-    substitute_for: int | None
-    signed_in_at: datetime | None
-    signed_in_via: str | None        # qr | organiser
-    signed_in_by: int | None
-    walk_in: bool                    # came without being named by the unit's reply (未报名)
-
-
-def _presence(r: sqlite3.Row) -> Presence:
-    return Presence(r["id"], r["meeting_id"], r["unit_id"], r["user_id"], r["name"], r["phone"], r["substitute_for"],
-                    parse_utc(r["signed_in_at"]) if r["signed_in_at"] else None, r["signed_in_via"],
-                    r["signed_in_by"], bool(r["walk_in"]))
+# one person expected or come, with their sign-in (签到): the meetings store's row
+Presence = AttendeeRow
 
 
 class MeetingAttendanceQueries:
@@ -40,19 +20,19 @@ class MeetingAttendanceQueries:
     async def all(self, meeting_id: int) -> list[Presence]:
         async with self.conn.execute("SELECT * FROM meeting_attendees WHERE meeting_id = ? ORDER BY unit_id, id",
                                      (meeting_id,)) as cur:
-            return [_presence(r) for r in await cur.fetchall()]
+            return [attendee_row(r) for r in await cur.fetchall()]
 
     async def get(self, meeting_id: int, attendee_id: int) -> Presence | None:
         async with self.conn.execute("SELECT * FROM meeting_attendees WHERE meeting_id = ? AND id = ?",
                                      (meeting_id, attendee_id)) as cur:
             row = await cur.fetchone()
-        return _presence(row) if row else None
+        return attendee_row(row) if row else None
 
     async def of_user(self, meeting_id: int, user_id: int) -> Presence | None:
         async with self.conn.execute("SELECT * FROM meeting_attendees WHERE meeting_id = ? AND user_id = ?",
                                      (meeting_id, user_id)) as cur:
             row = await cur.fetchone()
-        return _presence(row) if row else None
+        return attendee_row(row) if row else None
 
     async def add(self, meeting_id: int, unit_id: int, user_id: int, name: str, phone: str, walk_in: bool) -> int:
         """A person who signs in without a row yet (invited by name, or 未报名)."""

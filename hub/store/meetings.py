@@ -49,13 +49,16 @@ class AttendeeRow:
     phone: str
     substitute_for: int | None
     signed_in_at: datetime | None
-    signed_in_via: str | None
+    signed_in_via: str | None        # qr | organiser
     signed_in_by: int | None
+    walk_in: bool = False            # came without being named by the unit's reply (未报名)
 
 
-def _attendee(r: sqlite3.Row) -> AttendeeRow:
+def attendee_row(r: sqlite3.Row) -> AttendeeRow:
+    """A meeting_attendees row (SELECT *), for this store and the sign-in's."""
     return AttendeeRow(r["id"], r["meeting_id"], r["unit_id"], r["user_id"], r["name"], r["phone"],
-                       r["substitute_for"], _t(r["signed_in_at"]), r["signed_in_via"], r["signed_in_by"])
+                       r["substitute_for"], _t(r["signed_in_at"]), r["signed_in_via"], r["signed_in_by"],
+                       bool(r["walk_in"]))
 
 
 class MeetingQueries:
@@ -170,7 +173,7 @@ class MeetingQueries:
     async def attendees(self, meeting_id: int) -> list[AttendeeRow]:
         async with self.conn.execute("SELECT * FROM meeting_attendees WHERE meeting_id = ? ORDER BY unit_id, id",
                                      (meeting_id,)) as cur:
-            return [_attendee(r) for r in await cur.fetchall()]
+            return [attendee_row(r) for r in await cur.fetchall()]
 
     async def attendee_phones(self, item_id: int, unit_id: int) -> list[str]:
         """The phones of the people a unit's reply sends to the meeting of this notice (its reminder)."""
