@@ -159,7 +159,7 @@ class Hub:
         hub.circulars = CircularService(store, clock, config, items)
         hub.delegations = DelegationService(store, clock, config, feed.end_sessions, feed.todo_changed)
         identity.acting_for = hub.delegations.acting_actor     # a session acting for another (代理)
-        hub.reports = ReportService(store, clock)
+        hub.reports = ReportService(store, clock, config, calendar, items, road_moved)
         hub.meetings = MeetingService(store, clock, config, calendar, items, scheduler.wake, published)
         hub.meeting_signin = MeetingSigninService(store, clock, config)
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set

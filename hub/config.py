@@ -306,6 +306,29 @@ class DelegationConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    answer_working_days: int = field(default=5, metadata=_doc(
+        "A 请示 sent up expects its 批复 from the receiving office within this many working days.",
+        _positive, "a positive integer"))
+    ladder: str = field(default="remind@-1d, leader@0, office@1d", metadata=_doc(
+        "Deadline steps of a 请示's answer: a reminder to the office's clerks before it is due, then the "
+        "office's leaders, then its clerks again (offsets from the due time in m, h or d).", _road_ladder_ok,
+        "steps like remind@-1d, leader@0, office@1d"))
+    attachment_limit_kib: int = field(default=3072, metadata=_doc(
+        "Each file of a report sent up may be at most this many KiB.", _positive, "a positive integer"))
+    weight_sent: float = field(default=1.0, metadata=_doc(
+        "The office's score of a unit (报送考核): points per report sent in the period."))
+    weight_adopted: float = field(default=3.0, metadata=_doc(
+        "... points per report adopted (采用)."))
+    weight_on_time: float = field(default=2.0, metadata=_doc(
+        "... points per 请示 answered by its due time (the office's promptness counts for the unit too)."))
+    weight_late: float = field(default=-1.0, metadata=_doc(
+        "... points per 请示 answered after its due time."))
+    weight_overdue: float = field(default=-2.0, metadata=_doc(
+        "... points per 请示 still unanswered past its due time at the end of the period."))
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     allow_from: str = field(default="127.0.0.1/32 ::1/128", metadata=_doc(
         "Addresses that may read GET /metrics (space-separated ranges)."))
@@ -383,6 +406,7 @@ class Config:
     circular: CircularConfig = CircularConfig()
     delegation: DelegationConfig = DelegationConfig()
     meetings: MeetingsConfig = MeetingsConfig()
+    reports: ReportsConfig = ReportsConfig()
     log: LogConfig = LogConfig()
     otp: OtpConfig = OtpConfig()
     seals: SealsConfig = SealsConfig()

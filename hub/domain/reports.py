@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from hub.domain.roads import Move, Opens, Road, StepKind
 from hub.errors import XietongError
 
 ROAD = "report"
@@ -22,11 +23,29 @@ class Kind(StrEnum):
     THEMATIC = "thematic"      # 专题文件
 
 
+KIND_ZH = {Kind.WORK_NEWS: "工作动态", Kind.BRIEFING: "简报", Kind.REQUEST: "请示", Kind.REPORT: "报告",
+           Kind.ACCOUNT: "汇报", Kind.THEMATIC: "专题文件"}
+
+
 class State(StrEnum):
     RECEIVED = "received"      # arrived, receipt given
     AWAITING = "awaiting"      # 请示 waiting for its 批复
     ANSWERED = "answered"      # 批复 issued
     ADOPTED = "adopted"        # 采用 by the receiving office
+
+
+# The road of a report: sending gives a 请示 its ANSWER step (the receiving office's clerks, with a
+# deadline on the schedule); the 批复 completes it. Other kinds are received and stay so.
+ROAD_TABLE = Road(
+    name=ROAD,
+    states=tuple(s.value for s in State),
+    moves={
+        "send": Move("send", frozenset({""}), None, follows=True, opens=(Opens(StepKind.ANSWER),)),
+        "answer": Move("answer", frozenset({State.AWAITING.value}), State.ANSWERED.value,
+                       completes=StepKind.ANSWER, cancels=frozenset({StepKind.ANSWER})),
+    },
+    closed_states=frozenset({State.ANSWERED.value, State.RECEIVED.value}),
+)
 
 
 def parse_kind(raw: str) -> Kind:
@@ -56,17 +75,26 @@ def answer_title(title: str) -> str:
     return f"关于《{title}》的批复"
 
 
+def check_answer(kind: Kind, state: State) -> None:
+    """Only a 请示 takes a 批复, and only one."""
+    if kind is not Kind.REQUEST:
+        raise XietongError("report.not_a_request")
+    if state is not State.AWAITING:
+        raise XietongError("report.already_answered")
+
+
 def answered_on_time(due: datetime | None, answered: datetime | None) -> bool:
     return due is not None and answered is not None and answered <= due
 
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    sent: float = 1.0
-    adopted: float = 3.0
-    on_time: float = 2.0
-    late: float = -1.0
-    overdue: float = -2.0
+    """Points per figure; the values are configuration ([reports] weight_*)."""
+    sent: float
+    adopted: float
+    on_time: float
+    late: float
+    overdue: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,7 +104,8 @@ def withdrawn_text(item: Item) -> str:
 # --- the office roads: deadline rungs, manual chases (催办), supervision (督办) -------------------
 
 STEP_LABEL = {"review": "初审", "propose": "拟办", "instruct": "批示", "assign": "分办", "handle": "承办",
-              "assist": "协办", "read": "传阅", "close": "办结", "progress": "督办进展报告"}
+              "assist": "协办", "read": "传阅", "close": "办结", "progress": "督办进展报告",
+              "answer": "批复"}
 
 
 def _step(kind: str) -> str:

@@ -8,4 +8,13 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                               "信息只能向上级单位报送，请选择本单位的上级单位。"),
     "report.not_found": (404, "No such report, or you may not see it.", "报送信息不存在或您无权查看。"),
     "report.already_adopted": (409, "This report has already been adopted.", "该信息已被采用。"),
+    "report.not_a_request": (409, "Only a request (请示) takes an answer (批复).", "只有请示需要批复，该信息不是请示。"),
+    "report.already_answered": (409, "This request has already been answered.", "该请示已经批复，不能再次批复。"),
+    "report.answer_required": (400, "Please write the answer.", "请填写批复内容。"),
+    "report.not_answerer": (403, "The answer is written by the receiving office's clerks.",
+                            "批复由收文单位的文书办理。"),
+    "report.unknown_state": (400, "There is no report state called {state}.", "没有“{state}”这种状态。"),
+    "report.file_not_found": (404, "No such file, or you may not see it.", "附件不存在或您无权查看。"),
+    "report.bad_period": (400, "Give the period as two dates, the first not after the second.",
+                          "请填写起止日期，开始日期不能晚于结束日期。"),
 }

@@ -5,12 +5,24 @@ the one write transaction, which SQLite serialises."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from hub.clock import parse_utc, utc_iso
 from hub.domain.reports import RECEIPT_PREFIX, Kind, Report, State, receipt_no
 from hub.store.connection import Connection
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    id: int
+    report_id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
 
 
 def _t(v: str | None) -> datetime | None:
@@ -72,3 +84,56 @@ class ReportQueries:
             "UPDATE reports SET adopted_at = ?, adopted_by = ?, adopted_in = ? WHERE id = ? AND adopted_at IS NULL",
             (utc_iso(now), by, note, report_id))
         return cur.rowcount == 1
+
+    async def many(self, ids: list[int]) -> dict[int, Report]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        async with self.conn.execute(f"SELECT * FROM reports WHERE id IN ({marks})", ids) as cur:
+            return {r["id"]: _report(r) for r in await cur.fetchall()}
+
+    async def set_answered(self, report_id: int, item_id: int, now: datetime) -> bool:
+        """The 批复 was issued; False if the 请示 was answered already (a second answer at once)."""
+        cur = await self.conn.execute(
+            "UPDATE reports SET state = ?, answered_at = ?, answer_item_id = ? WHERE id = ? AND state = ?",
+            (State.ANSWERED.value, utc_iso(now), item_id, report_id, State.AWAITING.value))
+        return cur.rowcount == 1
+
+    async def of_answer_item(self, item_id: int) -> Report | None:
+        """The 请示 an item answers (批复), if any."""
+        async with self.conn.execute("SELECT * FROM reports WHERE answer_item_id = ?", (item_id,)) as cur:
+            row = await cur.fetchone()
+        return _report(row) if row else None
+
+    async def add_file(self, report_id: int, name: str, content_type: str, content: bytes) -> int:
+        cur = await self.conn.execute(
+            "INSERT INTO report_files (report_id, name, content_type, size, sha256, content) VALUES (?, ?, ?, ?, ?, ?)",
+            (report_id, name, content_type, len(content), hashlib.sha256(content).hexdigest(), content))
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def files_of(self, report_id: int) -> list[ReportFile]:
+        async with self.conn.execute(
+                "SELECT id, report_id, name, content_type, size, sha256 FROM report_files WHERE report_id = ?"
+                " ORDER BY id", (report_id,)) as cur:
+            return [ReportFile(*r) for r in await cur.fetchall()]
+
+    async def file(self, file_id: int) -> tuple[ReportFile, bytes] | None:
+        async with self.conn.execute(
+                "SELECT id, report_id, name, content_type, size, sha256, content FROM report_files WHERE id = ?",
+                (file_id,)) as cur:
+            r = await cur.fetchone()
+        return (ReportFile(*tuple(r)[:6]), bytes(r[6])) if r else None
+
+    async def answer_figures(self, since: datetime, until: datetime, at: datetime) -> dict[int, tuple[int, int, int]]:
+        """unit id -> (请示 sent in the period answered by their due time, answered after it, still
+        unanswered at `at` (the period's end, or now) though due before it)."""
+        when = utc_iso(at)
+        async with self.conn.execute(
+                "SELECT unit_id,"
+                " sum(answered_at IS NOT NULL AND answered_at <= ? AND answered_at <= answer_due_at),"
+                " sum(answered_at IS NOT NULL AND answered_at <= ? AND answered_at > answer_due_at),"
+                " sum((answered_at IS NULL OR answered_at > ?) AND answer_due_at < ?)"
+                " FROM reports WHERE kind = ? AND sent_at >= ? AND sent_at < ? GROUP BY unit_id",
+                (when, when, when, when, Kind.REQUEST.value, utc_iso(since), utc_iso(until))) as cur:
+            return {r[0]: (int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in await cur.fetchall()}

@@ -72,3 +72,109 @@ async def test_the_office_adopts_a_report_once_and_the_unit_sees_where(demo_hub)
         raise AssertionError("adopted twice")
     except XietongError as e:
         assert e.code == "report.already_adopted"
+
+
+# --- a 请示 expects its 批复 on the escalation schedule ------------------------------------------------
+
+async def answer_texts(hub, report_id: int) -> dict[str, list[str]]:
+    """rung -> the logins texted for it (the outbox rows of the report's deadline history)."""
+    out: dict[str, list[str]] = {}
+    async with hub.store.read() as tx:
+        for h in await tx.roads.history("report", report_id):
+            if h.move.startswith("deadline."):
+                async with tx.conn.execute(
+                        "SELECT u.login FROM outbox o JOIN users u ON u.id = o.user_id WHERE o.history_id = ?"
+                        " ORDER BY u.login", (h.id,)) as cur:
+                    out[h.data["rung"]] = [r[0] for r in await cur.fetchall()]
+    return out
+
+
+async def test_a_request_is_due_for_its_answer_in_five_working_days_and_the_office_is_reminded(demo_hub) -> None:
+    from datetime import date, timedelta
+
+    from hub.services.todo import TodoKind, todo_list
+    from tests.service.test_urgent_items import actor
+
+    hub = demo_hub
+    sent = await hub.reports.send(await actor(hub, "xsz.clerk1"), "request", "关于修缮西山小学校舍的请示",
+                                  "校舍漏雨，请拨付维修资金。")
+    # sent on Tuesday 24 November: five working days on, the end of Tuesday 1 December
+    assert sent.answer_due_at is not None and sent.answer_due_at.astimezone(CST).date() == date(2026, 12, 1)
+    office = await actor(hub, "bgs.clerk1")
+    todo = (await todo_list(hub.store, hub.documents, office)).of(TodoKind.ANSWER)
+    assert [(e.title, e.href, e.due_at) for e in todo] == [("关于修缮西山小学校舍的请示", f"/reports/{sent.id}",
+                                                            sent.answer_due_at)]
+    assert "请示" in todo[0].detail and sent.receipt_no in todo[0].detail
+    township = await actor(hub, "xsz.clerk1")
+    assert (await todo_list(hub.store, hub.documents, township)).of(TodoKind.ANSWER) == []
+
+    until_remind = sent.answer_due_at - timedelta(days=1) - hub.clock.now()
+    hub.clock.advance(seconds=until_remind.total_seconds() - 60)
+    await hub.scheduler.run_due()
+    assert await answer_texts(hub, sent.id) == {}                 # a minute before the reminder
+    hub.clock.advance(minutes=2)
+    await hub.scheduler.run_due()
+    texts = await answer_texts(hub, sent.id)
+    assert texts == {"remind": ["bgs.clerk1", "bgs.clerk2"]}
+    async with hub.store.read() as tx, tx.conn.execute(
+            "SELECT body FROM outbox WHERE user_id = ? ORDER BY id DESC LIMIT 1", (office.user_id,)) as cur:
+        body = (await cur.fetchone())[0]
+    assert "请示《关于修缮西山小学校舍的请示》的批复" in body
+    hub.clock.advance(days=1)
+    await hub.scheduler.run_due()
+    assert "leader" in await answer_texts(hub, sent.id)          # at the due time: the office's leaders
+
+
+async def test_other_kinds_open_no_answer_step(demo_hub) -> None:
+    from tests.service.test_urgent_items import actor
+
+    sent = await demo_hub.reports.send(await actor(demo_hub, "nqz.clerk1"), "work_news", "南桥镇秋收进度")
+    assert sent.answer_due_at is None and sent.state is State.RECEIVED
+    async with demo_hub.store.read() as tx:
+        assert await tx.roads.open_steps_of("report", sent.id) == []
+        assert [h.move for h in await tx.roads.history("report", sent.id)] == ["send"]
+
+
+# --- the 批复 links back ------------------------------------------------------------------------------
+
+async def test_the_office_answers_a_request_with_an_urgent_item_to_the_township(demo_hub) -> None:
+    from hub.errors import XietongError
+    from tests.service.test_urgent_items import actor
+
+    hub = demo_hub
+    township, office = await actor(hub, "xsz.clerk1"), await actor(hub, "bgs.clerk1")
+    sent = await hub.reports.send(township, "request", "关于修缮西山小学校舍的请示")
+    hub.clock.advance(hours=3)
+    got, item = await hub.reports.answer(office, sent.id, "同意拨付维修资金20万元。")
+    assert got.state is State.ANSWERED and got.answer_item_id == item.id and got.answered_at == hub.clock.now()
+    assert item.title == "关于《关于修缮西山小学校舍的请示》的批复" and item.urgency.value == "urgent"
+    (xsz,) = await unit_ids(hub, "XSZ")
+    async with hub.store.read() as tx:
+        deliveries = await tx.deliveries.for_item(item.id)
+        assert [d.unit_id for d in deliveries] == [xsz] and deliveries[0].is_open    # to sign for, as usual
+        assert await tx.roads.open_steps_of("report", sent.id) == []
+        steps = await tx.roads.steps_of("report", sent.id)
+        assert [(s.kind, s.state, s.done_by) for s in steps] == [("answer", "done", office.user_id)]
+        assert await tx.timers.road_step_timers(steps[0].id) == []    # no reminder after the answer
+        async with tx.conn.execute("SELECT action FROM audit_log WHERE target = ? ORDER BY id",
+                                   (f"report:{sent.id}",)) as cur:
+            assert [r[0] for r in await cur.fetchall()] == ["report.send", "report.answer"]
+    assert (await hub.reports.of_answer_item(township, item.id)).id == sent.id
+    for who, rid, code in [(office, sent.id, "report.already_answered"),
+                           (township, sent.id, "perm.denied")]:
+        try:
+            await hub.reports.answer(who, rid, "再次批复")
+            raise AssertionError("answered")
+        except XietongError as e:
+            assert e.code == code
+    news = await hub.reports.send(township, "work_news", "西山镇动态")
+    try:
+        await hub.reports.answer(office, news.id, "x")
+        raise AssertionError("answered a work news")
+    except XietongError as e:
+        assert e.code == "report.not_a_request"
+        assert e.message("zh") == "只有请示需要批复，该信息不是请示。"
+        assert e.message("en") == "Only a request (请示) takes an answer (批复)."
+    async with hub.store.read() as tx, tx.conn.execute(
+            "SELECT count(*) FROM items WHERE title LIKE '关于《%》的批复'") as cur:
+        assert (await cur.fetchone())[0] == 1                     # nothing stored by the refusals

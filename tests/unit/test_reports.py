@@ -33,5 +33,15 @@ def test_an_answer_is_on_time_until_its_due_moment() -> None:
 
 def test_the_score_weighs_adoption_and_punishes_overdue_requests() -> None:
     f = r.UnitFigures(sent=4, adopted=1, on_time=1, late=1, overdue=1)
-    assert f.score(r.Weights()) == 4 + 3 + 2 - 1 - 2
+    assert f.score(r.Weights(sent=1, adopted=3, on_time=2, late=-1, overdue=-2)) == 4 + 3 + 2 - 1 - 2
     assert r.answer_title("修路") == "关于《修路》的批复"
+
+
+def test_only_a_request_takes_an_answer_and_only_once() -> None:
+    r.check_answer(r.Kind.REQUEST, r.State.AWAITING)
+    with pytest.raises(XietongError) as e:
+        r.check_answer(r.Kind.WORK_NEWS, r.State.RECEIVED)
+    assert e.value.code == "report.not_a_request"
+    with pytest.raises(XietongError) as e:
+        r.check_answer(r.Kind.REQUEST, r.State.ANSWERED)
+    assert e.value.code == "report.already_answered"
