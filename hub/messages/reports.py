@@ -15,6 +15,4 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                             "批复由收文单位的文书办理。"),
     "report.unknown_state": (400, "There is no report state called {state}.", "没有“{state}”这种状态。"),
     "report.file_not_found": (404, "No such file, or you may not see it.", "附件不存在或您无权查看。"),
-    "report.bad_period": (400, "Give the period as two dates, the first not after the second.",
-                          "请填写起止日期，开始日期不能晚于结束日期。"),
 }

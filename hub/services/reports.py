@@ -32,8 +32,10 @@ from hub.domain.reports import (
 from hub.domain.roads import StepKind, parse_road_ladder
 from hub.errors import XietongError
 from hub.services import audit
+from hub.services.circulars import Period, parse_period
 from hub.services.incoming import working_days_after
 from hub.services.items import ItemService
+from hub.services.report_figures import FigureRow, unit_figures, weights_of
 from hub.services.road_deadlines import RoadRecord, register_road
 from hub.services.roads import NewStep, apply_move
 from hub.services.todo import StepRecord, register_todo_road
@@ -249,3 +251,13 @@ class ReportService:
         """The 请示 an item (a 批复) answers; the item page already checked the actor sees the item."""
         async with self.store.read() as tx:
             return await tx.reports.of_answer_item(item_id)
+
+    async def figures(self, actor: Actor, first: str = "", last: str = "") -> tuple[Period, list[FigureRow]]:
+        """The office's per-unit figures for Beijing days `first`..`last` (default: this month so far)."""
+        require(actor, Action.RECEIVE_REPORTS, actor.unit_id)
+        now = self.clock.now()
+        today = now.astimezone(CST).date()
+        period = parse_period("", first or today.replace(day=1).isoformat(), last or today.isoformat())
+        async with self.store.read() as tx:
+            rows = await unit_figures(tx, actor.unit_id, period.since, period.until, now, weights_of(self.config))
+        return period, rows

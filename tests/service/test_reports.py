@@ -178,3 +178,68 @@ async def test_the_office_answers_a_request_with_an_urgent_item_to_the_township(
     async with hub.store.read() as tx, tx.conn.execute(
             "SELECT count(*) FROM items WHERE title LIKE '关于《%》的批复'") as cur:
         assert (await cur.fetchone())[0] == 1                     # nothing stored by the refusals
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+async def test_a_report_carries_its_files_to_the_office_and_no_further(demo_hub) -> None:
+    from hub.domain.items import Attachment
+    from hub.errors import XietongError
+    from tests.service.test_urgent_items import actor
+
+    hub = demo_hub
+    township = await actor(hub, "xsz.clerk1")
+    pdf = Attachment("校舍照片.pdf", b"%PDF-1.4 photos", "application/pdf")
+    sent = await hub.reports.send(township, "request", "关于修缮西山小学校舍的请示", files=[pdf])
+    view = await hub.reports.view(await actor(hub, "bgs.clerk1"), sent.id)
+    assert [(f.name, f.size) for f in view.files] == [("校舍照片.pdf", len(pdf.content))]
+    info, content = await hub.reports.file(township, view.files[0].id)
+    assert content == pdf.content and info.content_type == "application/pdf"
+    for login in ("nqz.clerk1", "jyj.clerk1"):
+        for call in (hub.reports.file(await actor(hub, login), view.files[0].id),
+                     hub.reports.view(await actor(hub, login), sent.id)):
+            try:
+                await call
+                raise AssertionError("another unit saw it")
+            except XietongError as e:
+                assert e.status == 404
+    big = Attachment("全景.jpg", b"x" * (3072 * 1024 + 1), "image/jpeg")
+    for files, code in [([big], "item.attachments_too_large"), ([Attachment("a/b.pdf", b"1")], "item.bad_attachment_name"),
+                        ([Attachment("秘密文件.pdf", b"1")], "item.classified")]:
+        try:
+            await hub.reports.send(township, "report", "关于秋收的报告", files=files)
+            raise AssertionError("accepted")
+        except XietongError as e:
+            assert e.code == code
+    async with hub.store.read() as tx:
+        assert len(await tx.reports.sent_by(sent.unit_id)) == 1        # nothing stored half-done
+
+
+# --- the figures ------------------------------------------------------------------------------------
+
+async def test_the_office_scores_each_unit_on_sent_adopted_and_answered_on_time(demo_hub) -> None:
+    from hub.services.stats import period_figures
+    from tests.service.test_urgent_items import actor
+
+    hub = demo_hub
+    xsz, office = await actor(hub, "xsz.clerk1"), await actor(hub, "bgs.clerk1")
+    on_time = await hub.reports.send(xsz, "request", "请示一")
+    late = await hub.reports.send(xsz, "request", "请示二")
+    await hub.reports.send(xsz, "request", "请示三")                      # never answered
+    news = await hub.reports.send(xsz, "work_news", "西山镇动态")
+    await hub.reports.adopt(office, news.id, "《政务信息》第3期")
+    await hub.reports.answer(office, on_time.id, "同意。")
+    hub.clock.advance(days=9)                                             # past the due time (1 December)
+    await hub.reports.answer(office, late.id, "同意。")
+    period, rows = await hub.reports.figures(office, "2026-11-01", "2026-12-31")
+    assert period.first.isoformat() == "2026-11-01"
+    by_unit = {r.unit: r for r in rows}
+    f = by_unit["西山镇人民政府"].figures
+    assert (f.sent, f.adopted, f.on_time, f.late, f.overdue) == (4, 1, 1, 1, 1)
+    assert by_unit["西山镇人民政府"].score == 4 * 1 + 1 * 3 + 1 * 2 - 1 - 2
+    assert rows[0].unit == "西山镇人民政府" and by_unit["南桥镇人民政府"].score == 0
+    assert "示范区政府总值班室" not in by_unit and "示范区人民政府办公室" not in by_unit
+    async with hub.store.read() as tx:                                   # the circular's and /metrics' numbers
+        stats = {u.unit_id: u for u in await period_figures(tx, period.since, period.until, hub.clock.now())}
+    s = stats[by_unit["西山镇人民政府"].unit_id]
+    assert (s.reports_sent, s.reports_adopted) == (f.sent, f.adopted)
