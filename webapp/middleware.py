@@ -108,7 +108,10 @@ async def access_middleware(request: web.Request, handler: Handler) -> web.Strea
         if session is None:
             raise XietongError("auth.bad_token")
     else:
-        session = await hub.identity.session(cookie, ip) if cookie else None
+        # a page the browser shows (not a JSON call, a socket, a script or a live refresh) is told 代理期已结束
+        page = (request.method == "GET" and not spec.json and not is_websocket(request)
+                and "text/html" in request.headers.get("Accept", "") and "X-Live-Refresh" not in request.headers)
+        session = await hub.identity.session(cookie, ip, page=page) if cookie else None
     if session is not None:
         request[SESSION] = session
     elif cookie:

@@ -161,16 +161,20 @@ class IdentityService:
         self._sessions_ended(user.id, key)
         return True
 
-    async def session(self, cookie_value: str, ip: str) -> Session | None:
-        """The live session for a cookie, or None if unknown, expired or revoked."""
+    async def session(self, cookie_value: str, ip: str, page: bool = True) -> Session | None:
+        """The live session for a cookie, or None if unknown, expired or revoked. `page`: the request
+        shows a page, which says 代理期已结束 once if acting for another ended since the last page."""
         now = self.clock.now()
         key = session_hash(cookie_value)
         acting: Actor | None = None
         ended_for: int | None = None
+        pending = False
         async with self.store.read(snapshot=False) as tx:     # one statement, on every request
             found = await tx.sessions.with_holder(key)
             if found is not None and self.acting_for is not None and found[1] is not None:
                 acting, ended_for = await self.acting_for(tx, key, found[1], found[2], ip, now)
+                if page and ended_for is None and acting is None:
+                    pending = await tx.delegations.notice_pending(key)
         if found is None:
             return None
         row, user, unit = found
@@ -184,14 +188,17 @@ class IdentityService:
             return None
         if ended_for is not None:     # the delegation's period is over: back to oneself, its sockets close
             async with self.store.write() as wtx:
-                await wtx.delegations.set_acting(key, None)
+                await wtx.delegations.end_acting(key, notice=not page)     # a JSON call or a socket: tell later
                 await audit.record(wtx, now, actor_for(user, unit, ip), "delegation.ended", f"session:{key[:12]}")
             self._sessions_ended(ended_for, key)
+        elif pending:                 # this page says it: once
+            async with self.store.write() as wtx:
+                await wtx.delegations.end_acting(key, notice=False)
         if now - row.last_seen_at >= SESSION_TOUCH_EVERY:
             async with self.store.write() as wtx:
                 await wtx.sessions.touch(key, now)
         return Session(acting or actor_for(user, unit, ip), row.csrf_token, row.created_at, key=key,
-                       acting_ended=ended_for is not None)
+                       acting_ended=page and (ended_for is not None or pending))
 
     # -- bearer tokens (bots, tools) ---------------------------------------------------
 

@@ -96,6 +96,19 @@ async def test_the_period_ends_by_itself_and_the_session_falls_back_to_the_deleg
     assert err.value.code == "delegation.refused_attempt"
 
 
+async def test_a_period_that_ended_in_a_json_call_is_still_told_on_the_next_page_once(demo_hub):
+    hub = demo_hub
+    d = await approved(hub, days=1 / 72)     # 20 minutes: the session (idle 30 min) outlives it
+    cookie, s = await session_of(hub, "dhz.clerk2")
+    await hub.delegations.act(s.actor, s.key, d.id)
+    hub.clock.advance(timedelta(minutes=21))
+    call = await hub.identity.session(cookie, "127.0.0.1", page=False)     # the tab bar's badges, a socket
+    assert call.actor.login == "dhz.clerk2" and call.actor.by is None and not call.acting_ended
+    assert not (await hub.identity.session(cookie, "127.0.0.1", page=False)).acting_ended
+    assert (await hub.identity.session(cookie, "127.0.0.1")).acting_ended       # the next page says it
+    assert not (await hub.identity.session(cookie, "127.0.0.1")).acting_ended   # once
+
+
 async def test_a_delegated_actor_checked_after_the_end_may_do_nothing(demo_hub):
     hub = demo_hub
     d = await approved(hub, days=1)

@@ -42,6 +42,9 @@ async def test_an_approved_delegate_acts_for_the_leader_and_the_log_says_who_for
 
     token = await login(client, "dh.admin")
     assert f'data-id="{did}"' in await (await client.get("/delegations")).text()     # to approve
+    for path in ("/", "/todo"):                                    # and in 待办, as a step to approve
+        resp = await client.get(path)
+        assert resp.status == 200 and "待审批" in (page := await resp.text()) and "代理申请：" in page
     resp = await client.post(f"/delegations/{did}/approve", data={"csrf_token": token}, allow_redirects=False)
     assert resp.status == 303
     assert "已批准" in await (await client.get(f"/delegations/{did}")).text()
@@ -124,3 +127,35 @@ async def test_the_json_api_asks_approves_acts_and_stops_as_its_document_says(
     resp = await client.post("/api/delegations/stop", headers={"X-CSRF-Token": token})
     check("/api/delegations/stop", "post", await resp.json())
     assert (await resp.json()) == {"acting_for": None}
+
+
+PAGE = {"Accept": "text/html,application/xhtml+xml"}       # what a browser asks for when it shows a page
+
+
+async def test_past_the_end_the_next_page_says_so_once_and_shows_the_delegate_as_themself(
+        client: TestClient, demo_hub: Hub) -> None:  # type: ignore[type-arg]
+    token = await login(client, "dhz.leader")
+    clerk2 = await demo_hub.identity.user_by_login("dhz.clerk2")
+    now = demo_hub.clock.now()
+    resp = await client.post("/api/delegations", headers={"X-CSRF-Token": token}, json={
+        "delegate_id": clerk2.id, "starts_at": now.isoformat(), "ends_at": (now + timedelta(minutes=20)).isoformat()})
+    did = (await resp.json())["delegation"]["id"]
+    token = await login(client, "dh.admin")
+    assert (await client.post(f"/api/delegations/{did}/approve", headers={"X-CSRF-Token": token}, json={})).status == 200
+    token = await login(client, "dhz.clerk2")
+    resp = await client.post(f"/delegations/{did}/act", data={"csrf_token": token}, allow_redirects=False)
+    assert resp.status == 303
+    assert "您正在代理" in await (await client.get("/todo", headers=PAGE)).text()
+
+    demo_hub.clock.advance(timedelta(minutes=21))     # past the end, within the session's idle limit
+    badges = await client.get("/api/badges")          # the tab bar's call finds it over first: no page to say it
+    assert badges.status == 200
+    page = await (await client.get("/todo", headers=PAGE)).text()
+    assert "代理期已结束，已恢复为您本人的身份。" in page and 'id="acting-banner"' not in page
+    assert clerk2.name in await (await client.get("/me", headers=PAGE)).text()
+    again = await (await client.get("/todo", headers=PAGE)).text()
+    assert 'id="acting-ended"' not in again and 'id="acting-banner"' not in again     # said once
+    one = await (await client.get(f"/api/delegations/{did}")).json()
+    assert one["delegation"]["state"] == "ended"
+    resp = await client.post(f"/delegations/{did}/act", data={"csrf_token": token}, allow_redirects=False)
+    assert resp.status == 403                          # an ended delegation is not used again

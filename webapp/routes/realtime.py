@@ -190,7 +190,7 @@ async def _still_allowed(request: web.Request) -> bool:
         token = request.headers.get("Authorization", "").partition(" ")[2].strip()
         return await hub.identity.token_session(token, client_ip(request)) is not None
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    return await hub.identity.session(cookie, client_ip(request)) is not None
+    return await hub.identity.session(cookie, client_ip(request), page=False) is not None
 
 
 async def _read(ws: web.WebSocketResponse, request: web.Request, actor: Actor) -> None:

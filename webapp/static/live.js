@@ -17,6 +17,9 @@
   var leaving = false;
   document.addEventListener("submit", function () { leaving = true; });
   window.addEventListener("pagehide", function () { leaving = true; });
+  // a navigation under way (a link, the address bar) whose request ends this page's session (代理期已结束
+  // closes the principal's sockets): reloading now would cancel it
+  window.addEventListener("beforeunload", function () { leaving = true; });
   window.addEventListener("pageshow", function (e) { if (e.persisted) { leaving = false; badgesSoon(0); } });
 
   function lastId() { return Number(localStorage.getItem(key) || 0); }

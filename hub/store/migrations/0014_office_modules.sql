@@ -159,4 +159,7 @@ CREATE INDEX delegations_unit ON delegations(unit_id, state);
 
 -- A session working for a principal under a delegation (NULL: as oneself).
 ALTER TABLE sessions ADD COLUMN acting_for INTEGER REFERENCES delegations(id);
+-- 1: it acted for another until a JSON call or a socket found the period over; its next page says
+-- 代理期已结束 (once), then 0.
+ALTER TABLE sessions ADD COLUMN acting_ended_notice INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX sessions_acting_for ON sessions(acting_for) WHERE acting_for IS NOT NULL;
