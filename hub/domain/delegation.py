@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from hub.domain.identity import Actor, Role, User
+from hub.domain.permissions import Action, can
 from hub.domain.roads import Move, Opens, Road, StepKind
 from hub.errors import XietongError
 
@@ -106,16 +107,26 @@ def check_request(principal: User, delegate: User, starts_at: datetime, ends_at:
     return reason
 
 
-def approved_by_super_admin(principal: User) -> bool:
-    """A unit admin's delegation is approved by the super admin; everyone else's by their unit admin."""
-    return Role.UNIT_ADMIN in principal.roles
+def approval_action(principal: User, unit_admins: int) -> Action:
+    """Who approves a request (its step's holder, and what `can()` asks of whoever decides): the unit
+    admin of the principal's unit; the super admin for a unit admin's, or where the unit has no other
+    unit admin (`unit_admins`: the unit's active unit admins but the principal)."""
+    if Role.UNIT_ADMIN in principal.roles or unit_admins == 0:
+        return Action.APPROVE_ADMIN_DELEGATION
+    return Action.APPROVE_DELEGATION
+
+
+APPROVERS = (Action.APPROVE_DELEGATION, Action.APPROVE_ADMIN_DELEGATION)
+
+
+def approves_in(actor: Actor, unit_id: int | None = None) -> bool:
+    """Whether `actor` approves some delegations (of `unit_id`, if given): the unit's admin, the super admin."""
+    return any(can(actor, a, unit_id) for a in APPROVERS)
 
 
 def may_cancel(actor: Actor, d: Delegation, now: datetime) -> bool:
-    """The principal (as themselves) or an approver of the unit, while it is requested or not yet over."""
+    """The principal (as themselves) or an approver of the unit (its admin, the super admin), while it is
+    requested or not yet over."""
     if d.state not in LIVE or d.status(now) is DState.ENDED or actor.by is not None:
         return False
-    if actor.user_id == d.principal_id:
-        return True
-    return actor.has(Role.SUPER_ADMIN) or (actor.has(Role.UNIT_ADMIN) and actor.unit_id == d.unit_id
-                                           and actor.user_id != d.principal_id)
+    return actor.user_id == d.principal_id or approves_in(actor, d.unit_id)

@@ -44,7 +44,8 @@ class Action(StrEnum):
     RECEIVE_REPORTS = "receive_reports"  # the receiving office: see, adopt (采用) and answer (批复) reports
     MANAGE_CIRCULAR = "manage_circular"  # generate, review and publish the office's circular (通报)
     REQUEST_DELEGATION = "request_delegation"  # ask for a delegate (代理) for a period away
-    APPROVE_DELEGATION = "approve_delegation"  # approve or refuse a delegation of one's unit
+    APPROVE_DELEGATION = "approve_delegation"  # approve or refuse a delegation of one's unit's staff (unit admin)
+    APPROVE_ADMIN_DELEGATION = "approve_admin_delegation"  # a unit admin's, or one of a unit without a unit admin
 
 
 class Scope(StrEnum):
@@ -83,7 +84,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RECEIVE_REPORTS: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN},
     Action.MANAGE_CIRCULAR: {Role.SUPER_ADMIN: Scope.ANY, Role.CLERK: Scope.OWN},
     Action.REQUEST_DELEGATION: {r: Scope.OWN for r in ALL_ROLES if r is not Role.SUPER_ADMIN},
-    Action.APPROVE_DELEGATION: {Role.SUPER_ADMIN: Scope.ANY, Role.UNIT_ADMIN: Scope.OWN},
+    Action.APPROVE_DELEGATION: {Role.UNIT_ADMIN: Scope.OWN},
+    Action.APPROVE_ADMIN_DELEGATION: {Role.SUPER_ADMIN: Scope.ANY},
 }
 
 
@@ -92,6 +94,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
 UNDELEGABLE: frozenset[Action] = frozenset({
     Action.VIEW_USERS, Action.MANAGE_USERS, Action.MANAGE_UNITS, Action.VIEW_AUDIT, Action.VIEW_SMS,
     Action.ENROL_OTP, Action.MANAGE_SEALS, Action.REQUEST_DELEGATION, Action.APPROVE_DELEGATION,
+    Action.APPROVE_ADMIN_DELEGATION,
 })
 
 

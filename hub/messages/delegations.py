@@ -21,8 +21,9 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                             "该期间与已申请或已批准的代理（第 {id} 号）重叠。"),
     "delegation.bad_move": (409, "This delegation is {state}: it cannot be changed so now.",
                             "该代理当前为“{state_zh}”状态，不能进行此操作。"),
-    "delegation.not_approver": (403, "Only the unit admin (the super admin for a unit admin) may decide this.",
-                                "只有单位系统管理员（单位管理员的代理由超级管理员）可以审批。"),
+    "delegation.not_approver": (403, "Only the unit admin may decide this (the super admin for a unit admin, or in "
+                                "a unit without one).",
+                                "只有本单位系统管理员可以审批（单位管理员的代理、或本单位未设管理员的，由超级管理员审批）。"),
     "delegation.refused_attempt": (403, "No one may act for another without an approved delegation.",
                                    "未经许可，不得由他人代理收发工作。"),
     "delegation.already_acting": (409, "You are acting for someone already: end that first.",

@@ -18,13 +18,14 @@ from hub.domain.delegation import (
     ROAD_TABLE,
     Delegation,
     DState,
-    approved_by_super_admin,
+    approval_action,
+    approves_in,
     check_request,
     may_cancel,
 )
 from hub.domain.identity import Actor, Delegate, Role, Unit, User
 from hub.domain.permissions import Action, can, require
-from hub.domain.roads import StepKind
+from hub.domain.roads import StepKind, StepState
 from hub.errors import XietongError
 from hub.services import audit
 from hub.services.roads import NewStep, apply_move
@@ -110,24 +111,42 @@ class DelegationService:
         return d
 
     async def _approval_steps(self, tx: Tx, principal: User) -> list[NewStep]:
-        """The unit admin's step; a unit admin's (or a unit without one): each super admin's, by name."""
-        if not approved_by_super_admin(principal):
-            admins = [u for u in await tx.users.in_unit(principal.unit_id)
-                      if Role.UNIT_ADMIN in u.roles and not u.disabled and u.id != principal.id]
-            if admins:
-                return [NewStep(StepKind.APPROVE, principal.unit_id, role=Role.UNIT_ADMIN)]
+        """The approver `approval_action` names: the unit admins' step, or each super admin's, by name."""
+        admins = [u for u in await tx.users.in_unit(principal.unit_id)
+                  if Role.UNIT_ADMIN in u.roles and not u.disabled and u.id != principal.id]
+        if approval_action(principal, len(admins)) is Action.APPROVE_DELEGATION:
+            return [NewStep(StepKind.APPROVE, principal.unit_id, role=Role.UNIT_ADMIN)]
         supers = [u for u in await tx.users.with_role(Role.SUPER_ADMIN) if not u.disabled]
         return [NewStep(StepKind.APPROVE, u.unit_id, role=None, user_id=u.id) for u in supers]
 
+    async def _approver(self, tx: Tx, d: Delegation) -> Action:
+        """What deciding this request asks of `can()`, as its open step says (one by name: a super admin's)."""
+        steps = [s for s in await tx.roads.steps_of(ROAD, d.id)
+                 if s.kind == StepKind.APPROVE and s.state == StepState.OPEN]
+        if any(s.user_id is None for s in steps):
+            return Action.APPROVE_DELEGATION
+        return Action.APPROVE_ADMIN_DELEGATION
+
+    async def may_decide(self, actor: Actor, d: Delegation) -> bool:
+        """Whether `actor` is this request's approver (the page shows approve / refuse)."""
+        if d.state != DState.REQUESTED or actor.person.user_id == d.principal_id:
+            return False
+        async with self.store.read() as tx:
+            return can(actor, await self._approver(tx, d), d.unit_id)
+
     async def decide(self, actor: Actor, delegation_id: int, approve: bool, note: str = "") -> Delegation:
-        require(actor, Action.APPROVE_DELEGATION)
+        """Approve or refuse, by the approver `approval_action` named when it was asked (its step's
+        holder): anyone else who sees it is not its approver (403), the rest do not see it (404)."""
         now = self.clock.now()
         async with self.store.write() as tx:
             d = await self._get(tx, delegation_id)
-            require(actor, Action.APPROVE_DELEGATION, d.unit_id)
+            if not self._sees(actor, d):
+                raise XietongError("delegation.not_found")
             if d.state != DState.REQUESTED:
                 raise XietongError("delegation.bad_move", state=d.status(now).value,
                                    state_zh=STATE_ZH[d.status(now)])
+            if actor.person.user_id == d.principal_id or not can(actor, await self._approver(tx, d), d.unit_id):
+                raise XietongError("delegation.not_approver")
             if approve and d.ends_at <= now:
                 raise XietongError("delegation.in_past")
             if approve:     # another approved since this was asked: still no overlap
@@ -232,7 +251,7 @@ class DelegationService:
 
     def _sees(self, actor: Actor, d: Delegation) -> bool:
         me = actor.person
-        return me.user_id in (d.principal_id, d.delegate_id) or can(me, Action.APPROVE_DELEGATION, d.unit_id)
+        return me.user_id in (d.principal_id, d.delegate_id) or approves_in(me, d.unit_id)
 
     async def _get(self, tx: Tx, delegation_id: int) -> Delegation:
         d = await tx.delegations.get(delegation_id)
@@ -270,7 +289,7 @@ class DelegationService:
             current = await self._entries(tx, await tx.delegations.current_for_delegate(me.user_id, now), now,
                                           counts=True)
             to_approve: list[Entry] = []
-            if can(me, Action.APPROVE_DELEGATION):
+            if approves_in(me):
                 steps = await tx.roads.open_for(me.user_id, me.unit_id, sorted(r.value for r in me.roles))
                 ids = sorted({s.record_id for s in steps if s.road == ROAD})
                 to_approve = await self._entries(tx, list((await tx.delegations.many(ids)).values()), now)
@@ -289,7 +308,8 @@ class DelegationService:
         """The unit's delegation register (代理登记簿): its admin's, or any unit's for the super admin."""
         me = actor.person
         unit = me.unit_id if unit_id is None and not me.has(Role.SUPER_ADMIN) else unit_id
-        require(me, Action.APPROVE_DELEGATION, unit if unit is not None else ())
+        if not approves_in(me, unit):
+            raise XietongError("perm.denied")
         now = self.clock.now()
         async with self.store.read() as tx:
             return await self._entries(tx, await tx.delegations.of_unit(unit), now), unit

@@ -181,3 +181,33 @@ async def test_another_persons_delegation_cannot_be_used(demo_hub):
     with pytest.raises(XietongError) as err:
         await hub.delegations.act(s.actor, s.key, d.id)
     assert err.value.code == "delegation.refused_attempt"
+
+
+async def test_the_super_admin_approves_only_what_the_unit_admin_does_not_and_can_says_the_same(demo_hub):
+    hub = demo_hub
+    su, dh_admin = await actor(hub, "admin"), await actor(hub, "dh.admin")
+    dhz = (await actor(hub, "dhz.leader")).unit_id
+    assert can(dh_admin, Action.APPROVE_DELEGATION, dhz) and not can(su, Action.APPROVE_DELEGATION, dhz)
+    assert can(su, Action.APPROVE_ADMIN_DELEGATION, dhz) and not can(dh_admin, Action.APPROVE_ADMIN_DELEGATION, dhz)
+    now = hub.clock.now()
+    # 东湖镇 has a unit admin: the leader's request is theirs, not the super admin's
+    staff = await hub.delegations.request(await actor(hub, "dhz.leader"), await user_id(hub, "dhz.clerk2"), now,
+                                          now + DAY)
+    assert not await hub.delegations.may_decide(su, staff) and await hub.delegations.may_decide(dh_admin, staff)
+    with pytest.raises(XietongError) as err:
+        await hub.delegations.decide(su, staff.id, True)
+    assert (err.value.code, err.value.status) == ("delegation.not_approver", 403)
+    assert [e.d.id for e in (await hub.delegations.mine(su)).to_approve] == []
+    # 西山镇 has none: the super admin approves its leader's; 东湖镇's admin does not even see it
+    xsz = await hub.delegations.request(await actor(hub, "xsz.leader"), await user_id(hub, "xsz.clerk2"), now,
+                                        now + DAY)
+    assert [e.d.id for e in (await hub.delegations.mine(su)).to_approve] == [xsz.id]
+    with pytest.raises(XietongError) as err:
+        await hub.delegations.decide(dh_admin, xsz.id, True)
+    assert err.value.code == "delegation.not_found"
+    assert (await hub.delegations.decide(su, xsz.id, True)).state == "approved"
+    # the principal sees their own request and is told they are not its approver
+    with pytest.raises(XietongError) as err:
+        await hub.delegations.decide(await actor(hub, "dhz.leader"), staff.id, True)
+    assert err.value.code == "delegation.not_approver"
+    assert (await hub.delegations.decide(dh_admin, staff.id, True)).state == "approved"

@@ -159,3 +159,18 @@ async def test_past_the_end_the_next_page_says_so_once_and_shows_the_delegate_as
     assert one["delegation"]["state"] == "ended"
     resp = await client.post(f"/delegations/{did}/act", data={"csrf_token": token}, allow_redirects=False)
     assert resp.status == 403                          # an ended delegation is not used again
+
+
+async def test_the_super_admin_is_not_offered_a_staff_delegation_the_unit_admin_approves(
+        client: TestClient, demo_hub: Hub) -> None:  # type: ignore[type-arg]
+    token = await login(client, "dhz.leader")
+    did = await ask(client, demo_hub, token)
+    token = await login(client, "admin")
+    page = await (await client.get(f"/delegations/{did}")).text()
+    assert "待审批" in page and 'id="approve-form"' not in page
+    resp = await client.post(f"/delegations/{did}/approve", data={"csrf_token": token}, allow_redirects=False)
+    assert resp.status == 403
+    resp = await client.post(f"/api/delegations/{did}/approve", headers={"X-CSRF-Token": token}, json={})
+    assert resp.status == 403 and (await resp.json())["error"]["code"] == "delegation.not_approver"
+    token = await login(client, "dh.admin")
+    assert 'id="approve-form"' in await (await client.get(f"/delegations/{did}")).text()

@@ -1,7 +1,8 @@
 """代理 in the web app: my delegations (as principal, as delegate with 开始代理, to approve for an
 admin), asking for one, one delegation's page, approve / refuse / cancel, acting for the principal
 and back; the JSON API beside each. Who may do what is the service's (a route's action is the least
-grant: acting and cancelling are any logged-in person's, the service checks the delegation)."""
+grant: acting, deciding and cancelling are any logged-in person's, the service checks the delegation:
+who does not see it gets 404, who sees it and is not its approver 403)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from hub.domain.calendar import CST
+from hub.domain.delegation import may_cancel
 from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.services.delegations import Entry
@@ -112,15 +114,11 @@ async def delegation_page(request: web.Request) -> web.Response:
 async def one_page(request: web.Request, error: str | None = None, status: int = 200) -> web.Response:
     hub, actor = hub_of(request), actor_of(request)
     entry, history = await hub.delegations.get(actor, path_id(request, "delegation_id"))
-    me = actor.person
-    d = entry.d
+    me, d, now = actor.person, entry.d, hub.clock.now()
     return render(request, "delegation.html", status=status, e=entry, history=history, error=error,
-                  done=request.query.get("done", ""), now=hub.clock.now(),
-                  may_decide=d.state == "requested" and can(me, Action.APPROVE_DELEGATION, d.unit_id)
-                  and me.user_id != d.principal_id,
-                  may_cancel=entry.status.value in ("requested", "approved") and actor.by is None
-                  and (me.user_id == d.principal_id or can(me, Action.APPROVE_DELEGATION, d.unit_id)),
-                  may_act=actor.by is None and me.user_id == d.delegate_id and d.current(hub.clock.now()))
+                  done=request.query.get("done", ""), now=now,
+                  may_decide=await hub.delegations.may_decide(actor, d), may_cancel=may_cancel(actor, d, now),
+                  may_act=actor.by is None and me.user_id == d.delegate_id and d.current(now))
 
 
 async def _decided(request: web.Request, move: str) -> web.StreamResponse:
@@ -139,12 +137,12 @@ async def _decided(request: web.Request, move: str) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/delegations/{did}?done={move}")
 
 
-@page("POST", "/delegations/{delegation_id}/approve", action=Action.APPROVE_DELEGATION)
+@page("POST", "/delegations/{delegation_id}/approve", action=Action.VIEW_HOME)
 async def approve_delegation(request: web.Request) -> web.StreamResponse:
     return await _decided(request, "approve")
 
 
-@page("POST", "/delegations/{delegation_id}/refuse", action=Action.APPROVE_DELEGATION)
+@page("POST", "/delegations/{delegation_id}/refuse", action=Action.VIEW_HOME)
 async def refuse_delegation(request: web.Request) -> web.StreamResponse:
     return await _decided(request, "refuse")
 
@@ -274,7 +272,7 @@ async def _note(request: web.Request) -> str:
     return note
 
 
-@api("POST", "/api/delegations/{delegation_id}/approve", action=Action.APPROVE_DELEGATION, body=NOTE_BODY,
+@api("POST", "/api/delegations/{delegation_id}/approve", action=Action.VIEW_HOME, body=NOTE_BODY,
      response=_ONE_RESPONSE, summary="Approve a delegation asked for (its approver only)")
 async def api_approve(request: web.Request) -> web.Response:
     did = path_id(request, "delegation_id")
@@ -282,7 +280,7 @@ async def api_approve(request: web.Request) -> web.Response:
     return await _one(request, did)
 
 
-@api("POST", "/api/delegations/{delegation_id}/refuse", action=Action.APPROVE_DELEGATION, body=NOTE_BODY,
+@api("POST", "/api/delegations/{delegation_id}/refuse", action=Action.VIEW_HOME, body=NOTE_BODY,
      response=_ONE_RESPONSE, summary="Refuse a delegation asked for (its approver only; a note is required)")
 async def api_refuse(request: web.Request) -> web.Response:
     did = path_id(request, "delegation_id")
