@@ -11,6 +11,8 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "report.not_a_request": (409, "Only a request (请示) takes an answer (批复).", "只有请示需要批复，该信息不是请示。"),
     "report.already_answered": (409, "This request has already been answered.", "该请示已经批复，不能再次批复。"),
     "report.answer_required": (400, "Please write the answer.", "请填写批复内容。"),
+    "report.not_receiving_office": (409, "Only the office the report went up to adopts or answers it.",
+                                    "只有接收报送的上级办公室可以采用或批复该信息。"),
     "report.not_answerer": (403, "The answer is written by the receiving office's clerks.",
                             "批复由收文单位的文书办理。"),
     "report.unknown_state": (400, "There is no report state called {state}.", "没有“{state}”这种状态。"),

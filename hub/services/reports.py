@@ -153,14 +153,13 @@ class ReportService:
     async def answer(self, actor: Actor, report_id: int, text: str) -> tuple[Report, Item]:
         """批复: an ordinary (加急) item to the sending unit, titled 关于《…》的批复, which closes the ANSWER
         step; one transaction, then the item goes out as every issued item does."""
-        text = text.strip()
-        if not text:
-            raise XietongError("report.answer_required")
         now = self.clock.now()
         async with self.store.write() as tx:
-            report = await self._visible(tx, actor, report_id)
-            require(actor, Action.RECEIVE_REPORTS, report.to_unit_id)
+            report = await self._office(tx, actor, report_id)
             check_answer(report.kind, report.state)
+            text = text.strip()
+            if not text:
+                raise XietongError("report.answer_required")
             to = await tx.units.get(report.to_unit_id)
             item = await self.items.issue_in(tx, actor, ItemDraft(
                 ItemKind.DOCUMENT, Urgency.URGENT, answer_title(report.title), text, (report.unit_id,),
@@ -185,8 +184,7 @@ class ReportService:
         """The receiving office adopts (采用) a report, saying where (e.g. 《示范区政务信息》第12期)."""
         now = self.clock.now()
         async with self.store.write() as tx:
-            report = await self._visible(tx, actor, report_id)
-            require(actor, Action.RECEIVE_REPORTS, report.to_unit_id)
+            await self._office(tx, actor, report_id)
             if not await tx.reports.adopt(report_id, actor.user_id, " ".join(note.split())[:200], now):
                 raise XietongError("report.already_adopted")
             await audit.record(tx, now, actor, "report.adopt", f"report:{report_id}", note=note[:200])
@@ -202,6 +200,26 @@ class ReportService:
         if report is None or not sees(actor, report):
             raise XietongError("report.not_found")
         return report
+
+    async def _office(self, tx: Tx, actor: Actor, report_id: int) -> Report:
+        """The report, for its receiving office; the sending unit is told only the office acts on it."""
+        report = await self._visible(tx, actor, report_id)
+        if not can(actor, Action.RECEIVE_REPORTS, report.to_unit_id):
+            raise XietongError("report.not_receiving_office")
+        return report
+
+    async def targets(self, actor: Actor) -> list[tuple[int, str]]:
+        """The upper units a report may go to, the default (nearest office) first."""
+        require(actor, Action.SEND_REPORT, actor.unit_id)
+        async with self.store.read() as tx:
+            ups = await upper_units(tx, actor.unit_id)
+            try:
+                first = await default_target(tx, actor.unit_id)
+            except XietongError:
+                first = None
+            names = {u.id: u.name for u in await tx.units.all()}
+        order = ([first] if first is not None else []) + [u for u in ups if u != first]
+        return [(u, names.get(u, "")) for u in order]
 
     async def view(self, actor: Actor, report_id: int) -> ReportView:
         async with self.store.read() as tx:

@@ -161,7 +161,7 @@ async def test_the_office_answers_a_request_with_an_urgent_item_to_the_township(
             assert [r[0] for r in await cur.fetchall()] == ["report.send", "report.answer"]
     assert (await hub.reports.of_answer_item(township, item.id)).id == sent.id
     for who, rid, code in [(office, sent.id, "report.already_answered"),
-                           (township, sent.id, "perm.denied")]:
+                           (township, sent.id, "report.not_receiving_office")]:
         try:
             await hub.reports.answer(who, rid, "再次批复")
             raise AssertionError("answered")

@@ -21,6 +21,8 @@ SHORTCUTS = [
     (Action.VIEW_INCOMING, "/incoming", "incoming.link"),
     (Action.SUPERVISE, "/supervision", "supervision.board_title"),
     (Action.HANDLE_DELIVERY, "/meetings", "meetings.link"),
+    (Action.SEND_REPORT, "/reports", "reports.link"),
+    (Action.RECEIVE_REPORTS, "/reports/received", "reports.received_link"),
     (Action.USE_SEAL, "/keeper", "home.link_keeper"),
     (Action.DUTY_DESK, "/duty", "home.link_duty"),
     (Action.VIEW_STATS, "/stats", "home.link_stats"),
@@ -36,7 +38,7 @@ SHORTCUTS = [
 ]
 
 # pages only the office (kind OFFICE) keeps: another unit's clerk, whose action allows them, has none
-OFFICE_ONLY = {"/circulars"}
+OFFICE_ONLY = {"/circulars", "/reports/received"}
 
 # the counts a home page leads with, per role (the kinds shown even when there are none)
 LEADER_KINDS = (TodoKind.SIGNOFF, TodoKind.SEAL_APPROVE, TodoKind.INSTRUCT, TodoKind.READ)

@@ -216,7 +216,7 @@ async def item_page(request: web.Request, item_id: int, error: str | None = None
                   unsigned=unsigned, reminded=int(reminded) if reminded.isdigit() else None,
                   registered=registered, may_register=may_register,
                   meeting=await hub.meetings.of_item(actor, item_id) if view.item.kind is ItemKind.MEETING_NOTICE
-                  else None)
+                  else None, answers=await hub.reports.of_answer_item(actor, item_id))   # a 批复: its 请示
 
 
 @page("GET", "/items/{item_id}", action=Action.VIEW_ITEM)
