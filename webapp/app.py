@@ -28,6 +28,7 @@ from webapp.routes import (  # noqa: F401
     auth,
     circulars,
     circulation,
+    delegation_register,
     delegations,
     documents,
     duty,

@@ -46,6 +46,7 @@ class Action(StrEnum):
     REQUEST_DELEGATION = "request_delegation"  # ask for a delegate (代理) for a period away
     APPROVE_DELEGATION = "approve_delegation"  # approve or refuse a delegation of one's unit's staff (unit admin)
     APPROVE_ADMIN_DELEGATION = "approve_admin_delegation"  # a unit admin's, or one of a unit without a unit admin
+    VIEW_DELEGATIONS = "view_delegations"  # a unit's delegation register (代理登记簿)
 
 
 class Scope(StrEnum):
@@ -86,6 +87,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.REQUEST_DELEGATION: {r: Scope.OWN for r in ALL_ROLES if r is not Role.SUPER_ADMIN},
     Action.APPROVE_DELEGATION: {Role.UNIT_ADMIN: Scope.OWN},
     Action.APPROVE_ADMIN_DELEGATION: {Role.SUPER_ADMIN: Scope.ANY},
+    Action.VIEW_DELEGATIONS: {Role.SUPER_ADMIN: Scope.ANY, Role.UNIT_ADMIN: Scope.OWN},
 }
 
 
@@ -94,7 +96,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
 UNDELEGABLE: frozenset[Action] = frozenset({
     Action.VIEW_USERS, Action.MANAGE_USERS, Action.MANAGE_UNITS, Action.VIEW_AUDIT, Action.VIEW_SMS,
     Action.ENROL_OTP, Action.MANAGE_SEALS, Action.REQUEST_DELEGATION, Action.APPROVE_DELEGATION,
-    Action.APPROVE_ADMIN_DELEGATION,
+    Action.APPROVE_ADMIN_DELEGATION, Action.VIEW_DELEGATIONS,
 })
 
 

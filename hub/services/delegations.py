@@ -43,6 +43,7 @@ class Entry:
     delegate: str
     status: DState
     todo: int = 0           # the principal's open steps (a current one, on the delegate's list)
+    decider: str = ""       # who approved, refused or cancelled it
 
     def as_json(self) -> dict[str, object]:
         d = self.d
@@ -270,14 +271,17 @@ class DelegationService:
         return entry, history
 
     async def _entries(self, tx: Tx, ds: list[Delegation], now: datetime, counts: bool = False) -> list[Entry]:
-        people = await tx.users.many(sorted({d.principal_id for d in ds} | {d.delegate_id for d in ds}))
+        people = await tx.users.many(sorted({d.principal_id for d in ds} | {d.delegate_id for d in ds}
+                                            | {d.decided_by for d in ds if d.decided_by is not None}))
         out = []
         for d in ds:
             p, g = people.get(d.principal_id), people.get(d.delegate_id)
             todo = 0
             if counts and p is not None:
                 todo = len(await tx.roads.open_for(p.id, p.unit_id, sorted(r.value for r in p.roles)))
-            out.append(Entry(d, p.name if p else "", g.name if g else "", d.status(now), todo))
+            decider = people.get(d.decided_by) if d.decided_by is not None else None
+            out.append(Entry(d, p.name if p else "", g.name if g else "", d.status(now), todo,
+                             decider.name if decider else ""))
         return out
 
     async def mine(self, actor: Actor) -> Mine:
@@ -308,8 +312,7 @@ class DelegationService:
         """The unit's delegation register (代理登记簿): its admin's, or any unit's for the super admin."""
         me = actor.person
         unit = me.unit_id if unit_id is None and not me.has(Role.SUPER_ADMIN) else unit_id
-        if not approves_in(me, unit):
-            raise XietongError("perm.denied")
+        require(me, Action.VIEW_DELEGATIONS, unit)
         now = self.clock.now()
         async with self.store.read() as tx:
             return await self._entries(tx, await tx.delegations.of_unit(unit), now), unit

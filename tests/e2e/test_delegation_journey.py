@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     ApiClient,
     Server,
     as_user,
+    login,
     move_clock,
     no_sideways_scroll,
     server_now,
@@ -159,3 +160,22 @@ def test_a_delegate_is_refused_then_approved_acts_for_the_leader_and_the_period_
     back = ApiClient(server, "dhz.leader")          # the leader, back, still has the other one to read
     [mine] = back.call("GET", f"/api/incoming/{other_id}/circulations")["mine"]
     back.call("POST", f"/api/road-steps/{mine['step_id']}/read", {"comment": "已阅。"})
+
+
+def test_the_delegation_register_fits_a_phone_and_prints_on_a4_without_the_frame(phone: Any, server: Server) -> None:
+    """After the journey above (or alone: then it lists none), the unit admin's register."""
+    login(phone, server, "dh.admin")
+    phone.goto(f"{server.url}/delegations")
+    phone.locator("#register-link").click()
+    expect(phone.locator("h1")).to_have_text("东湖镇人民政府 代理登记簿")
+    no_sideways_scroll(phone)                                   # the wide table scrolls in its box
+    phone.locator("#register-print").click()
+    phone.wait_for_url(re.compile(r".*print=1$"))
+    phone.emulate_media(media="print")
+    hidden = phone.evaluate("""() => ['#tabbar', 'header.bar', '.register-tools']
+        .map(s => document.querySelector(s)).filter(e => e && getComputedStyle(e).display !== 'none').length""")
+    assert hidden == 0, "the frame and the links do not print"
+    assert phone.locator("tr.register-print-head").inner_text().startswith("东湖镇人民政府 代理登记簿")
+    pdf = phone.pdf(prefer_css_page_size=True, print_background=False)
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    assert boxes and all(abs(float(w) - 841.9) < 2 and abs(float(h) - 595.3) < 2 for w, h in boxes)  # A4 landscape

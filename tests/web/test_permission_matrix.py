@@ -77,6 +77,7 @@ manage_circular YY         --          --           Y-     --      --         --
 request_delegation --      Y-          Y-           Y-     Y-      Y-         Y-
 approve_delegation --      Y-          --           --     --      --         --
 approve_admin_delegation YY --          --           --     --      --         --
+view_delegations YY        Y-          --           --     --      --         --
 """
 
 
@@ -349,6 +350,10 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/delegations/{delegation_id}/cancel"): "view_home",
     ("POST", "/api/delegations/{delegation_id}/act"): "view_home",
     ("POST", "/api/delegations/stop"): "view_home",
+    # the delegation register (代理登记簿): the unit admin's own unit, every unit's for the super admin
+    ("GET", "/registers/delegations"): "view_delegations",
+    ("GET", "/registers/delegations.xlsx"): "view_delegations",
+    ("GET", "/api/registers/delegations"): "view_delegations",
 }
 
 # Routes any logged-in person passes whose service then refuses everyone the walk has: switching into

@@ -65,6 +65,7 @@ async def list_page(request: web.Request, error: str | None = None, status: int 
     mine = await hub.delegations.mine(actor)
     return render(request, "delegations.html", status=status, mine=mine, error=error,
                   may_ask=can(actor, Action.REQUEST_DELEGATION, actor.unit_id),
+                  may_register=can(actor, Action.VIEW_DELEGATIONS),
                   done=request.query.get("done", ""))
 
 
