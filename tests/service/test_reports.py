@@ -243,3 +243,20 @@ async def test_the_office_scores_each_unit_on_sent_adopted_and_answered_on_time(
         stats = {u.unit_id: u for u in await period_figures(tx, period.since, period.until, hub.clock.now())}
     s = stats[by_unit["西山镇人民政府"].unit_id]
     assert (s.reports_sent, s.reports_adopted) == (f.sent, f.adopted)
+
+
+async def test_the_office_leader_chases_the_answer_of_a_request_by_hand(demo_hub) -> None:
+    """The 请示's ANSWER step is an ordinary road step: the manual chase (催办) finds its record too."""
+    from tests.service.test_urgent_items import actor
+
+    hub = demo_hub
+    sent = await hub.reports.send(await actor(hub, "dhz.clerk1"), "request", "关于增设消防站的请示")
+    async with hub.store.read() as tx:
+        (step,) = await tx.roads.open_steps_of("report", sent.id)
+    result = await hub.road_chase.chase(await actor(hub, "bgs.leader"), step.id, "请尽快批复。")
+    assert sorted(t.name for t in result.chase.told) == sorted(
+        u.name for u in [await hub.identity.user_by_login("bgs.clerk1"), await hub.identity.user_by_login("bgs.clerk2")])
+    async with hub.store.read() as tx, tx.conn.execute(
+            "SELECT body FROM outbox WHERE history_id = ?", (result.chase.history_id,)) as cur:
+        body = (await cur.fetchone())[0]
+    assert "请示《关于增设消防站的请示》" in body and "批复" in body
