@@ -53,7 +53,7 @@ class Session:
     created_at: datetime
     by_token: bool = False
     key: str = ""            # the stored hash of the cookie or token: names the session's open connections
-    acting_ended: bool = False   # it acted for another until this request: the delegation is over (代理期已结束)
+    acting_ended: bool = False   # a page of a session that acted for another until now or since its last page (代理期已结束)
 
 
 def actor_for(user: User, unit: Unit | None, ip: str) -> Actor:
