@@ -25,6 +25,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from hub.crypto.totp import qr_svg
 from hub.domain.calendar import CST
 from tests.e2e.conftest import (
     ARTIFACTS,
@@ -122,8 +123,10 @@ def reply(page: Any, attend: list[tuple[int, str]], outsider: tuple[str, str] | 
 
 
 def sign_for_again(page: Any, server: Server, meeting_id: int) -> None:
-    """签收 the moved meeting's notice on its own page, then back to the meeting."""
-    page.locator("#notice-link").click()
+    """签收 the moved meeting's notice, opened from the push's banner (outside the regions the live
+    updates replace, so the tap is never lost to a refresh), then back to the meeting."""
+    page.locator("#live-banner a").click()
+    expect(page).to_have_url(re.compile(r"/items/\d+$"))
     mine = page.locator("#my-delivery")
     expect(page.locator("#resent-notice")).to_be_visible()
     page.locator("#ack-button").click()
@@ -173,6 +176,7 @@ def test_a_meeting_is_called_answered_moved_confirmed_again_signed_in_and_export
         expect(phone.locator(f'li.unit-reply[data-unit="{code}"]')).to_contain_text("未报送回执")
     expect(phone.locator("#live-status")).to_have_attribute("data-state", "online")
     no_sideways_scroll(phone)
+    assert server.sms_to(who["nqz.clerk1"][2], f"加急会议通知《{title[:8]}")
 
     clerks = {code: open_meeting(browser, server, f"{code.lower()}.clerk1", title) for code in TOWNSHIPS}
     try:
@@ -240,13 +244,22 @@ def test_a_meeting_is_called_answered_moved_confirmed_again_signed_in_and_export
 
     # 4. the meeting time: the organiser's 签到屏 and its QR code's link (sessions ended: log in again)
     move_clock(server, (moved - server_now(server)).total_seconds() + 60)
+    for code in ("DHZ", "XSZ"):     # the hour-before reminder of the confirmed: the new time and room only
+        tel = who[f"{code.lower()}.clerk1"][2]
+        assert server.sms_to(tel, f"将于{bj(moved)}在{new_room}召开"), f"{code} was not reminded of the new time"
+        assert not server.sms_to(tel, f"在{room}召开", timeout=0), f"{code} was reminded of the old room"
     login(phone, server, "bgs.clerk1")
     phone.goto(f"{server.url}/meetings/{meeting_id}")
-    phone.locator("#signin-link").click()
+    signin = phone.locator("#signin-link")
+    expect(signin).to_have_attribute("href", f"/meetings/{meeting_id}/signin")
+    phone.goto(f"{server.url}/meetings/{meeting_id}/signin")     # (not a tap: the replay of what this phone
+    # missed while logged out refreshes the meeting's card, and a tap on a replaced link is lost)
     expect(phone.locator("#signin-qr svg")).to_be_visible()
     no_sideways_scroll(phone)
     url = str(phone.locator("#signin-url").get_attribute("href"))
     assert url.startswith(f"{server.url}/meetings/{meeting_id}/checkin?code="), url
+    drawn = re.search(r'stroke="#000" d="([^"]+)"', qr_svg(url))     # the code on the screen is the QR code of that link
+    assert drawn and phone.locator("#signin-qr svg path[stroke]").get_attribute("d") == drawn.group(1)
     check_in(browser, server, url, "dhz.clerk2", who["dhz.clerk2"][1])
     check_in(browser, server, url, "xsz.leader", who["xsz.leader"][1])
     phone.reload()
