@@ -16,6 +16,7 @@ from hub.domain.meetings import MeetingDraft, ReplyAttendee
 from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.services.meetings import MeetingRow, MeetingView
+from hub.store.meetings import AttendeeRow
 from webapp.context import actor_of, hub_of, id_from_text, lang_of, path_id, refused, render
 from webapp.i18n import translate
 from webapp.routing import page
@@ -145,10 +146,23 @@ async def meeting_page(request: web.Request, meeting_id: int, error: str | None 
     view: MeetingView = await hub.meetings.view(actor_of(request), meeting_id)
     done = request.query.get("done", "")
     m = view.meeting
+    ticked, outsiders = current_reply(view)
     return render(request, "meeting.html", status=status, view=view, error=error, now=hub.clock.now(),
-                  done=done if done in DONE else "", form=form or {}, outsider_rows=range(1, OUTSIDER_ROWS + 1),
+                  done=done if done in DONE else "", form=form or {},
+                  outsider_rows=range(1, max(OUTSIDER_ROWS, len(outsiders)) + 1), ticked=ticked, outsiders=outsiders,
                   starts_value=form_value(m.starts_at), ends_value=form_value(m.ends_at),
                   invited_here=[u for u in view.invitees if view.mine and u.unit_id == view.mine.unit.id])
+
+
+def current_reply(view: MeetingView) -> tuple[dict[int, int | None], list[AttendeeRow]]:
+    """The reply form starts from the unit's current list (confirming again after a change is one tap):
+    the people of the unit ticked (user id -> whom they replace) and the people without an account."""
+    u = view.mine
+    if u is None or u.reply is None or not u.reply.coming:
+        return {}, []
+    rows = [a.row for a in u.attendees if not a.row.walk_in]
+    return ({r.user_id: r.substitute_for for r in rows if r.user_id is not None},
+            [r for r in rows if r.user_id is None])
 
 
 @page("GET", "/meetings/{meeting_id}", action=Action.VIEW_ITEM)
@@ -200,8 +214,8 @@ async def chase_meeting(request: web.Request) -> web.StreamResponse:
 
 
 def reply_people(values: dict[str, str], form: Any) -> list[ReplyAttendee]:
-    """The reply form: ticked people of the unit (`attend`, each with `sub_<id>`), and up to
-    OUTSIDER_ROWS people without an account (`o_name_N`, `o_phone_N`, `o_sub_N`)."""
+    """The reply form: ticked people of the unit (`attend`, each with `sub_<id>`), and the people
+    without an account (`o_name_N`, `o_phone_N`, `o_sub_N`; OUTSIDER_ROWS rows, more if the list was longer)."""
     def sub(name: str) -> int | None:
         text = values.get(name, "")
         if not text:
@@ -212,7 +226,9 @@ def reply_people(values: dict[str, str], form: Any) -> list[ReplyAttendee]:
         return n
     people = [ReplyAttendee(u, substitute_for=sub(f"sub_{u}"))
               for u in ids([str(v) for v in form.getall("attend", [])], "attend")]
-    for n in range(1, OUTSIDER_ROWS + 1):
+    n = 0
+    while f"o_name_{n + 1}" in values or n < OUTSIDER_ROWS:     # a longer list comes back with more rows
+        n += 1
         name = values.get(f"o_name_{n}", "").strip()
         if name:
             people.append(ReplyAttendee(None, name, values.get(f"o_phone_{n}", ""), sub(f"o_sub_{n}")))
