@@ -98,7 +98,11 @@ def open_meeting(browser: Any, server: Server, account: str, title: str) -> tupl
     page = ctx.new_page()
     login(page, server, account)
     page.goto(f"{server.url}/meetings")
-    page.get_by_role("link", name=title).click()
+    row = page.locator("tr.meeting-row", has_text=title)
+    expect(row.locator("td[data-label]").last).to_have_text("未报送回执")
+    assert row.locator("td[data-label]").last.is_visible()
+    tables_fit(page)                            # each meeting a card on the phone, its reply on screen
+    row.get_by_role("link", name=title).click()
     expect(page.locator("h1.doc-title")).to_have_text(title)
     expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
     return ctx, page
