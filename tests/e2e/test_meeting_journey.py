@@ -36,6 +36,7 @@ from tests.e2e.conftest import (
     no_sideways_scroll,
     server_now,
 )
+from tests.e2e.pdf_text import pdf_pages_text
 
 TOWNSHIPS = {"DHZ": "东湖镇人民政府", "XSZ": "西山镇人民政府", "NQZ": "南桥镇人民政府"}
 DIGEST_WINDOW_S = 121          # one phone's SMS within 2 minutes go out as one digest
@@ -319,4 +320,13 @@ def test_a_meeting_is_called_answered_moved_confirmed_again_signed_in_and_export
     expect(phone.locator("#attendance tr.signed-in")).to_have_count(3)
     assert phone.evaluate("[...document.querySelectorAll('button, .no-print')]"
                           ".filter(e => e.getClientRects().length > 0).length") == 0
+    pdf = phone.pdf(prefer_css_page_size=True, print_background=False)
+    (ARTIFACTS / "meeting-attendance-print.pdf").write_bytes(pdf)
+    for w, h in re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf):
+        assert abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2, (w, h)     # A4, in points
+    printed = "".join(pdf_pages_text(pdf)).replace("\n", "")
+    for text in ("签到情况", "已签到 (3)", who["dhz.clerk2"][1], OUTSIDER, "未到 (1)"):
+        assert text in printed, f"{text} is not on the printed list"
+    for text in ("标记到会", "撤销", "导出", "签到屏"):
+        assert text not in printed, f"the printed list shows {text}"
     move_clock(server, DIGEST_WINDOW_S)         # the townships' phones out of their digest window for the next test
