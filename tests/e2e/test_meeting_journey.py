@@ -109,7 +109,8 @@ def open_meeting(browser: Any, server: Server, account: str, title: str) -> tupl
     return ctx, page
 
 
-def reply(page: Any, attend: list[tuple[int, str]], outsider: tuple[str, str] | None = None) -> None:
+def reply(page: Any, attend: list[tuple[int, str]], outsider: tuple[str, str] | None = None,
+          screenshot: str = "") -> None:
     """The unit's 参会回执: the people ticked (each with whom they replace, by name), an outsider."""
     box = page.locator("#reply-box")
     if box.get_attribute("open") is None:
@@ -123,6 +124,9 @@ def reply(page: Any, attend: list[tuple[int, str]], outsider: tuple[str, str] | 
         page.locator("#o-name-1").fill(outsider[0])
         page.locator("#o-phone-1").fill(outsider[1])
     no_sideways_scroll(page)
+    if screenshot:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
     page.locator("#reply-submit").click()
     expect(page.locator("#done")).to_have_text("参会回执已报送。")
 
@@ -203,7 +207,8 @@ def test_a_meeting_is_called_answered_moved_confirmed_again_signed_in_and_export
     try:
         # 2. two townships reply; the organiser's page follows without a reload
         dhz, xsz, nqz = (clerks[c][1] for c in TOWNSHIPS)
-        reply(dhz, [(who["dhz.clerk2"][0], who["dhz.leader"][1])])
+        expect(dhz.locator(f"#sub-{who['dhz.leader'][0]}")).to_have_count(0)    # the invited: nobody to replace
+        reply(dhz, [(who["dhz.clerk2"][0], who["dhz.leader"][1])], screenshot="meeting-reply-form.png")
         unit = phone.locator('li.unit-reply[data-unit="DHZ"]')
         expect(unit).to_contain_text("参会")
         expect(unit.locator("ul.attendees")).to_contain_text(f"{who['dhz.clerk2'][1]} （替 {who['dhz.leader'][1]}）")
