@@ -147,3 +147,34 @@ async def test_the_json_api_calls_replies_changes_and_answers_as_its_document_sa
     listed = await (await client.get("/api/meetings")).json()
     check("/api/meetings", "get", listed)
     assert [m["meeting"]["id"] for m in listed["meetings"]] == [meeting["id"]]
+
+
+async def test_the_reply_form_starts_from_the_units_current_reply_so_confirming_a_change_is_one_tap(client, demo_hub):
+    csrf = await login(client, "bgs.clerk1")
+    resp = await call_by_form(client, demo_hub, csrf, title="关于召开冬季防火调度会", invitees=("dhz.leader",))
+    path = resp.headers["Location"].split("?")[0]
+    leader = await demo_hub.identity.user_by_login("dhz.leader")
+    clerk2 = await demo_hub.identity.user_by_login("dhz.clerk2")
+    csrf = await login(client, "dhz.clerk1")
+    outsiders = {f"o_name_{n}": f"外聘{n}" for n in range(1, 5)} | {f"o_phone_{n}": f"1390000111{n}" for n in range(1, 5)}
+    resp = await client.post(path + "/reply", data={"csrf_token": csrf, "coming": "1", "attend": str(clerk2.id),
+                                                    f"sub_{clerk2.id}": str(leader.id), **outsiders},
+                             allow_redirects=False)
+    assert resp.status == 303, await resp.text()
+    page = await (await client.get(path)).text()
+    assert f'id="attend-{clerk2.id}" checked' in page and f'id="attend-{leader.id}">' in page
+    assert f'<option value="{leader.id}" selected>{leader.name}</option>' in page
+    assert f'id="sub-{leader.id}"' not in page                 # the invited person replaces nobody
+    for n in range(1, 5):                                       # four people without an account: four rows
+        assert f'id="o-name-{n}" maxlength="40" value="外聘{n}"' in page
+        assert f'value="+861390000111{n}"' in page
+    assert 'id="o-name-5"' not in page and '<details id="outsiders" open>' in page
+
+    # sent back as it is, the reply keeps everyone (the fourth too)
+    resp = await client.post(path + "/reply", data={"csrf_token": csrf, "coming": "1", "attend": str(clerk2.id),
+                                                    f"sub_{clerk2.id}": str(leader.id), **outsiders},
+                             allow_redirects=False)
+    assert resp.status == 303
+    await login(client, "bgs.clerk1")
+    page = await (await client.get(path)).text()
+    assert "参会 5 人" in page and "外聘4" in page
