@@ -5,10 +5,11 @@ name; 东湖镇 sends its second clerk instead of him and 西山镇 its leader a
 account, while the organiser's page shows, without a reload, who answered, who comes and whom to
 call at the silent 南桥镇. The organiser moves the meeting: every township's open page shows the
 new room and time at once, each clerk gets the SMS, the two replies become 待重新确认, and the two
-townships sign for the notice again and reply again. At the meeting time the organiser's 签到屏
-shows the QR code; two attendees open the link it carries on their own phones (one not yet logged
-in: the login page brings them back) and sign in with one tap; the organiser marks the third
-present; the lists export to .xlsx and print without buttons.
+townships sign for the notice again and confirm their replies (the form starts from them). At the
+meeting time the 签到屏 (a device of its own in the room) shows the QR code; two attendees open the
+link it carries on their own phones (not logged in yet: the login page brings them back) and sign
+in with one tap; the organiser marks the third present on the phone; the screen follows by itself;
+the lists export to .xlsx and print on A4 without buttons.
 
 The server is shared by the session: the meeting has a unique title, notices do not register
 incoming documents, and the clock ends past the SMS digest window (as other journeys do).
@@ -27,6 +28,7 @@ from playwright.sync_api import expect
 
 from hub.crypto.totp import qr_svg
 from hub.domain.calendar import CST
+from hub.services.demo import DEMO_PASSWORD
 from tests.e2e.conftest import (
     ARTIFACTS,
     Server,
@@ -169,7 +171,7 @@ def check_in(browser: Any, server: Server, url: str, account: str, name: str) ->
         page.goto(url)
         expect(page).to_have_url(re.compile(r"/login\?next="))
         page.fill('input[name="login"]', account)
-        page.fill('input[name="password"]', "Demo@2026")
+        page.fill('input[name="password"]', DEMO_PASSWORD)
         page.click('form[action="/login"] button[type="submit"]')
         expect(page.locator("#checkin-person")).to_contain_text(name)
         no_sideways_scroll(page)
