@@ -103,8 +103,11 @@
   }
 
   // A refreshed region keeps what the person was doing in it: the <details> they opened and
-  // what they typed into its fields (both found by id).
+  // what they typed into its fields (both found by id). A region whose markup did not change is
+  // left alone, so a tap on a link in it is never lost to a refresh that brought nothing new.
   function replaceKeeping(el, next) {
+    if (next.innerHTML === el.liveHtml) return;
+    el.liveHtml = next.innerHTML;
     var open = [], typed = [];
     el.querySelectorAll("details[open][id]").forEach(function (d) { open.push(d.id); });
     el.querySelectorAll("input[id], textarea[id], select[id]").forEach(function (f) {
@@ -119,6 +122,9 @@
       if (t[2]) f.focus();
     });
   }
+
+  // Each region's markup as the server sent it, before anyone opened or typed anything in it.
+  document.querySelectorAll("[data-live]").forEach(function (el) { el.liveHtml = el.innerHTML; });
 
   // A region that shows time left (the duty board) is also refreshed now and then without events.
   document.querySelectorAll("[data-live][data-refresh-seconds]").forEach(function (el) {
