@@ -80,7 +80,7 @@ def meeting_changed_text(item: Item, due_at: datetime) -> str:
     """A meeting moved (new time or room): the units confirm again by signing for the notice again."""
     at = _when(item.meeting_at) if item.meeting_at else ""
     return _fit(lambda t: f"{PREFIX}会议变更：《{t}》改为{at}在{item.meeting_place}召开，请于{_when(due_at)}前"
-                          f"签收确认并重新报送参会回执。回复“签收 {item.short_code}”。", item.title)
+                          f"签收确认并报送参会回执。回复“签收 {item.short_code}”。", item.title)
 
 
 def meeting_postponed_text(item: Item) -> str:

@@ -87,7 +87,7 @@ async def test_a_unit_that_replied_must_confirm_again_after_the_meeting_moves(de
         changed_sms = [m for d in deliveries for m in await tx.outbox.for_delivery(d.id) if "会议变更" in m.body]
     assert item.meeting_at == new_start and item.meeting_place == "区政府五楼会议室"
     assert [d.round for d in deliveries] == [2, 2] and {d.state for d in deliveries} == {DeliveryState.PENDING}
-    assert len(changed_sms) == 4 and all("五楼" in m.body and "重新报送参会回执" in m.body for m in changed_sms)
+    assert len(changed_sms) == 4 and all("五楼" in m.body and "签收确认并报送参会回执" in m.body for m in changed_sms)
     view = await demo_hub.meetings.view(await actor(demo_hub, "bgs.clerk1"), meeting.id)
     dhz_row = next(u for u in view.units if u.unit.code == "DHZ")
     assert dhz_row.stale and not dhz_row.answered and len(view.silent) == 2

@@ -62,7 +62,7 @@ async def test_the_organiser_calls_a_meeting_and_sees_live_who_answered_who_come
     await login(client, "bgs.clerk1")
     page = await (await client.get(path)).text()
     assert "已回执 1/2 个单位，参会 2 人，未回执 1 个单位" in page
-    assert f"{clerk2.name} <span class=\"muted small\">（替 {leader.name}）</span>" in page and "王站长" in page
+    assert f"{clerk2.name} <span class=\"muted small\">（代 {leader.name}）</span>" in page and "王站长" in page
     assert 'data-live="replies"' in page
     csrf = await login(client, "bgs.clerk1")
     resp = await client.post(path + "/chase", data={"csrf_token": csrf}, allow_redirects=False)
