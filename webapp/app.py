@@ -71,6 +71,25 @@ def file_size(n: int) -> str:
     return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1048576:.1f} MB"
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """The templates' compiled code, kept in memory for every app this process builds: an app's
+    first page no longer compiles its templates again (the test suite builds a thousand apps).
+    Keyed by template name and checked against the source's checksum, so an edit is picked up."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = CompiledTemplates()
+
+
 def make_app(hub: Hub) -> web.Application:
     app = web.Application(middlewares=[access_log_middleware, error_middleware, access_middleware],
                           client_max_size=8 * 1024 * 1024)
@@ -79,7 +98,7 @@ def make_app(hub: Hub) -> web.Application:
         loader=jinja2.PackageLoader("webapp", "templates"),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True, lstrip_blocks=True, bytecode_cache=COMPILED,
     )
     app[JINJA].filters["bj"] = beijing_time
     app[JINJA].filters["filesize"] = file_size
