@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.service.conftest import demo_copy
+
 XIETONG = str(Path(sys.executable).parent / "xietong")
 FAST_HASH = {"XIETONG_PASSWORDS_ARGON2_MEMORY_KIB": "1024", "XIETONG_PASSWORDS_ARGON2_TIME_COST": "1",
              "XIETONG_PASSWORDS_ARGON2_PARALLELISM": "1"}
@@ -85,9 +87,8 @@ def test_init_then_add_list_disable_reset_and_verify(tmp_path):
     assert actions == ["unit.add", "user.add", "user.add", "user.disable", "user.reset_password"]
 
 
-def test_audit_verify_catches_a_tampered_row(tmp_path):
-    db = tmp_path / "x.db"
-    assert xietong(db, "demo").returncode == 0
+def test_audit_verify_catches_a_tampered_row(cli_demo, tmp_path):
+    db = demo_copy(cli_demo, tmp_path)
     con = sqlite3.connect(db)
     con.execute("DROP TRIGGER audit_log_no_update")
     con.execute("UPDATE audit_log SET actor_login = 'nobody' WHERE id = 3")
@@ -109,9 +110,8 @@ def test_demo_loads_once_and_prints_the_logins(tmp_path):
     assert users == 5 + 6 * 3 + 2      # admin, dh.admin, bgs.seal, duty, duty2; 3 per unit; 东湖镇's two offices' clerks
 
 
-def test_backup_writes_a_usable_copy(tmp_path):
-    db = tmp_path / "x.db"
-    xietong(db, "demo")
+def test_backup_writes_a_usable_copy(cli_demo, tmp_path):
+    db = demo_copy(cli_demo, tmp_path)
     out = xietong(db, "backup", str(tmp_path / "b" / "copy.db"))
     assert out.returncode == 0, out.stderr
     listing = xietong(tmp_path / "b" / "copy.db", "user", "list")
@@ -132,9 +132,8 @@ def test_commands_on_a_missing_database_say_what_to_do(tmp_path):
     assert out.returncode == 1 and "xietong init" in out.stderr
 
 
-def test_a_token_is_shown_once_listed_without_its_value_and_revoked(tmp_path):
-    db = tmp_path / "x.db"
-    xietong(db, "demo")
+def test_a_token_is_shown_once_listed_without_its_value_and_revoked(cli_demo, tmp_path):
+    db = demo_copy(cli_demo, tmp_path)
     out = xietong(db, "token", "create", "duty", "--name", "duty-bot")
     assert out.returncode == 0, out.stderr
     token = out.stdout.splitlines()[-1]

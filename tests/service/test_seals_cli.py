@@ -11,6 +11,7 @@ from hub.app import Hub
 from hub.clock import FakeClock
 from hub.services.demo import DEMO_AUTHORITY_PASSPHRASE, DEMO_PASSWORD
 from tests.conftest import make_config
+from tests.service.conftest import demo_copy
 from tests.service.seal_helpers import registered_document, stamp
 from tests.service.test_cli import help_of, xietong
 from tests.service.test_urgent_items import actor
@@ -54,9 +55,8 @@ def test_the_demo_makes_the_authority_and_an_active_official_seal_for_every_unit
     assert "made" not in xietong(db, "demo").stdout          # once
 
 
-async def test_a_stamped_export_verifies_through_the_console_script_offline(tmp_path):
-    db = tmp_path / "x.db"
-    assert xietong(db, "demo").returncode == 0
+async def test_a_stamped_export_verifies_through_the_console_script_offline(cli_demo, tmp_path):
+    db = demo_copy(cli_demo, tmp_path)
     config = make_config(db, seals={"authority_passphrase": DEMO_AUTHORITY_PASSPHRASE})
     hub = await Hub.start(config, FakeClock(datetime.now(UTC)))
     try:
@@ -96,9 +96,8 @@ async def test_a_stamped_export_verifies_through_the_console_script_offline(tmp_
     assert out.returncode == 0 and "seal since revoked" in out.stdout and "盖章时印章有效" in out.stdout
 
 
-def test_verify_says_so_when_the_file_is_not_a_package(tmp_path):
-    db = tmp_path / "x.db"
-    xietong(db, "demo")
+def test_verify_says_so_when_the_file_is_not_a_package(cli_demo, tmp_path):
+    db = demo_copy(cli_demo, tmp_path)
     pub = tmp_path / "pub"
     xietong(db, "seals", "publish", str(pub))
     (tmp_path / "junk.zip").write_bytes(io.BytesIO(b"not a zip").getvalue())
