@@ -74,7 +74,9 @@ def file_size(n: int) -> str:
 class CompiledTemplates(jinja2.BytecodeCache):
     """The templates' compiled code, kept in memory for every app this process builds: an app's
     first page no longer compiles its templates again (the test suite builds a thousand apps).
-    Keyed by template name and checked against the source's checksum, so an edit is picked up."""
+    Keyed by template name and checked against the source's checksum, so an edit is picked up; the
+    code also depends on the Environment's options, so only make_app's Environment (always the same
+    options) uses it."""
 
     def __init__(self) -> None:
         self.code: dict[str, bytes] = {}
