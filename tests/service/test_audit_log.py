@@ -1,5 +1,6 @@
 import sqlite3
 
+import asyncpg
 import pytest
 
 from hub.domain.identity import Role, SystemActor
@@ -39,10 +40,16 @@ def test_the_audit_table_refuses_update_and_delete(demo_template):
 
 async def test_verify_finds_the_row_edited_behind_the_triggers_back(demo_hub, db_path):
     assert (await audit.verify(demo_hub.store)).ok
-    con = sqlite3.connect(db_path)
-    con.execute("DROP TRIGGER audit_log_no_update")   # what an intruder with file access would do
-    con.execute("UPDATE audit_log SET target = 'user:1' WHERE id = 5")
-    con.commit()
-    con.close()
+    if demo_hub.config.store.is_sqlite:
+        con = sqlite3.connect(db_path)
+        con.execute("DROP TRIGGER audit_log_no_update")   # what an intruder with file access would do
+        con.execute("UPDATE audit_log SET target = 'user:1' WHERE id = 5")
+        con.commit()
+        con.close()
+    else:                                                 # ... or with the database owner's password
+        conn = await asyncpg.connect(demo_hub.config.store.url)
+        await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        await conn.execute("UPDATE audit_log SET target = 'user:1' WHERE id = 5")
+        await conn.close()
     check = await audit.verify(demo_hub.store)
     assert not check.ok and check.broken_at == 5

@@ -137,7 +137,7 @@ async def test_the_inbox_flags_overdue_requests_and_the_figures_print_and_export
     first = (today - timedelta(days=20)).isoformat()
     page = await (await client.get(f"/reports/figures?from={first}&to={today.isoformat()}")).text()
     assert "信息报送统计" in page and "得分 = 报送数×1.0" in page
-    row = re.search(r'<tr data-unit="\d+"><td>西山镇人民政府</td>(.*?)</tr>', page, re.S).group(1)
+    row = re.search(r'<tr data-unit="\d+"><td>西山镇人民政府</td>(.*?)</tr>', page, re.DOTALL).group(1)
     assert re.findall(r"<td[^>]*>(?:<span[^>]*>)?([-\d.]+)", row) == ["1", "0", "0", "0", "1", "-1.0"]
     html = await (await client.get(f"/reports/figures?from={first}&to={today.isoformat()}&print=1")).text()
     assert "print-register" in html and 'id="figures-period"' in html       # the form is no-print
