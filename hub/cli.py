@@ -98,6 +98,7 @@ def print_demo_logins(config: Config) -> None:
 def write_demo_passphrase(config: Config) -> Path:
     """The demo authority's passphrase beside the database (config/demo.toml points the server at it)."""
     path = Path(config.store.path).parent / "seal-authority.pass"
+    path.parent.mkdir(parents=True, exist_ok=True)     # on PostgreSQL no database file made the folder
     if not path.exists():
         path.touch(mode=0o600)
         path.write_text(DEMO_AUTHORITY_PASSPHRASE + "\n", encoding="utf-8")
