@@ -106,3 +106,22 @@ async def test_write_transactions_run_one_at_a_time(hub: Hub) -> None:
     await asyncio.gather(*(count_up(i) for i in range(20)))
     async with hub.store.read() as tx:
         assert await tx.units.count() == 20
+
+
+async def test_fifty_registrations_over_two_stores_number_1_to_50(hub: Hub) -> None:
+    """Two stores on one database (as two processes would have): the advisory lock serialises
+    their write transactions, so the read-and-increment numbers stay gapless and unique."""
+    assert isinstance(hub.store, PgStore)
+    async with hub.store.write() as tx:
+        unit = await tx.units.add("DHZ", "东湖镇", UnitKind.TOWNSHIP, None, "", hub.clock.now())
+    other = await PgStore.open(hub.store.url)
+    try:
+        async def register(store: PgStore) -> int:
+            async with store.write() as tx:
+                number = await tx.incoming.next_number(unit, 2026)
+                await asyncio.sleep(0)          # another transaction would come between here
+                return number
+        numbers = await asyncio.gather(*(register(hub.store if i % 2 else other) for i in range(50)))
+    finally:
+        await other.close()
+    assert sorted(numbers) == list(range(1, 51))
