@@ -63,7 +63,7 @@ class Stat:
 
 stats: dict[str, Stat] = collections.defaultdict(Stat)
 counters: collections.Counter[str] = collections.Counter()
-stores: set[dbmod.Store] = set()
+stores: set[dbmod.SqliteStore] = set()
 group_marks: dict[int, tuple[int, int]] = {}      # id(store) -> (commits, use-cases) at the last dump
 
 
@@ -102,7 +102,7 @@ def instrument() -> None:
 
     # -- the writer: its thread hops (BEGIN IMMEDIATE, COMMIT) and its group commits -------------------
 
-    _orig_in_thread = dbmod.Store._in_thread
+    _orig_in_thread = dbmod.SqliteStore._in_thread
 
     async def _in_thread(self, fn, *args):                      # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
@@ -113,7 +113,7 @@ def instrument() -> None:
             what = args[0].split()[0].lower() if args and isinstance(args[0], str) else "other"
             stats[f"writer.{what}"].add(time.perf_counter() - t0)
 
-    dbmod.Store._in_thread = _in_thread  # type: ignore[method-assign]
+    dbmod.SqliteStore._in_thread = _in_thread  # type: ignore[method-assign]
 
     @contextlib.asynccontextmanager
     async def _write(self):                                     # type: ignore[no-untyped-def]
@@ -126,8 +126,8 @@ def instrument() -> None:
         stats["write.total_until_committed"].add(time.perf_counter() - t0)
         stores.add(self)
 
-    _orig_write = dbmod.Store.write
-    dbmod.Store.write = _write  # type: ignore[method-assign]
+    _orig_write = dbmod.SqliteStore.write
+    dbmod.SqliteStore.write = _write  # type: ignore[method-assign]
 
     # -- services ------------------------------------------------------------------------------------------
 

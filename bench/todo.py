@@ -217,8 +217,8 @@ def xlsx_rows(data: bytes) -> int:
 async def register_query_in_process(db: Path, unit_id: int, n: int) -> list[float]:
     """The register route is not in this server: time its store query in this process instead."""
     sys.path.insert(0, str(CODE["dir"]))
-    from hub.store.db import Store
-    store = await Store.open(db, readers=1, create=False)
+    from hub.store.db import SqliteStore
+    store = await SqliteStore.open(db, readers=1, create=False)
     times = []
     try:
         for i in range(n + 5):

@@ -39,7 +39,7 @@ from hub.services.road_deadlines import RoadDeadlines
 from hub.services.seals import SealService
 from hub.services.stats import StatsService
 from hub.services.supervision import SupervisionService
-from hub.store import Store
+from hub.store import Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class Hub:
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
         """Open the store and build the services; background work starts with `run_background`."""
         clock = clock or make_clock(config)
-        store = await Store.open(config.store.path, readers=config.store.readers,
+        store = await open_store(config.store.database_url, readers=config.store.readers,
                                  synchronous=config.store.synchronous, create=create)
         p = config.passwords
         hasher = PasswordHasher(p.argon2_time_cost, p.argon2_memory_kib, p.argon2_parallelism)

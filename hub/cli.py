@@ -69,13 +69,13 @@ async def cmd_init(args: argparse.Namespace, config: Config) -> int:
     try:
         async with hub.store.read() as tx:
             if await tx.units.count():
-                print(f"{config.store.path} is already initialised / 数据库已初始化", file=sys.stderr)
+                print(f"{config.store.place} is already initialised / 数据库已初始化", file=sys.stderr)
                 return 1
         password = obtain_password(args)
         unit = await hub.identity.add_unit(CLI, args.unit_code, args.unit_name, UnitKind.OFFICE)
         user = await hub.identity.add_user(CLI, args.admin, args.name, unit.id, password,
                                            parse_roles(["super_admin"]))
-        print(f"created {config.store.path}: unit {unit.code} {unit.name}, super admin {user.login}")
+        print(f"created {config.store.place}: unit {unit.code} {unit.name}, super admin {user.login}")
         return 0
     finally:
         await hub.close()
@@ -98,6 +98,7 @@ def print_demo_logins(config: Config) -> None:
 def write_demo_passphrase(config: Config) -> Path:
     """The demo authority's passphrase beside the database (config/demo.toml points the server at it)."""
     path = Path(config.store.path).parent / "seal-authority.pass"
+    path.parent.mkdir(parents=True, exist_ok=True)     # on PostgreSQL no database file made the folder
     if not path.exists():
         path.touch(mode=0o600)
         path.write_text(DEMO_AUTHORITY_PASSPHRASE + "\n", encoding="utf-8")
@@ -116,7 +117,7 @@ async def cmd_demo(args: argparse.Namespace, config: Config) -> int:
             return 1
         if not existing:
             await load_demo(hub.identity)
-            print(f"demo organisation loaded into {config.store.path}")
+            print(f"demo organisation loaded into {config.store.place}")
         if not await hub.seals.has_authority():
             count = await load_demo_seals(hub.seals, hub.identity)
             print(f"demo seal authority and {count} official seals made")
@@ -214,7 +215,7 @@ async def cmd_backup(args: argparse.Namespace, config: Config) -> int:
     try:
         await hub.store.backup(args.dest)
         size = Path(args.dest).stat().st_size
-        print(f"backed up {config.store.path} to {args.dest} ({size} bytes)")
+        print(f"backed up {config.store.place} to {args.dest} ({size} bytes)")
         return 0
     finally:
         await hub.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,11 +37,32 @@ def _positive(v: float) -> bool:
 
 @dataclass(frozen=True)
 class StoreConfig:
+    url: str = field(default="", metadata=_doc(
+        "The database: sqlite:///path/file.db (sqlite:////abs/path), or postgresql://user@host:port/db"
+        " (?search_path=schema keeps the tables in a schema); empty = SQLite at `path`.",
+        lambda v: v == "" or v.startswith(("sqlite:///", "postgresql://", "postgres://")),
+        "empty, sqlite:///path or postgresql://..."))
     path: str = field(default="data/xietong.db", metadata=_doc("SQLite database file; its folder is created."))
     readers: int = field(default=4, metadata=_doc("Read-only connections kept open.", _positive, "a positive integer"))
     synchronous: str = field(default="FULL", metadata=_doc(
         "SQLite synchronous mode: FULL (every commit survives power loss) or NORMAL.",
         lambda v: v in ("FULL", "NORMAL"), "FULL or NORMAL"))
+
+    @property
+    def database_url(self) -> str:
+        """`url`, or the SQLite file at `path` when no URL is given."""
+        return self.url or f"sqlite:///{self.path}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:///")
+
+    @property
+    def place(self) -> str:
+        """Where the database is, for messages: the SQLite file, or the URL without its password."""
+        if not self.url:
+            return self.path
+        return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1@", self.url)
 
 
 @dataclass(frozen=True)

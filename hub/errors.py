@@ -120,6 +120,8 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                    "数据库版本（{found}）高于本程序支持的版本（{known}），请先升级协同系统。"),
     "db.not_initialised": (500, "No database at {path}. Run `xietong init` or `xietong demo` first.",
                            "{path} 处没有数据库，请先运行 `xietong init` 或 `xietong demo`。"),
+    "db.backup_pg_dump": (400, "A PostgreSQL store is backed up with pg_dump, not `xietong backup` ({path}).",
+                          "PostgreSQL 数据库请用 pg_dump 备份，而不是 `xietong backup`（{path}）。"),
     "internal": (500, "Something went wrong on our side. The error was logged.",
                  "系统内部错误，已记录。"),
     "otp.not_enrolled": (409, "You have not set up one-time codes yet: open “One-time codes” on the "

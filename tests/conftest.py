@@ -3,14 +3,24 @@
 The demo database is built once per test session (cheap Argon2 settings) and
 copied for each test that wants it, so every test starts from the same state
 without paying for the demo again.
+
+The store fixtures (`config`, `hub`, `demo_hub`, `client`) follow the `backend` fixture: SQLite
+for every test, and also PostgreSQL for the tests of the modules in ON_POSTGRESQL (each such test
+is run twice, [sqlite] and [postgresql]). On PostgreSQL each test gets a database of its own,
+copied from a template built once per test process, and dropped after it. Without a server they
+skip - except in CI (CI=true), where they fail.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import os
 import re
+import secrets
 import shutil
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +41,45 @@ START = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)   # a Tuesday, 09:00 in Beijing
 SLOW_FIRST = ("tests/web/test_schemathesis.py", "tests/service/test_crash_recovery.py",
               "tests/service/test_cli.py", "tests/service/test_seals_cli.py",
               "tests/service/test_road_deadlines.py")
+
+
+# the test modules whose tests run on PostgreSQL too; the rest run on SQLite only. Not (yet):
+# tests/service/test_store.py and test_migration_roads.py (SqliteStore itself and SQLite files:
+# test_pg_store.py is PostgreSQL's), test_cli.py, test_seals_cli.py and test_crash_recovery.py
+# (processes on a SQLite file), tests/web/test_schemathesis.py (its run is long), tests/unit (no
+# store) and tests/e2e (the browser tests stay on SQLite)
+_SERVICE_ON_POSTGRESQL = (
+    "audit_log", "chase", "circulars", "circulation", "delegations", "demo_stages", "documents",
+    "duty_desk", "incoming", "meeting_signin", "meetings", "otp", "registers", "reports", "resend",
+    "retried_acks", "retried_confirmations", "road_deadlines", "road_engine", "seals", "supervision",
+    "todo", "urgent_items", "windows_and_scheduler",
+)
+_WEB_ON_POSTGRESQL = (
+    "access_log", "admin_pages", "bad_input", "circulars_web", "circulation_web",
+    "delegation_register_web", "delegations_web", "duty_pages", "frame", "incoming_web", "items_web",
+    "meeting_signin_web", "meetings_web", "openapi", "otp_pages", "permission_matrix", "registers",
+    "registers_web", "reports_web", "resend_web", "retried_ack", "seal_endpoints", "seal_page_access",
+    "security", "sending_web", "smoke", "supervision_web", "todo",
+)
+_REALTIME_ON_POSTGRESQL = ("client", "session_end", "todo_frames", "websocket", "websocket_bad_frames")
+_SMS_ON_POSTGRESQL = ("sms_channel", "sms_circulation", "sms_exactly_once", "sms_matching_rules", "sms_races",
+                      "sms_reconcile", "sms_road")
+ON_POSTGRESQL = (
+    *(f"tests/service/test_{m}.py" for m in _SERVICE_ON_POSTGRESQL),
+    *(f"tests/web/test_{m}.py" for m in _WEB_ON_POSTGRESQL),
+    *(f"tests/realtime/test_{m}.py" for m in _REALTIME_ON_POSTGRESQL),
+    *(f"tests/sms/test_{m}.py" for m in _SMS_ON_POSTGRESQL),
+)
+if os.environ.get("XIETONG_TEST_PG_ALL"):      # trying a module on PostgreSQL before it is listed
+    ON_POSTGRESQL = tuple(p for p in os.environ["XIETONG_TEST_PG_ALL"].split(","))
+PG_URL = os.environ.get("XIETONG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    path = metafunc.definition.nodeid.split("::", 1)[0]
+    sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+    if "backend" in metafunc.fixturenames and path in ON_POSTGRESQL and not sqlite_only:
+        metafunc.parametrize("backend", ["sqlite", "postgresql"])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -75,9 +124,100 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "xietong.db"
 
 
+def _run(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Run a coroutine to its end on a loop of its own (from a plain fixture, beside the test's loop)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+_pg_reachable: bool | None = None
+
+
+def _require_postgresql() -> None:
+    global _pg_reachable
+    if _pg_reachable is None:
+        import asyncpg
+
+        async def probe() -> bool:
+            try:
+                conn = await asyncpg.connect(PG_URL, timeout=5)
+            except (TimeoutError, OSError, asyncpg.PostgresError):
+                return False
+            await conn.close()
+            return True
+        _pg_reachable = _run(probe())
+    if not _pg_reachable:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is not reachable at {PG_URL} (CI=true: its tests must run)")
+        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}")
+
+
+async def _pg(*statements: str, url: str = PG_URL) -> None:
+    import asyncpg
+    conn = await asyncpg.connect(url)
+    try:
+        for sql in statements:
+            await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def pg_url(database: str) -> str:
+    """The URL of a test database on the server (commits need not wait for the disk in tests)."""
+    base = PG_URL.split("?", 1)[0].rsplit("/", 1)[0]
+    return f"{base}/{database}?synchronous_commit=off"
+
+
+@pytest.fixture(scope="session")
+def pg_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Two template databases, built once per test process: 'empty' (migrated) and 'demo' (the
+    demo organisation loaded). Each test's database is a copy of one (CREATE DATABASE ...
+    TEMPLATE: ~0.1 s, where migrating and loading the demo anew took seconds)."""
+    _require_postgresql()
+    tag = secrets.token_hex(4)
+    names = {"empty": f"xt_tpl_{tag}_empty", "demo": f"xt_tpl_{tag}_demo"}
+    folder = tmp_path_factory.mktemp("pg-templates")
+
+    async def build(name: str, demo: bool) -> None:
+        await _pg(f"CREATE DATABASE {name}")
+        hub = await Hub.start(make_config(folder / name, store={"url": pg_url(name)}), FakeClock(START))
+        try:
+            if demo:
+                await load_demo(hub.identity)
+        finally:
+            await hub.close()
+    _run(build(names["empty"], demo=False))
+    _run(build(names["demo"], demo=True))
+    yield names
+    _run(_pg(*(f"DROP DATABASE IF EXISTS {n}" for n in names.values())))
+
+
 @pytest.fixture
-def config(db_path: Path) -> Config:
-    return make_config(db_path)
+def backend() -> str:
+    """The store's database: 'sqlite', or also 'postgresql' in the modules of ON_POSTGRESQL."""
+    return "sqlite"
+
+
+@pytest.fixture
+def pg_database(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """On PostgreSQL, a database of the test's own (dropped after it): a copy of the demo template
+    for the tests that use the demo organisation, of the empty one for the others. None on SQLite."""
+    if backend != "postgresql":
+        yield None
+        return
+    templates = request.getfixturevalue("pg_templates")
+    demo = any(f in request.fixturenames for f in ("demo_hub", "client", "demo_template"))
+    name = f"xt_{secrets.token_hex(6)}"
+    _run(_pg(f"CREATE DATABASE {name} TEMPLATE {templates['demo' if demo else 'empty']} STRATEGY FILE_COPY"))
+    yield name
+    _run(_pg(f"DROP DATABASE {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def config(db_path: Path, pg_database: str | None) -> Config:
+    if pg_database is None:
+        return make_config(db_path)
+    return make_config(db_path, store={"url": pg_url(pg_database)})
 
 
 @pytest.fixture
@@ -91,8 +231,9 @@ async def hub(config: Config, clock: FakeClock) -> AsyncIterator[Hub]:
 @pytest.fixture
 async def demo_hub(demo_template: Path, config: Config, db_path: Path,
                    clock: FakeClock) -> AsyncIterator[Hub]:
-    """A hub on a copy of the demo organisation's database."""
-    shutil.copy(demo_template, db_path)
+    """A hub on a copy of the demo organisation's database (on PostgreSQL: of its template)."""
+    if config.store.is_sqlite:
+        shutil.copy(demo_template, db_path)
     h = await Hub.start(config, clock)
     yield h
     await h.close()
@@ -102,6 +243,23 @@ async def demo_hub(demo_template: Path, config: Config, db_path: Path,
 async def client(demo_hub: Hub, aiohttp_client: Any) -> TestClient:  # type: ignore[type-arg]
     from webapp.app import make_app
     return await aiohttp_client(make_app(demo_hub))
+
+
+async def tamper_audit_log(config: Config, sql: str) -> None:
+    """Run `sql` on audit_log as an intruder would: past its append-only trigger, outside the store
+    (with the SQLite file, or with the PostgreSQL owner's password)."""
+    if config.store.is_sqlite:
+        with sqlite3.connect(config.store.path) as conn:
+            conn.execute("DROP TRIGGER audit_log_no_update")
+            conn.execute(sql)
+        return
+    import asyncpg
+    conn = await asyncpg.connect(config.store.url)
+    try:
+        await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update")
+        await conn.execute(sql)
+    finally:
+        await conn.close()
 
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')

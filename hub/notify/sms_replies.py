@@ -13,7 +13,6 @@ and signs for nothing more.
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from hub.clock import Clock
 from hub.domain.identity import Actor, Role
@@ -29,7 +28,7 @@ from hub.domain.sms import (
 from hub.errors import XietongError
 from hub.services.identity import IdentityService
 from hub.services.items import ItemService
-from hub.store import Store, Tx
+from hub.store import IntegrityError, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ class SmsReplies:
                 await tx.sms.add_inbound(sid, phone, body, self.clock.now())
                 answer, delivery_id, signed = await self._answer(tx, body, phone, actors)
                 await tx.sms.answer_inbound(sid, answer, delivery_id)
-        except sqlite3.IntegrityError:                 # recorded by another process first
+        except IntegrityError:                         # recorded by another process first
             log.info("sms reply %s recorded elsewhere first; answering as a repeat", sid)
             async with self.store.read() as tx:
                 seen = await tx.sms.inbound(sid)

@@ -21,7 +21,6 @@ reader per road (`RECORDS`): the scheduler, the manual chase and supervision sha
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,9 +99,8 @@ class RoadDeadlines:
         rung = _rung(timer.kind)
         record = await record_of(tx, step.road, step.record_id) if step else None
         applies = step is not None and step.is_open and rung is not None and record is not None and record.is_open
-        try:
-            await tx.timers.record_road_run(timer.road_step_id, timer.kind, timer.step, now, applies)
-        except sqlite3.IntegrityError:      # it ran already (a timer put back): never twice
+        if not await tx.timers.record_road_run(timer.road_step_id, timer.kind, timer.step, now, applies):
+            # it ran already (a timer put back): never twice
             log.warning("road timer %s of step %s ran already; dropped", timer.kind, timer.road_step_id)
             return False
         if not applies:

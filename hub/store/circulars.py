@@ -43,8 +43,8 @@ class CircularQueries:
                   at: datetime, by: int | None) -> int | None:
         """A new draft; None when the monthly run's draft of this period exists already."""
         cur = await self.conn.execute(
-            "INSERT OR IGNORE INTO circulars (unit_id, period_from, period_until, title, intro, figures, state,"
-            " created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?)",
+            "INSERT INTO circulars (unit_id, period_from, period_until, title, intro, figures, state,"
+            " created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?) ON CONFLICT DO NOTHING",
             (unit_id, utc_iso(since), utc_iso(until), title, intro, figures, utc_iso(at), by))
         return cur.lastrowid if cur.rowcount else None
 
@@ -127,6 +127,6 @@ class UsageQueries:
     async def reports(self, since: datetime, until: datetime) -> dict[int, tuple[int, int]]:
         """unit id -> (reports sent up in the period, of those: adopted, 采用)."""
         async with self.conn.execute(
-                "SELECT unit_id, count(*), sum(adopted_at IS NOT NULL) FROM reports"
+                "SELECT unit_id, count(*), sum(CASE WHEN adopted_at IS NOT NULL THEN 1 ELSE 0 END) FROM reports"
                 " WHERE sent_at >= ? AND sent_at < ? GROUP BY unit_id", (utc_iso(since), utc_iso(until))) as cur:
             return {r[0]: (int(r[1]), int(r[2] or 0)) for r in await cur.fetchall()}

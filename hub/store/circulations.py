@@ -9,6 +9,7 @@ from typing import Any
 
 from hub.clock import parse_utc, utc_iso
 from hub.store.connection import Connection
+from hub.store.dialect import json_int_field
 from hub.store.roads import _STEP_COLS, RoadStep, _step
 
 
@@ -105,7 +106,7 @@ class CirculationQueries:
         """How many reminders of this circulation were sent since `since`."""
         async with self.conn.execute(
                 "SELECT count(*) FROM road_history WHERE road = ? AND record_id = ? AND move = 'remind_circulation'"
-                " AND at >= ? AND json_extract(data, '$.circulation_id') = ?",
+                f" AND at >= ? AND {json_int_field(self.conn, 'data', 'circulation_id')} = ?",
                 (road, record_id, utc_iso(since), circulation_id)) as cur:
             r = await cur.fetchone()
         return int(r[0]) if r else 0

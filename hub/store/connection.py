@@ -67,6 +67,8 @@ class Result:
 
 
 class Connection(Protocol):
+    dialect: str    # 'sqlite' or 'postgresql': where a query module needs the other dialect's SQL
+
     def execute(self, sql: str, parameters: Params = ()) -> Result: ...
 
     def executemany(self, sql: str, seq: Iterable[Params]) -> Result: ...
@@ -74,6 +76,8 @@ class Connection(Protocol):
 
 class LoopConnection:
     """A `sqlite3` connection whose statements run right here, on the calling (loop) thread."""
+
+    dialect = "sqlite"
 
     def __init__(self, raw: sqlite3.Connection) -> None:
         self.raw = raw
@@ -99,6 +103,8 @@ class LoopConnection:
 
 class ReaderConnection:
     """An aiosqlite connection: one thread hand-off per statement, the rows fetched in it."""
+
+    dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn

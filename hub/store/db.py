@@ -121,7 +121,7 @@ class _Group:
     lost: BaseException | None = None
 
 
-class Store:
+class SqliteStore:
     """The database: one writer (group commit, statements on the loop), a pool of readers.
 
     Writes: a use-case is `async with store.write() as tx:`; it returns only after the COMMIT
@@ -130,6 +130,8 @@ class Store:
     fails rolls back to its savepoint, the others stand - and share one COMMIT, one fsync. Under
     load a commit carries many use-cases; alone, a use-case commits at once.
     """
+
+    dialect = "sqlite"
 
     def __init__(self, path: str | Path, readers: int = 4, synchronous: str = "FULL") -> None:
         self.path = Path(path)
@@ -147,7 +149,7 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path, readers: int = 4, synchronous: str = "FULL",
-                   create: bool = True) -> Store:
+                   create: bool = True) -> SqliteStore:
         """Open (and create, unless `create` is false) a database, migrating it to this code."""
         store = cls(path, readers, synchronous)
         if not create and not store.path.exists():

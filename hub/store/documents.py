@@ -131,7 +131,7 @@ class DocumentQueries:
         """The next sequence number for a 机关代字 and year (inside the one writer: no gaps, no reuse)."""
         await self.conn.execute(
             "INSERT INTO document_numbers (doc_code, year, last) VALUES (?, ?, 1)"
-            " ON CONFLICT (doc_code, year) DO UPDATE SET last = last + 1", (doc_code, year))
+            " ON CONFLICT (doc_code, year) DO UPDATE SET last = document_numbers.last + 1", (doc_code, year))
         async with self.conn.execute("SELECT last FROM document_numbers WHERE doc_code = ? AND year = ?",
                                      (doc_code, year)) as cur:
             r = await cur.fetchone()

@@ -10,7 +10,7 @@ from hub.clock import utc_iso
 from hub.domain.identity import Role, User
 from hub.domain.items import Delivery, Item
 from hub.store.connection import Connection
-from hub.store.identity import _USER_COLUMNS, _user
+from hub.store.identity import _user, _user_columns
 from hub.store.items import Event, OutboxMessage, _delivery, _event, _item, _outbox
 
 BOARD_LIMIT = 300     # items on one board: far more than a duty desk can watch at once
@@ -45,7 +45,7 @@ class BoardQueries:
         if not unit_ids:
             return []
         async with self.conn.execute(
-                f"SELECT {_USER_COLUMNS} FROM users u WHERE u.disabled_at IS NULL"
+                f"SELECT {_user_columns(self.conn)} FROM users u WHERE u.disabled_at IS NULL"
                 f" AND u.unit_id IN ({_marks(len(unit_ids))}) AND EXISTS (SELECT 1 FROM user_roles ur"
                 f"  WHERE ur.user_id = u.id AND ur.role IN ({_marks(len(roles))})) ORDER BY u.id",
                 (*unit_ids, *(r.value for r in roles))) as cur:
@@ -54,7 +54,7 @@ class BoardQueries:
     async def users(self, user_ids: Sequence[int]) -> dict[int, User]:
         if not user_ids:
             return {}
-        async with self.conn.execute(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id IN"
+        async with self.conn.execute(f"SELECT {_user_columns(self.conn)} FROM users u WHERE u.id IN"
                                      f" ({_marks(len(user_ids))})", tuple(user_ids)) as cur:
             return {r["id"]: _user(r) for r in await cur.fetchall()}
 

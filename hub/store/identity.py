@@ -9,6 +9,7 @@ from datetime import datetime
 from hub.clock import parse_utc, utc_iso
 from hub.domain.identity import Role, Unit, UnitKind, User
 from hub.store.connection import Connection
+from hub.store.dialect import joined
 
 
 def _unit(row: sqlite3.Row) -> Unit:
@@ -64,9 +65,10 @@ class Credentials:
     password_hash: str
 
 
-_USER_COLUMNS = ("u.id, u.login, u.name, u.unit_id, u.phone, u.allowed_ips, u.disabled_at,"
-                 " u.password_hash, (SELECT group_concat(role, ' ') FROM user_roles r"
-                 " WHERE r.user_id = u.id) AS roles")
+def _user_columns(conn: Connection) -> str:
+    return ("u.id, u.login, u.name, u.unit_id, u.phone, u.allowed_ips, u.disabled_at,"
+            f" u.password_hash, (SELECT {joined(conn, 'role', ' ')} FROM user_roles r"
+            " WHERE r.user_id = u.id) AS roles")
 
 
 def _user(row: sqlite3.Row) -> User:
@@ -77,8 +79,9 @@ def _user(row: sqlite3.Row) -> User:
 
 
 # a user's unit in the same row: one statement for the per-request lookups of sessions and tokens
-_HOLDER_COLUMNS = (_USER_COLUMNS + ", un.code AS unit_code, un.name AS unit_name, un.kind AS unit_kind,"
-                   " un.parent_id AS unit_parent_id, un.duty_phone AS unit_duty_phone")
+def _holder_columns(conn: Connection) -> str:
+    return (_user_columns(conn) + ", un.code AS unit_code, un.name AS unit_name, un.kind AS unit_kind,"
+            " un.parent_id AS unit_parent_id, un.duty_phone AS unit_duty_phone")
 _HOLDER_JOIN = "JOIN users u ON u.id = {table}.user_id LEFT JOIN units un ON un.id = u.unit_id"
 
 
@@ -116,7 +119,7 @@ class UserQueries:
                                 (name, phone, " ".join(allowed_ips), user_id))
 
     async def get(self, user_id: int) -> User | None:
-        async with self.conn.execute(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id = ?",
+        async with self.conn.execute(f"SELECT {_user_columns(self.conn)} FROM users u WHERE u.id = ?",
                                      (user_id,)) as cur:
             row = await cur.fetchone()
         return _user(row) if row else None
@@ -126,7 +129,7 @@ class UserQueries:
         if not user_ids:
             return {}
         marks = ",".join("?" * len(user_ids))
-        async with self.conn.execute(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.id IN ({marks})",
+        async with self.conn.execute(f"SELECT {_user_columns(self.conn)} FROM users u WHERE u.id IN ({marks})",
                                      list(user_ids)) as cur:
             return {u.id: u for u in (_user(r) for r in await cur.fetchall())}
 
@@ -135,14 +138,14 @@ class UserQueries:
         return creds.user if creds else None
 
     async def credentials(self, login: str) -> Credentials | None:
-        async with self.conn.execute(f"SELECT {_USER_COLUMNS} FROM users u WHERE u.login = ?",
+        async with self.conn.execute(f"SELECT {_user_columns(self.conn)} FROM users u WHERE u.login = ?",
                                      (login.lower(),)) as cur:
             row = await cur.fetchone()
         return Credentials(_user(row), row["password_hash"]) if row else None
 
     async def in_unit(self, unit_id: int | None = None) -> list[User]:
         """People of one unit, or everybody."""
-        sql = f"SELECT {_USER_COLUMNS} FROM users u"
+        sql = f"SELECT {_user_columns(self.conn)} FROM users u"
         args: tuple[int, ...] = ()
         if unit_id is not None:
             sql += " WHERE u.unit_id = ?"
@@ -151,7 +154,7 @@ class UserQueries:
             return [_user(r) for r in await cur.fetchall()]
 
     async def with_role(self, role: Role, unit_id: int | None = None) -> list[User]:
-        sql = (f"SELECT {_USER_COLUMNS} FROM users u JOIN user_roles ur ON ur.user_id = u.id"
+        sql = (f"SELECT {_user_columns(self.conn)} FROM users u JOIN user_roles ur ON ur.user_id = u.id"
                " WHERE ur.role = ? AND u.disabled_at IS NULL")
         args: tuple[object, ...] = (role.value,)
         if unit_id is not None:
@@ -166,7 +169,7 @@ class UserQueries:
             return {}
         marks = ",".join("?" * len(unit_ids))
         async with self.conn.execute(
-                f"SELECT {_USER_COLUMNS} FROM users u JOIN user_roles ur ON ur.user_id = u.id"
+                f"SELECT {_user_columns(self.conn)} FROM users u JOIN user_roles ur ON ur.user_id = u.id"
                 f" WHERE ur.role = ? AND u.disabled_at IS NULL AND u.unit_id IN ({marks}) ORDER BY u.id",
                 (role.value, *unit_ids)) as cur:
             out: dict[int, list[User]] = {}
@@ -233,7 +236,7 @@ class SessionQueries:
         """The session, its user and the user's unit, in one statement."""
         async with self.conn.execute(
                 f"SELECT s.id_hash, s.csrf_token, s.created_at AS s_created_at, s.last_seen_at, s.ip AS s_ip,"
-                f" {_HOLDER_COLUMNS} FROM sessions s {_HOLDER_JOIN.format(table='s')} WHERE s.id_hash = ?",
+                f" {_holder_columns(self.conn)} FROM sessions s {_HOLDER_JOIN.format(table='s')} WHERE s.id_hash = ?",
                 (id_hash,)) as cur:
             row = await cur.fetchone()
         if not row:
@@ -321,7 +324,7 @@ class TokenQueries:
         """The token, its user and the user's unit, in one statement."""
         async with self.conn.execute(
                 f"SELECT t.id AS t_id, t.name AS t_name, t.created_at AS t_created_at, t.revoked_at,"
-                f" {_HOLDER_COLUMNS} FROM api_tokens t {_HOLDER_JOIN.format(table='t')} WHERE t.token_hash = ?",
+                f" {_holder_columns(self.conn)} FROM api_tokens t {_HOLDER_JOIN.format(table='t')} WHERE t.token_hash = ?",
                 (token_hash,)) as cur:
             r = await cur.fetchone()
         if not r:

@@ -11,6 +11,7 @@ from typing import Any
 from hub.clock import parse_utc, utc_iso
 from hub.domain.incoming import Registration, State, receiving_number
 from hub.store.connection import Connection
+from hub.store.dialect import contains, not_indexed, page_limit
 
 _COLS = ("id, unit_id, year, seq, delivery_id, source, from_unit, from_number, title, doc_kind, urgency, copies,"
          " pages, received_on, deadline, reply_wanted, state, handling, lead_unit_id, result, reply_item_id,"
@@ -87,7 +88,7 @@ class IncomingQueries:
         so two registrations never get the same number and a rolled-back one leaves no gap."""
         await self.conn.execute(
             "INSERT INTO register_numbers (unit_id, book, year, last) VALUES (?, ?, ?, 1)"
-            " ON CONFLICT (unit_id, book, year) DO UPDATE SET last = last + 1", (unit_id, book, year))
+            " ON CONFLICT (unit_id, book, year) DO UPDATE SET last = register_numbers.last + 1", (unit_id, book, year))
         async with self.conn.execute("SELECT last FROM register_numbers WHERE unit_id = ? AND book = ? AND year = ?",
                                      (unit_id, book, year)) as cur:
             r = await cur.fetchone()
@@ -139,7 +140,7 @@ class IncomingQueries:
         marks = ",".join("?" * len(unit_ids))
         # `+road`: the steps are found by their unit's index, not by walking every step of the road
         where = (f"(unit_id IN ({marks}) OR id IN (SELECT record_id FROM road_steps WHERE unit_id IN ({marks})"
-                 " AND +road = 'incoming' AND kind IN ('handle', 'assist')))")
+                 f" AND {not_indexed(self.conn, 'road')} = 'incoming' AND kind IN ('handle', 'assist')))")
         args: list[Any] = [*unit_ids, *unit_ids]
         if states:
             where += f" AND state IN ({','.join('?' * len(states))})"
@@ -163,7 +164,7 @@ class IncomingQueries:
             where.append("state = ?")
             args.append(state)
         if from_unit:
-            where.append("instr(from_unit, ?) > 0")
+            where.append(contains(self.conn, "from_unit"))
             args.append(from_unit)
         if handler_unit_id is not None:
             where.append("lead_unit_id = ?")
@@ -175,17 +176,19 @@ class IncomingQueries:
             where.append("received_on <= ?")
             args.append(date_to.isoformat())
         if words:
-            where.append("(instr(title, ?) > 0 OR instr(from_number, ?) > 0)")
+            where.append(f"({contains(self.conn, 'title')} OR {contains(self.conn, 'from_number')})")
             args += [words, words]
         column = _REGISTER_ORDER.get(order, "seq")
         sql_where = " AND ".join(where)
         async with self.conn.execute(f"SELECT count(*) FROM incoming WHERE {sql_where}", args) as cur:
             row = await cur.fetchone()
         total = int(row[0]) if row else 0
-        direction = "DESC" if descending else "ASC"
+        # NULLs (no lead unit, not closed) first going up and last going down, as SQLite puts them;
+        # PostgreSQL would put them the other way round unless told
+        direction = "DESC NULLS LAST" if descending else "ASC NULLS FIRST"
         async with self.conn.execute(
                 f"SELECT {_COLS} FROM incoming WHERE {sql_where} ORDER BY {column} {direction}, seq {direction}"
-                " LIMIT ? OFFSET ?", (*args, limit, offset)) as cur:
+                " LIMIT ? OFFSET ?", (*args, page_limit(self.conn, limit), offset)) as cur:
             return [_incoming(r) for r in await cur.fetchall()], total
 
     # --- scans -------------------------------------------------------------------------------------

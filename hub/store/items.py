@@ -22,6 +22,7 @@ from hub.domain.items import (
     Urgency,
 )
 from hub.store.connection import Connection
+from hub.store.dialect import is_pg, reserve_ids, seconds_between
 
 
 def _t(v: str | None) -> datetime | None:
@@ -184,9 +185,12 @@ class DeliveryQueries:
 
         Ids are given here, after the largest one: the caller holds the one writer, so no
         other insert can come between."""
-        async with self.conn.execute("SELECT coalesce(max(id), 0) FROM deliveries") as cur:
-            row = await cur.fetchone()
-        first = int(row[0]) + 1 if row else 1
+        if is_pg(self.conn):
+            first = await reserve_ids(self.conn, "deliveries", len(rows))
+        else:
+            async with self.conn.execute("SELECT coalesce(max(id), 0) FROM deliveries") as cur:
+                row = await cur.fetchone()
+            first = int(row[0]) + 1 if row else 1
         ids = list(range(first, first + len(rows)))
         sent, due = utc_iso(sent_at), utc_iso(due_at)
         await self.conn.executemany(
@@ -264,7 +268,8 @@ class DeliveryQueries:
             "UPDATE deliveries SET state = 'withdrawn' WHERE id = ? AND state IN ('pending', 'read')", (delivery_id,))
 
     async def set_level(self, delivery_id: int, level: int) -> None:
-        await self.conn.execute("UPDATE deliveries SET level = max(level, ?) WHERE id = ?", (level, delivery_id))
+        await self.conn.execute("UPDATE deliveries SET level = CASE WHEN level > ? THEN level ELSE ? END WHERE id = ?",
+                                (level, level, delivery_id))
 
     async def mark_escalated(self, delivery_id: int, at: datetime) -> None:
         await self.conn.execute(
@@ -298,8 +303,8 @@ class DeliveryQueries:
         cases = ", ".join(f"sum(CASE WHEN s <= {int(b)} THEN 1 ELSE 0 END)" for b in buckets)
         async with self.conn.execute(
                 f"SELECT count(*), coalesce(sum(s), 0), {cases} FROM ("
-                " SELECT (julianday(acked_at) - julianday(sent_at)) * 86400.0 AS s"
-                " FROM deliveries WHERE acked_at IS NOT NULL)") as cur:
+                f" SELECT {seconds_between(self.conn, 'sent_at', 'acked_at')} AS s"
+                " FROM deliveries WHERE acked_at IS NOT NULL) AS signed") as cur:
             row = await cur.fetchone()
         assert row is not None
         return int(row[0]), float(row[1]), [int(v or 0) for v in row[2:]]
@@ -323,11 +328,14 @@ class EventQueries:
     async def add_many(self, at: datetime, type_: str, item_id: int, sender_unit_id: int,
                        rows: list[tuple[int, int, dict[str, Any]]], actor_id: int | None) -> list[int]:
         """(delivery, unit, data) per event of one kind, in one statement; the ids, in order (one writer)."""
-        async with self.conn.execute("SELECT coalesce(max(id), 0) FROM events") as cur:
-            row = await cur.fetchone()
-        async with self.conn.execute("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'events'") as cur:
-            seq = await cur.fetchone()
-        first = max(int(row[0]) if row else 0, int(seq[0]) if seq else 0) + 1   # AUTOINCREMENT: never reuse
+        if is_pg(self.conn):
+            first = await reserve_ids(self.conn, "events", len(rows))
+        else:
+            async with self.conn.execute("SELECT coalesce(max(id), 0) FROM events") as cur:
+                row = await cur.fetchone()
+            async with self.conn.execute("SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'events'") as cur:
+                seq = await cur.fetchone()
+            first = max(int(row[0]) if row else 0, int(seq[0]) if seq else 0) + 1   # AUTOINCREMENT: never reuse
         ids = list(range(first, first + len(rows)))
         stamp = utc_iso(at)
         encoded: dict[int, str] = {}       # rows that share one data dict (a fan-out's) encode it once
@@ -395,15 +403,15 @@ class OutboxQueries:
     async def add_sms(self, at: datetime, event_id: int, delivery_id: int | None, user_id: int | None,
                       phone: str, body: str) -> None:
         await self.conn.execute(
-            "INSERT OR IGNORE INTO outbox (created_at, channel, event_id, delivery_id, user_id, phone, body)"
-            " VALUES (?, 'sms', ?, ?, ?, ?, ?)", (utc_iso(at), event_id, delivery_id, user_id, phone, body))
+            "INSERT INTO outbox (created_at, channel, event_id, delivery_id, user_id, phone, body)"
+            " VALUES (?, 'sms', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", (utc_iso(at), event_id, delivery_id, user_id, phone, body))
 
     async def add_road_sms(self, at: datetime, history_id: int, user_id: int | None, phone: str, body: str) -> bool:
         """An SMS caused by a road move (a deadline reminder, a chase): keyed by its history row, once
         per person. False when that person was already texted for it."""
         cur = await self.conn.execute(
-            "INSERT OR IGNORE INTO outbox (created_at, channel, history_id, user_id, phone, body)"
-            " VALUES (?, 'sms', ?, ?, ?, ?)", (utc_iso(at), history_id, user_id, phone, body))
+            "INSERT INTO outbox (created_at, channel, history_id, user_id, phone, body)"
+            " VALUES (?, 'sms', ?, ?, ?, ?) ON CONFLICT DO NOTHING", (utc_iso(at), history_id, user_id, phone, body))
         return cur.rowcount == 1
 
     async def add_sms_to_units_people(self, at: datetime, first_event_id: int, last_event_id: int, role: str,
@@ -412,11 +420,11 @@ class OutboxQueries:
         event's unit, all in one statement (an item to thousands of units binds no row in Python);
         how many rows were added."""
         cur = await self.conn.execute(
-            "INSERT OR IGNORE INTO outbox (created_at, channel, event_id, delivery_id, user_id, phone, body)"
+            "INSERT INTO outbox (created_at, channel, event_id, delivery_id, user_id, phone, body)"
             " SELECT ?, 'sms', e.id, e.delivery_id, u.id, u.phone, ? FROM events e"
             " JOIN users u ON u.unit_id = e.unit_id JOIN user_roles ur ON ur.user_id = u.id AND ur.role = ?"
             " WHERE e.id BETWEEN ? AND ? AND u.disabled_at IS NULL AND coalesce(u.phone, '') != ''"
-            " ORDER BY e.id, u.id", (utc_iso(at), body, role, first_event_id, last_event_id))
+            " ORDER BY e.id, u.id ON CONFLICT DO NOTHING", (utc_iso(at), body, role, first_event_id, last_event_id))
         return cur.rowcount
 
     async def for_delivery(self, delivery_id: int) -> list[OutboxMessage]:

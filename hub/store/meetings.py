@@ -12,6 +12,7 @@ from datetime import datetime
 from hub.clock import parse_utc, utc_iso
 from hub.domain.meetings import Conflict, Meeting, MeetingState, ReplyAttendee
 from hub.store.connection import Connection
+from hub.store.dialect import json_ints
 
 
 def _t(v: str | None) -> datetime | None:
@@ -121,11 +122,14 @@ class MeetingQueries:
     # -- who is asked ------------------------------------------------------------------
 
     async def add_invitees(self, meeting_id: int, user_ids: list[int]) -> None:
-        await self.conn.executemany("INSERT OR IGNORE INTO meeting_invitees (meeting_id, user_id) VALUES (?, ?)",
-                                    [(meeting_id, u) for u in user_ids])
+        """Each after the ones named before (a person named again keeps their place)."""
+        await self.conn.executemany(
+            "INSERT INTO meeting_invitees (meeting_id, user_id, position) VALUES (?, ?,"
+            " (SELECT coalesce(max(position), 0) + 1 FROM meeting_invitees WHERE meeting_id = ?))"
+            " ON CONFLICT DO NOTHING", [(meeting_id, u, meeting_id) for u in user_ids])
 
     async def invitees(self, meeting_id: int) -> list[int]:
-        async with self.conn.execute("SELECT user_id FROM meeting_invitees WHERE meeting_id = ? ORDER BY rowid",
+        async with self.conn.execute("SELECT user_id FROM meeting_invitees WHERE meeting_id = ? ORDER BY position",
                                      (meeting_id,)) as cur:
             return [r[0] for r in await cur.fetchall()]
 
@@ -191,7 +195,7 @@ class MeetingQueries:
         if not user_ids:
             return []
         async with self.conn.execute(
-                "WITH people(user_id) AS (SELECT value FROM json_each(?)),"
+                f"WITH people(user_id) AS (SELECT j.value FROM {json_ints(self.conn, '?', 'j')}),"
                 " theirs(meeting_id, user_id) AS ("
                 "  SELECT i.meeting_id, i.user_id FROM people p JOIN meeting_invitees i ON i.user_id = p.user_id"
                 "  UNION SELECT a.meeting_id, a.user_id FROM people p JOIN meeting_attendees a ON a.user_id = p.user_id)"

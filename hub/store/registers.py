@@ -11,6 +11,7 @@ from typing import Any
 from hub.clock import parse_utc, utc_iso
 from hub.domain.calendar import CST
 from hub.store.connection import Connection
+from hub.store.dialect import contains, json_ints, page_limit
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,11 @@ class RegisterQueries:
             where.append("d.urgency = ?")
             args.append(urgency)
         if to_unit_id is not None:
-            where.append("(EXISTS (SELECT 1 FROM json_each(d.main_units) WHERE value = ?)"
-                         " OR EXISTS (SELECT 1 FROM json_each(d.copy_units) WHERE value = ?))")
+            where.append(f"(EXISTS (SELECT 1 FROM {json_ints(self.conn, 'd.main_units', 'j')} WHERE j.value = ?)"
+                         f" OR EXISTS (SELECT 1 FROM {json_ints(self.conn, 'd.copy_units', 'j')} WHERE j.value = ?))")
             args += [to_unit_id, to_unit_id]
         if words:
-            where.append("(instr(d.title, ?) > 0 OR instr(d.doc_number, ?) > 0)")
+            where.append(f"({contains(self.conn, 'd.title')} OR {contains(self.conn, 'd.doc_number')})")
             args += [words, words]
         if date_from:
             where.append("d.signed_at >= ?")
@@ -96,12 +97,14 @@ class RegisterQueries:
         async with self.conn.execute(f"SELECT count(*) FROM {_OUT_FROM} WHERE {sql_where}", args) as cur:
             row = await cur.fetchone()
         total = int(row[0]) if row else 0
-        direction = "DESC" if descending else "ASC"
+        # NULLs (no lead unit, not closed) first going up and last going down, as SQLite puts them;
+        # PostgreSQL would put them the other way round unless told
+        direction = "DESC NULLS LAST" if descending else "ASC NULLS FIRST"
         column = _OUT_ORDER.get(order, "d.doc_seq")
         async with self.conn.execute(
                 f"SELECT {_OUT_COLS} FROM {_OUT_FROM} WHERE {sql_where}"
                 f" ORDER BY {column} {direction}, d.doc_seq {direction} LIMIT ? OFFSET ?",
-                (*args, limit, offset)) as cur:
+                (*args, page_limit(self.conn, limit), offset)) as cur:
             return [_entry(r) for r in await cur.fetchall()], total
 
     async def incoming_lead_units(self, unit_id: int, year: int) -> list[int]:
@@ -115,9 +118,9 @@ class RegisterQueries:
         """The units the 发文登记簿 of a year sent to (main or copy): the recipient filter's choices."""
         marks = ",".join("?" * len(REGISTERED_STATES))
         async with self.conn.execute(
-                "SELECT DISTINCT j.value FROM documents d, json_each(d.main_units) j"
+                f"SELECT DISTINCT j.value FROM documents d, {json_ints(self.conn, 'd.main_units', 'j')}"
                 f" WHERE d.unit_id = ? AND d.doc_year = ? AND d.state IN ({marks})"
-                " UNION SELECT DISTINCT j.value FROM documents d, json_each(d.copy_units) j"
+                f" UNION SELECT DISTINCT j.value FROM documents d, {json_ints(self.conn, 'd.copy_units', 'j')}"
                 f" WHERE d.unit_id = ? AND d.doc_year = ? AND d.state IN ({marks})",
                 (unit_id, year, *REGISTERED_STATES, unit_id, year, *REGISTERED_STATES)) as cur:
             return [int(r[0]) for r in await cur.fetchall()]

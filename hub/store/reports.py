@@ -131,9 +131,11 @@ class ReportQueries:
         when = utc_iso(at)
         async with self.conn.execute(
                 "SELECT unit_id,"
-                " sum(answered_at IS NOT NULL AND answered_at <= ? AND answered_at <= answer_due_at),"
-                " sum(answered_at IS NOT NULL AND answered_at <= ? AND answered_at > answer_due_at),"
-                " sum((answered_at IS NULL OR answered_at > ?) AND answer_due_at < ?)"
+                " sum(CASE WHEN answered_at IS NOT NULL AND answered_at <= ? AND answered_at <= answer_due_at"
+                " THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN answered_at IS NOT NULL AND answered_at <= ? AND answered_at > answer_due_at"
+                " THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN (answered_at IS NULL OR answered_at > ?) AND answer_due_at < ? THEN 1 ELSE 0 END)"
                 " FROM reports WHERE kind = ? AND sent_at >= ? AND sent_at < ? GROUP BY unit_id",
                 (when, when, when, when, Kind.REQUEST.value, utc_iso(since), utc_iso(until))) as cur:
             return {r[0]: (int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)) for r in await cur.fetchall()}

@@ -152,8 +152,8 @@ class SmsQueries:
             f" retry_at = NULL, check_at = CASE WHEN ? IN {_FINAL} THEN NULL ELSE check_at END WHERE id = ?",
             (state, error_code, utc_iso(at), state, message_id))
         await self.conn.execute(
-            "UPDATE outbox SET state = ?, error = CASE WHEN ? IS NULL THEN error ELSE ? END WHERE message_id = ?",
-            (state, error_code, str(error_code), message_id))
+            "UPDATE outbox SET state = ?, error = coalesce(?, error) WHERE message_id = ?",
+            (state, None if error_code is None else str(error_code), message_id))
 
     # -- statuses fetched from the gateway (a callback may have been lost) -----------------
 

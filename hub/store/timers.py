@@ -26,15 +26,15 @@ class TimerQueries:
 
     async def add(self, due_at: datetime, kind: str, delivery_id: int, step: int) -> None:
         await self.conn.execute(
-            "INSERT OR IGNORE INTO timers (due_at, kind, delivery_id, step) VALUES (?, ?, ?, ?)",
+            "INSERT INTO timers (due_at, kind, delivery_id, step) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (utc_iso(due_at), kind, delivery_id, step))
 
     async def add_for_deliveries(self, due_at: datetime, kind: str, step: int, first_delivery_id: int,
                                  last_delivery_id: int) -> None:
         """The same timer for every delivery in an id range (an item's first step), in one statement."""
         await self.conn.execute(
-            "INSERT OR IGNORE INTO timers (due_at, kind, delivery_id, step)"
-            " SELECT ?, ?, id, ? FROM deliveries WHERE id BETWEEN ? AND ? ORDER BY id",
+            "INSERT INTO timers (due_at, kind, delivery_id, step)"
+            " SELECT ?, ?, id, ? FROM deliveries WHERE id BETWEEN ? AND ? ORDER BY id ON CONFLICT DO NOTHING",
             (utc_iso(due_at), kind, step, first_delivery_id, last_delivery_id))
 
     async def earliest(self) -> datetime | None:
@@ -93,7 +93,7 @@ class TimerQueries:
 
     async def add_for_road_step(self, due_at: datetime, kind: str, road_step_id: int, step: int = 0) -> None:
         await self.conn.execute(
-            "INSERT OR IGNORE INTO timers (due_at, kind, road_step_id, step) VALUES (?, ?, ?, ?)",
+            "INSERT INTO timers (due_at, kind, road_step_id, step) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (utc_iso(due_at), kind, road_step_id, step))
 
     async def cancel_road_step(self, road_step_id: int) -> None:
@@ -106,8 +106,10 @@ class TimerQueries:
                 " ORDER BY due_at, id", (road_step_id,)) as cur:
             return [Timer(r[0], parse_utc(r[1]), r[2], r[3], r[4], r[5]) for r in await cur.fetchall()]
 
-    async def record_road_run(self, road_step_id: int, kind: str, step: int, at: datetime, applied: bool) -> None:
-        """Fails (primary key) if this road timer already ran: the transaction then rolls back whole."""
-        await self.conn.execute(
-            "INSERT INTO road_timers_run (road_step_id, kind, step, ran_at, applied) VALUES (?, ?, ?, ?, ?)",
-            (road_step_id, kind, step, utc_iso(at), int(applied)))
+    async def record_road_run(self, road_step_id: int, kind: str, step: int, at: datetime, applied: bool) -> bool:
+        """Record that this road timer ran; False (nothing written) if it already had - the primary
+        key keeps a second run out without an error, which would end a PostgreSQL transaction."""
+        cur = await self.conn.execute(
+            "INSERT INTO road_timers_run (road_step_id, kind, step, ran_at, applied) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING", (road_step_id, kind, step, utc_iso(at), int(applied)))
+        return cur.rowcount == 1

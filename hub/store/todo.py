@@ -75,7 +75,8 @@ class TodoQueries:
         """How many road steps this person did: (other work 已办, reading 已阅)."""
         marks = ",".join("?" * len(reading_kinds))
         async with self.conn.execute(
-                f"SELECT count(*) - coalesce(sum(kind IN ({marks})), 0), coalesce(sum(kind IN ({marks})), 0)"
+                f"SELECT count(*) - coalesce(sum(CASE WHEN kind IN ({marks}) THEN 1 ELSE 0 END), 0),"
+                f" coalesce(sum(CASE WHEN kind IN ({marks}) THEN 1 ELSE 0 END), 0)"
                 " FROM road_steps WHERE done_by = ? AND state = 'done'",
                 (*reading_kinds, *reading_kinds, user_id)) as cur:
             r = await cur.fetchone()

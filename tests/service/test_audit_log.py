@@ -5,6 +5,7 @@ import pytest
 from hub.domain.identity import Role, SystemActor
 from hub.errors import XietongError
 from hub.services import audit
+from tests.conftest import tamper_audit_log
 
 
 async def test_admin_changes_write_chained_audit_rows_in_the_same_transaction(demo_hub):
@@ -37,12 +38,8 @@ def test_the_audit_table_refuses_update_and_delete(demo_template):
         con.execute("DELETE FROM audit_log WHERE id = 1")
 
 
-async def test_verify_finds_the_row_edited_behind_the_triggers_back(demo_hub, db_path):
+async def test_verify_finds_the_row_edited_behind_the_triggers_back(demo_hub):
     assert (await audit.verify(demo_hub.store)).ok
-    con = sqlite3.connect(db_path)
-    con.execute("DROP TRIGGER audit_log_no_update")   # what an intruder with file access would do
-    con.execute("UPDATE audit_log SET target = 'user:1' WHERE id = 5")
-    con.commit()
-    con.close()
+    await tamper_audit_log(demo_hub.config, "UPDATE audit_log SET target = 'user:1' WHERE id = 5")
     check = await audit.verify(demo_hub.store)
     assert not check.ok and check.broken_at == 5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from hub.domain.items import DeliveryState, Urgency
 from hub.errors import XietongError
 from hub.services import audit
+from hub.store import IntegrityError
 from tests.service.test_urgent_items import actor, issue_extra_urgent
 
 
@@ -88,10 +88,10 @@ async def test_a_call_is_logged_with_its_unit_and_item_and_the_clocks_time_and_k
     with pytest.raises(XietongError) as e:
         await demo_hub.duty_log.add_entry(duty, "call", "x", delivery_id=9999)
     assert e.value.code == "item.not_found"
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"):
         async with demo_hub.store.write() as tx:
             await tx.conn.execute("UPDATE duty_log_entries SET text = 'changed' WHERE id = ?", (entry.id,))
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"):
         async with demo_hub.store.write() as tx:
             await tx.conn.execute("DELETE FROM duty_log_entries WHERE id = ?", (entry.id,))
     rows = (await audit.page(demo_hub.store, None, 50, "duty.")).rows
@@ -136,10 +136,10 @@ async def test_the_shift_is_handed_over_and_the_next_officer_confirms_it(demo_hu
     with pytest.raises(XietongError) as e:
         await demo_hub.duty_log.confirm_handover(duty2)
     assert e.value.code == "duty.no_open_handover"
-    with pytest.raises(sqlite3.IntegrityError, match="kept"):
+    with pytest.raises(IntegrityError, match="kept"):
         async with demo_hub.store.write() as tx:
             await tx.conn.execute("UPDATE duty_handovers SET note = 'rewritten' WHERE id = ?", (handover.id,))
-    with pytest.raises(sqlite3.IntegrityError, match="kept"):
+    with pytest.raises(IntegrityError, match="kept"):
         async with demo_hub.store.write() as tx:
             await tx.conn.execute("DELETE FROM duty_shifts WHERE id = ?", (first.id,))
     rows = (await audit.page(demo_hub.store, None, 50, "duty.")).rows

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub.clock import parse_utc
-from hub.store import Store
+from hub.store import SqliteStore
 from hub.store.db import _split_sql, migrations
 
 BEFORE = 12    # the schema version before the roads
@@ -50,7 +50,7 @@ async def test_scheduled_steps_and_sms_survive_the_rebuild_with_their_ids(tmp_pa
     con = _at_version(path, BEFORE)
     _seed_under_way(con)
     con.close()
-    store = await Store.open(path)
+    store = await SqliteStore.open(path)
     try:
         assert store.schema_version == len(migrations())
         async with store.read() as tx:

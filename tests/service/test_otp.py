@@ -278,6 +278,7 @@ async def test_only_those_who_manage_the_persons_unit_may_reset(demo_hub: Hub, c
 
 # -- the secret at rest -----------------------------------------------------------------------
 
+@pytest.mark.sqlite_only(reason="reads the SQLite file behind the store's back")
 async def test_the_secret_cannot_be_read_from_the_database_file_without_the_key(
         demo_hub: Hub, clock: FakeClock, db_path: Path) -> None:
     leader, secret, codes = await enrolled(demo_hub, clock)
@@ -307,6 +308,7 @@ async def test_the_secret_cannot_be_read_from_the_database_file_without_the_key(
         SecretBox(key).open(other.user_id, sealed)                    # moved to another user's row
 
 
+@pytest.mark.sqlite_only(reason="edits the SQLite file behind the store's back")
 async def test_a_secret_moved_to_another_users_row_does_not_confirm(
         demo_hub: Hub, clock: FakeClock, db_path: Path) -> None:
     leader, secret, _ = await enrolled(demo_hub, clock)

@@ -2,7 +2,6 @@
 
 import io
 import json
-import sqlite3
 import zipfile
 from datetime import timedelta
 
@@ -15,7 +14,6 @@ from hub.crypto.seal_package import verify_export
 from hub.domain.documents import DocState
 from hub.domain.seals import SealState
 from hub.errors import XietongError
-from tests.conftest import make_config
 from tests.service.seal_helpers import (
     KEEPER_PASSWORD,
     PASSPHRASE,
@@ -146,8 +144,7 @@ async def test_destroying_wipes_the_key_and_keeps_the_record(demo_hub, db_path):
     await hub.seals.revoke(admin, seal.id, "停止使用")
     seal = await hub.seals.destroy(admin, seal.id, "到期销毁")
     assert seal.state is SealState.DESTROYED and not seal.has_key
-    row = sqlite3.connect(db_path).execute("SELECT key_enc, key_kdf, cert_pem FROM seals WHERE id = ?",
-                                           (seal.id,)).fetchone()
+    row = await stored_row(hub, "SELECT key_enc, key_kdf, cert_pem FROM seals WHERE id = ?", seal.id)
     assert row[0] is None and row[1] is None and row[2]
     assert [h.event for h in await hub.seals.history(seal.id)] == ["make", "activate", "revoke", "destroy"]
     assert seal.id in [s.id for s in await hub.seals.seals(admin)]
@@ -167,16 +164,24 @@ async def test_an_admin_reset_of_a_forgotten_password_destroys_the_seal_and_make
     assert active.state is SealState.ACTIVE
 
 
+async def stored_row(hub: Hub, sql: str, *args: object) -> tuple[object, ...]:
+    """A row as the database holds it, read past the services."""
+    async with hub.store.read() as tx, tx.conn.execute(sql, args) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return tuple(row)
+
+
 async def test_the_seal_key_is_unusable_without_the_keepers_password(demo_hub, db_path):
     hub = demo_hub
     await with_authority(hub)
     seal = await active_seal(hub)
-    (stored,) = sqlite3.connect(db_path).execute("SELECT key_enc FROM seals WHERE id = ?", (seal.id,)).fetchone()
+    (stored,) = await stored_row(hub, "SELECT key_enc FROM seals WHERE id = ?", seal.id)
     assert stored.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") and b"BEGIN PRIVATE KEY" not in stored
     for password in (None, b"wrong", KEEPER_PASSWORD.encode()):      # the password is stretched first
         with pytest.raises((TypeError, ValueError)):
             load_pem_private_key(stored, password)
-    (authority_key,) = sqlite3.connect(db_path).execute("SELECT key_enc FROM seal_authority").fetchone()
+    (authority_key,) = await stored_row(hub, "SELECT key_enc FROM seal_authority")
     assert authority_key.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
 
 
@@ -187,8 +192,9 @@ async def test_the_authority_unlocks_only_with_its_passphrase(demo_hub, tmp_path
         await with_authority(hub)
     assert e.value.code == "seal.authority_exists"
     (tmp_path / "pass").write_text(PASSPHRASE + "\n", encoding="utf-8")
-    second = await Hub.start(make_config(db_path, seals={"authority_passphrase_file": str(tmp_path / "pass")}), clock)
-    wrong = await Hub.start(make_config(db_path, seals={"authority_passphrase": "not it at all"}), clock)
+    second = await Hub.start(hub.config.with_overrides(seals={"authority_passphrase_file": str(tmp_path / "pass")}),
+                             clock)
+    wrong = await Hub.start(hub.config.with_overrides(seals={"authority_passphrase": "not it at all"}), clock)
     try:
         assert second.seals.unlocked and not wrong.seals.unlocked
         await made_seal(second, "DHZ")

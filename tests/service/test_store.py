@@ -7,7 +7,7 @@ import pytest
 from hub.app import Hub
 from hub.domain.identity import SystemActor, UnitKind
 from hub.errors import XietongError
-from hub.store import Store
+from hub.store import SqliteStore
 from hub.store.db import migrations
 
 
@@ -22,13 +22,13 @@ async def test_a_new_database_is_migrated_with_wal_and_foreign_keys(hub, db_path
 
 
 async def test_a_database_newer_than_the_code_is_refused(db_path):
-    store = await Store.open(db_path)
+    store = await SqliteStore.open(db_path)
     await store.close()
     con = sqlite3.connect(db_path)
     con.execute(f"PRAGMA user_version = {len(migrations()) + 1}")
     con.close()
     with pytest.raises(XietongError) as e:
-        await Store.open(db_path)
+        await SqliteStore.open(db_path)
     assert e.value.code == "db.too_new"
     assert "升级" in e.value.message("zh")
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from hub.app import Hub
 from hub.domain.identity import Role
 from hub.domain.incoming import ROAD, Registration, Source
@@ -221,6 +223,7 @@ async def test_the_badge_counts_to_do_and_to_read_together_and_says_how_many_are
     assert after["todo"] == before["todo"] + 2 and after["reading"] == before["reading"] + 1
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's EXPLAIN QUERY PLAN")
 async def test_the_to_do_query_reads_the_steps_through_their_indexes(demo_hub: Hub) -> None:
     async with demo_hub.store.read() as tx, tx.conn.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM road_steps WHERE user_id = ? AND state = 'open'"

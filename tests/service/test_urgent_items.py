@@ -203,6 +203,7 @@ async def test_main_and_copied_units_are_told_which_they_are_and_each_clerk_gets
             assert phones[code] == sorted(u.phone for u in clerks) and len(clerks) == 2
 
 
+@pytest.mark.sqlite_only(reason="PostgreSQL never gives an id again")
 async def test_a_timer_read_earlier_is_not_taken_for_the_new_one_that_got_its_id(demo_hub):
     """SQLite gives a deleted largest rowid to the next row: a step read before must not run as
     another delivery's step that now has its id."""

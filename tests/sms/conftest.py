@@ -17,7 +17,7 @@ from aiohttp import web
 from bots import twilio_sim
 from hub.app import Hub
 from hub.clock import FakeClock
-from tests.conftest import make_config
+from hub.config import Config
 from tests.realtime.conftest import LiveServer, free_port, start_server
 
 ACCOUNT, TOKEN = "AC" + "1" * 32, "test-auth-token"
@@ -30,8 +30,7 @@ class SmsWorld:
     sim_app: web.Application
     sim_url: str
     sim_runner: web.AppRunner
-    config_args: dict[str, Any]
-    db: Path
+    config: Config          # the test's store (tests/conftest.py) with SMS on
     clock: FakeClock
 
     @property
@@ -58,7 +57,7 @@ class SmsWorld:
         await self.hub.close()
 
     async def start(self) -> None:
-        self.hub = await Hub.start(make_config(self.db, **self.config_args), self.clock)
+        self.hub = await Hub.start(self.config, self.clock)
         self.xietong = await start_server(self.hub, int(self.xietong.url.rsplit(":", 1)[1]), background=False)
 
     async def until_idle(self) -> None:
@@ -68,9 +67,9 @@ class SmsWorld:
 
 
 @pytest.fixture
-async def world(demo_template: Path, tmp_path: Path, clock: FakeClock) -> AsyncIterator[SmsWorld]:
-    db = tmp_path / "xietong.db"
-    shutil.copy(demo_template, db)
+async def world(demo_template: Path, config: Config, clock: FakeClock) -> AsyncIterator[SmsWorld]:
+    if config.store.is_sqlite:
+        shutil.copy(demo_template, config.store.path)    # on PostgreSQL: a copy of the demo template
     sim_port, xt_port = free_port(), free_port()
     sim_app = twilio_sim.make_app(ACCOUNT, TOKEN, f"http://127.0.0.1:{xt_port}/hooks/twilio/sms",
                                   auto_callbacks=False)
@@ -82,9 +81,10 @@ async def world(demo_template: Path, tmp_path: Path, clock: FakeClock) -> AsyncI
                     "public_base_url": f"http://127.0.0.1:{xt_port}", "rate_per_second": 1000,
                     "reconcile_per_second": 1000},
             "web": {"port": xt_port}}
-    hub = await Hub.start(make_config(db, **args), clock)
+    config = config.with_overrides(**args)
+    hub = await Hub.start(config, clock)
     xietong = await start_server(hub, xt_port, background=False)
-    w = SmsWorld(hub, xietong, sim_app, f"http://127.0.0.1:{sim_port}", sim_runner, args, db, clock)
+    w = SmsWorld(hub, xietong, sim_app, f"http://127.0.0.1:{sim_port}", sim_runner, config, clock)
     yield w
     await w.xietong.runner.cleanup()
     await w.hub.close()

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
 from hub.app import Hub
+from hub.config import Config
 from hub.domain.identity import SystemActor, UnitKind
 from hub.errors import XietongError
 from hub.services import audit
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, login, tamper_audit_log
 from tests.web.conftest import audit_rows
 
 
@@ -263,11 +262,9 @@ async def test_the_audit_log_pages_back_through_older_rows(
 
 
 async def test_a_tampered_audit_row_is_reported_by_the_verify_button(
-        client: TestClient, db_path: Path) -> None:  # type: ignore[type-arg]
+        client: TestClient, config: Config) -> None:  # type: ignore[type-arg]
     await login(client, "admin")
-    with sqlite3.connect(db_path) as conn:              # an attacker with the database file
-        conn.execute("DROP TRIGGER audit_log_no_update")
-        conn.execute("UPDATE audit_log SET actor_login = 'nobody' WHERE id = 3")
+    await tamper_audit_log(config, "UPDATE audit_log SET actor_login = 'nobody' WHERE id = 3")
     html = await (await client.get("/admin/audit?verify=1")).text()
     assert "哈希链在第 3 条记录处断裂" in html
 
