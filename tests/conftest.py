@@ -156,6 +156,9 @@ async def _pg(*statements: str, url: str = PG_URL) -> None:
     import asyncpg
     conn = await asyncpg.connect(url)
     try:
+        # CREATE DATABASE ... STRATEGY WAL_LOG writes the copy through the WAL: with this, it does not
+        # wait for the disk (0.12 s and a 0.06 s DROP here, where FILE_COPY's checkpoints took 0.3-0.9 s)
+        await conn.execute("SET synchronous_commit = off")
         for sql in statements:
             await conn.execute(sql)
     finally:
@@ -208,7 +211,7 @@ def pg_database(backend: str, request: pytest.FixtureRequest) -> Iterator[str | 
     templates = request.getfixturevalue("pg_templates")
     demo = any(f in request.fixturenames for f in ("demo_hub", "client", "demo_template"))
     name = f"xt_{secrets.token_hex(6)}"
-    _run(_pg(f"CREATE DATABASE {name} TEMPLATE {templates['demo' if demo else 'empty']} STRATEGY FILE_COPY"))
+    _run(_pg(f"CREATE DATABASE {name} TEMPLATE {templates['demo' if demo else 'empty']} STRATEGY WAL_LOG"))
     yield name
     _run(_pg(f"DROP DATABASE {name} WITH (FORCE)"))
 
