@@ -249,12 +249,23 @@ def test_sigkilled_runs_run_each_rung_once_and_none_after_the_step_is_done(demo_
     def spawn() -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-m", "tests.service.road_crash_worker", str(db), "7"], cwd=REPO,
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    for _ in range(6):
+    def made() -> int:
+        conn = sqlite3.connect(db, timeout=30)
+        try:
+            return int(conn.execute("SELECT count(*) FROM incoming").fetchone()[0])
+        finally:
+            conn.close()
+    # killed once it has made a few more records than a point drawn at random, so that every kill
+    # lands in the middle of the work however fast the machine is (a time drawn at random let a fast
+    # run finish before the last kill)
+    for target in sorted(rng.sample(range(20, RECORDS - 30), 6)):
         proc = spawn()
         assert proc.stdout is not None
         ready, _, _ = select.select([proc.stdout], [], [], 20)     # a child process's start: real time
         assert ready and proc.stdout.readline().strip() == b"ready"
-        time.sleep(rng.uniform(0.05, 0.6))
+        deadline = time.monotonic() + 60
+        while made() < target and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)                                      # watching another process: real time
         proc.kill()                                                # SIGKILL, wherever it is
         proc.wait()
         proc.stdout.close()
