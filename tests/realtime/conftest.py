@@ -59,8 +59,9 @@ async def live(demo_hub: Hub) -> AsyncIterator[LiveServer]:
     await server.runner.cleanup()
 
 
-async def recv_json(ws: websockets.ClientConnection, timeout: float = 5) -> dict[str, Any]:
-    """The next frame (bounded wait for the network, not for business time)."""
+async def recv_json(ws: websockets.ClientConnection, timeout: float = 15) -> dict[str, Any]:
+    """The next frame (a bounded wait for the network, not for business time: generous, as a PostgreSQL
+    server busy copying other tests' databases can hold a commit for seconds)."""
     import asyncio
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 

@@ -16,7 +16,7 @@ from tests.service.test_urgent_items import issue_extra_urgent
 from tests.web.conftest import audit_rows
 
 
-async def closed_with(ws, timeout: float = 5) -> int:
+async def closed_with(ws, timeout: float = 15) -> int:
     """The close code, once the server has closed the socket (frames before it are skipped)."""
     async def until_closed() -> int:
         try:
