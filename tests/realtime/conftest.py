@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,9 +19,18 @@ from webapp.app import make_app
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port free now, drawn below the kernel's range for outgoing connections (32768-60999 on Linux):
+    a port from that range can be taken by any client socket (a PostgreSQL connection, an HTTP call)
+    between this check and the server's bind."""
+    for _ in range(500):
+        port = random.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 @dataclass
