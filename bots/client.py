@@ -51,8 +51,11 @@ class FeedClient:
         self._task: asyncio.Task[None] | None = None
 
     def backoff(self, attempt: int) -> float:
-        """Seconds to wait before reconnect attempt `attempt` (0-based): full jitter."""
-        return self._rng.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** attempt))
+        """Seconds to wait before reconnect attempt `attempt` (0-based): full jitter.
+
+        The exponent stops growing once the ceiling is reached, so a client that
+        stays offline for days (thousands of attempts) never overflows a float."""
+        return self._rng.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** min(attempt, 64)))
 
     def _connect_url(self) -> str:
         return self.url + (f"?since={self.last_id}" if self.last_id is not None else "")

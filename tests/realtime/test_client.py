@@ -22,6 +22,13 @@ def test_backoff_grows_exponentially_with_full_jitter_and_a_ceiling():
     assert max(waits[8:]) <= 30 and len(set(waits)) == len(waits)   # jittered, capped
 
 
+def test_a_client_offline_for_days_keeps_retrying_within_the_ceiling():
+    # a phone whose hub is unreachable overnight makes thousands of attempts; the
+    # wait must stay a number within the ceiling (2 ** 1100 once overflowed a float)
+    client = FeedClient("ws://x", "t", backoff_base=0.01, backoff_max=30, rng=random.Random(3))
+    assert all(0 <= client.backoff(a) <= 30 for a in (1023, 1100, 100_000))
+
+
 async def test_the_client_resumes_after_the_server_drops_it_and_misses_nothing(demo_hub, config, clock):
     from hub.app import Hub
     port = free_port()
