@@ -162,6 +162,7 @@ class Hub:
         hub.reports = ReportService(store, clock, config, calendar, items, road_moved)
         hub.meetings = MeetingService(store, clock, config, calendar, items, scheduler.wake, published)
         hub.meeting_signin = MeetingSigninService(store, clock, config)
+        await feed.prime()      # before any connection: see EventFeed.prime
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 

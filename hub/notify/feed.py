@@ -127,6 +127,7 @@ class EventFeed:
         self._replay_slots = asyncio.Semaphore(REPLAY_SLOTS)
         self._worker = Worker("xietong-feed", self._loop)
         self.last_id = 0            # the newest event distributed
+        self.primed = False         # last_id was read from the store (see `prime`)
         self.distributed = asyncio.Event()   # set after each pass that sent something (tests, benchmarks)
         self._after_next_pass: list[asyncio.Future[None]] = []
 
@@ -235,9 +236,14 @@ class EventFeed:
         await self._worker.stop()
 
     async def prime(self) -> None:
-        """Start after the newest event already stored: those are for replay, not live."""
+        """Start after the newest event already stored: those are for replay, not live.
+
+        The hub primes the feed when it starts, before it accepts connections: primed later (in the
+        feed's task, which a busy database may hold up) it could skip past an event committed after
+        a client's hello, which that client then never gets live."""
         async with self.store.read() as tx:
             self.last_id = await tx.events.last_id()
+        self.primed = True
 
     async def caught_up(self, timeout: float = 1.0) -> None:
         """Return once the events committed before the call have been handed to the connections.
@@ -255,7 +261,8 @@ class EventFeed:
             await asyncio.wait_for(done, timeout)
 
     async def _loop(self) -> None:
-        await self.prime()
+        if not self.primed:
+            await self.prime()
         while True:
             await wait_for_work(self._poked, self.clock, poll_seconds=self.poll_seconds)
             self._poked.clear()
@@ -273,8 +280,12 @@ class EventFeed:
         """Send every event after `last_id` to the subscribers who may see it; returns how many."""
         if not self.subscribers:            # nobody to tell: skip to the newest event, encode nothing
             async with self.store.read(snapshot=False) as tx:
-                self.last_id = await tx.events.last_id()
-            return 0
+                head = await tx.events.last_id()
+            if not self.subscribers:
+                self.last_id = head
+                return 0
+            # someone connected while the head was read: its hello may be older than `head`, so the
+            # events after `last_id` are sent as usual (it skips those up to its hello itself)
         sent = 0
         chunk = max(1, min(64, self.queue_frames // 4))   # a queue gets at most this many between yields
         while True:

@@ -33,6 +33,33 @@ async def test_a_clerk_sees_a_new_extra_urgent_notice_live(live):
     await ws.close()
 
 
+async def test_a_clerk_who_connects_while_the_feed_skips_ahead_still_gets_the_next_notice(live, monkeypatch):
+    # with nobody connected the feed skips to the newest event; a clerk who connects (and an item
+    # issued) while it reads that head must not be skipped past (seen on a busy PostgreSQL)
+    from contextlib import asynccontextmanager
+    hub, gate, entered = live.hub, asyncio.Event(), asyncio.Event()
+    real_read = hub.store.read
+
+    @asynccontextmanager
+    async def read(snapshot=True):
+        if asyncio.current_task().get_name() == "xietong-feed" and not gate.is_set():
+            entered.set()
+            await gate.wait()              # the feed's read is held until the clerk is connected
+        async with real_read(snapshot) as tx:
+            yield tx
+
+    monkeypatch.setattr(hub.store, "read", read)
+    hub.feed.poke()
+    await asyncio.wait_for(entered.wait(), 5)
+    ws = await live.connect("dhz.clerk1")
+    await recv_json(ws)
+    item = await issue_extra_urgent(hub, "DHZ")
+    gate.set()
+    frame = await recv_json(ws)
+    assert frame["type"] == "item.issued" and frame["item"]["title"] == item.title
+    await ws.close()
+
+
 async def test_the_answer_to_issuing_comes_once_the_recipients_frames_are_out(live):
     ws = await live.connect("dhz.clerk1")
     await recv_json(ws)
