@@ -10,8 +10,9 @@ import pytest
 from hub.app import Hub
 from hub.config import Config
 from hub.domain.identity import UnitKind
+from hub.store import IntegrityError
 from hub.store.db import migrations
-from hub.store.pg import PgStore
+from hub.store.pg import WRITE_LOCK, PgStore
 from hub.store.pg_connection import placeholders
 from hub.store.pg_schema import postgresql_migrations, translate
 
@@ -125,3 +126,174 @@ async def test_fifty_registrations_over_two_stores_number_1_to_50(hub: Hub) -> N
     finally:
         await other.close()
     assert sorted(numbers) == list(range(1, 51))
+
+
+async def _seen_elsewhere(store: PgStore, code: str) -> bool:
+    """Whether another connection (as another process would) sees the unit: i.e. it is committed."""
+    conn = await asyncpg.connect(store.url)
+    try:
+        return bool(await conn.fetchval("SELECT count(*) FROM units WHERE code = $1", code))
+    finally:
+        await conn.close()
+
+
+async def _queued_for_the_writer() -> None:
+    for _ in range(3):
+        await asyncio.sleep(0)          # tasks just created reach the writer's lock and wait there
+
+
+async def test_use_cases_queued_together_share_one_commit_and_each_is_committed_when_it_returns(hub: Hub) -> None:
+    """Group commit, as on SQLite: what queued behind a running use-case joins its transaction."""
+    store = hub.store
+    assert isinstance(store, PgStore)
+    release, inside = asyncio.Event(), asyncio.Event()
+    returned: list[str] = []
+
+    async def first() -> None:
+        async with store.write() as tx:
+            await tx.units.add("G00", "先到", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            inside.set()
+            await release.wait()
+        returned.append("G00")
+
+    async def later(code: str) -> None:
+        async with store.write() as tx:
+            await tx.units.add(code, code, UnitKind.DEPARTMENT, None, "", hub.clock.now())
+        assert await _seen_elsewhere(store, code)        # back from write(): committed
+        returned.append(code)
+
+    commits = store.commits
+    tasks = [asyncio.create_task(first())]
+    await inside.wait()
+    tasks += [asyncio.create_task(later(f"G{i:02d}")) for i in range(1, 6)]
+    await _queued_for_the_writer()
+    assert returned == [] and not await _seen_elsewhere(store, "G00")
+    release.set()
+    await asyncio.gather(*tasks)
+    assert sorted(returned) == [f"G{i:02d}" for i in range(6)]
+    assert store.commits - commits == 1 and store.committed_use_cases >= 6
+
+
+async def test_a_failed_use_case_in_a_group_takes_only_its_own_writes_back(hub: Hub) -> None:
+    store = hub.store
+    release, inside = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with store.write() as tx:
+            await tx.units.add("H01", "留下", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            inside.set()
+            await release.wait()
+
+    async def duplicate() -> None:              # a database error: the transaction would be aborted
+        async with store.write() as tx:
+            await tx.units.add("H02", "撤回", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            await tx.units.add("H01", "重复", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+
+    async def failing() -> None:
+        async with store.write() as tx:
+            await tx.units.add("H03", "撤回", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            raise RuntimeError("this use-case fails half-way")
+
+    async def after() -> None:
+        async with store.write() as tx:
+            await tx.units.add("H04", "也留下", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+
+    commits = store.commits
+    tasks = [asyncio.create_task(holder())]
+    await inside.wait()
+    tasks += [asyncio.create_task(f()) for f in (duplicate, failing, after)]
+    await _queued_for_the_writer()
+    release.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[0] is None and results[3] is None
+    assert isinstance(results[1], IntegrityError) and isinstance(results[2], RuntimeError)
+    assert store.commits - commits == 1
+    async with store.read() as tx:
+        assert [await tx.units.by_code(c) is not None for c in ("H01", "H02", "H03", "H04")] == [
+            True, False, False, True]
+
+
+async def test_a_failed_first_use_case_does_not_stop_those_queued_behind_it(hub: Hub) -> None:
+    store = hub.store
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def failing_first() -> None:
+        async with store.write() as tx:
+            await tx.units.add("K01", "撤回", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            inside.set()
+            await release.wait()
+            raise RuntimeError("the group's first use-case fails")
+
+    async def behind(code: str) -> None:
+        async with store.write() as tx:
+            await tx.units.add(code, code, UnitKind.DEPARTMENT, None, "", hub.clock.now())
+
+    tasks = [asyncio.create_task(failing_first())]
+    await inside.wait()
+    tasks += [asyncio.create_task(behind(c)) for c in ("K02", "K03")]
+    await _queued_for_the_writer()
+    release.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(results[0], RuntimeError) and results[1:] == [None, None]
+    assert [await _seen_elsewhere(store, c) for c in ("K01", "K02", "K03")] == [False, True, True]
+
+
+async def test_a_commit_that_fails_is_reported_to_every_use_case_in_it_and_the_writer_goes_on(hub: Hub) -> None:
+    """The server ends the writer's connection (a restart, an administrator) while a group is open:
+    every use-case in it is told, none is kept, and the next use-case writes on a new connection."""
+    store = hub.store
+    inside, release = asyncio.Event(), asyncio.Event()
+    pid: list[int] = []
+
+    async def holder() -> None:
+        async with store.write() as tx:
+            await tx.units.add("F01", "甲", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+            pid.append((await (await tx.conn.execute("SELECT pg_backend_pid()")).fetchone())[0])
+            inside.set()
+            await release.wait()
+
+    async def neighbour() -> None:
+        async with store.write() as tx:
+            await tx.units.add("F02", "乙", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+
+    tasks = [asyncio.create_task(holder())]
+    await inside.wait()
+    tasks.append(asyncio.create_task(neighbour()))
+    await _queued_for_the_writer()
+    admin = await asyncpg.connect(store.url)
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", pid[0])
+    finally:
+        await admin.close()
+    release.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(r, Exception) for r in results), results
+    assert not await _seen_elsewhere(store, "F01") and not await _seen_elsewhere(store, "F02")
+    async with store.write() as tx:
+        await tx.units.add("F03", "丙", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+    assert await _seen_elsewhere(store, "F03")
+
+
+async def test_a_use_case_cancelled_while_another_process_writes_leaves_the_writer_usable(hub: Hub) -> None:
+    """A client hangs up while its use-case waits for another process's write lock."""
+    store = hub.store
+    assert isinstance(store, PgStore)
+    other = await asyncpg.connect(store.url)
+    try:
+        await other.execute(f"BEGIN; {WRITE_LOCK}")       # e.g. `xietong user add` in another process
+
+        async def hung_up() -> None:
+            async with store.write() as tx:
+                await tx.units.add("C01", "不该写入", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+
+        task = asyncio.create_task(hung_up())
+        await asyncio.sleep(0.2)                           # it waits on the lock (network time)
+        task.cancel()
+        await other.execute("ROLLBACK")
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await other.close()
+    async with store.write() as tx:
+        await tx.units.add("C02", "照常写入", UnitKind.DEPARTMENT, None, "", hub.clock.now())
+    assert not await _seen_elsewhere(store, "C01") and await _seen_elsewhere(store, "C02")
