@@ -42,10 +42,15 @@ phase has a time limit; every process started is stopped at the end, even on err
     .venv/bin/python bench/fanout.py --clients 500
     .venv/bin/python bench/fanout.py                    # 5,000 clients
     .venv/bin/python bench/fanout.py --clients 10000
+    .venv/bin/python bench/fanout.py --clients 10000 --systems xietong --backend postgresql --processes 2
     .venv/bin/python bench/fanout.py --help
 
+With --backend postgresql the same clients are then served by --processes hub processes on one
+PostgreSQL database (bench/fanout_cluster.py), and pg_over_sqlite_p99 compares the two p99 figures.
+
 The last line printed is one JSON object: clients, xietong_p50_ms, xietong_p99_ms, handoff_ms,
-baseline_p99_ms, socketio_p99_ms, and more (max, ratios, the breakdown).
+baseline_p99_ms, socketio_p99_ms, backend, processes, xietong_pg_p99_ms, pg_over_sqlite_p99, and more
+(max, ratios, the breakdown).
 """
 
 from __future__ import annotations
@@ -81,6 +86,7 @@ TITLE = "关于立即做好寒潮大风天气防范应对工作的紧急通知"
 BODY = "各乡镇人民政府、区政府各部门：据气象部门预报，今夜起我区将出现寒潮大风天气。请立即部署防范工作，落实24小时值班。"
 TARGET_P99_RATIO = 1.5          # Xietong p99 <= 1.5 x the baseline's
 TARGET_HANDOFF_MS_10K = 250.0   # server-side hand-off for 10,000 clients
+TARGET_PG_RATIO = 1.3           # PostgreSQL, several processes: p99 <= 1.3 x single-process SQLite's
 
 
 def log(msg: str = "") -> None:
@@ -639,6 +645,11 @@ async def amain(a: argparse.Namespace) -> dict[str, Any]:
             try:
                 if system == "xietong":
                     results[system] = await asyncio.wait_for(phase_xietong(run, a, tmp, pins), a.phase_timeout)
+                elif system == "xietong_pg":
+                    sys.modules.setdefault("fanout", sys.modules[__name__])   # one copy of this module's state
+                    import fanout_cluster
+                    results[system] = await asyncio.wait_for(fanout_cluster.phase(run, a, tmp, pins),
+                                                             a.phase_timeout)
                 elif system in ("baseline", "socketio"):
                     results[system] = await asyncio.wait_for(phase_reference(run, a, tmp, pins, system),
                                                              a.phase_timeout)
@@ -675,6 +686,14 @@ def summarize(a: argparse.Namespace, results: dict[str, Any], errors: dict[str, 
     def ratio(p: float | None, q: float | None) -> float | None:
         return round(p / q, 2) if p and q else None
 
+    pg = results.get("xietong_pg", {})
+    out.update({"backend": a.backend, "processes": a.processes if pg else 1})
+    if a.backend == "postgresql":
+        out.update({"xietong_pg_p50_ms": pg.get("p50_ms"), "xietong_pg_p99_ms": pg.get("p99_ms"),
+                    "xietong_pg_max_ms": pg.get("max_ms"), "xietong_pg_missing": pg.get("missing"),
+                    "xietong_pg_wrong_frames": pg.get("wrong"), "xietong_pg_per_process": pg.get("per_process"),
+                    "xietong_pg_persisted": pg.get("stored"),
+                    "pg_over_sqlite_p99": ratio(pg.get("p99_ms"), x.get("p99_ms"))})
     out["xietong_over_baseline_p99"] = ratio(out["xietong_p99_ms"], out["baseline_p99_ms"])
     out["xietong_over_socketio_p99"] = ratio(out["xietong_p99_ms"], out["socketio_p99_ms"])
     out["xietong_over_baseline_send_only_p99"] = ratio(out["xietong_p99_ms"], out["baseline_send_only_p99_ms"])
@@ -700,6 +719,9 @@ def summarize(a: argparse.Namespace, results: dict[str, Any], errors: dict[str, 
         "handoff_le_250ms_at_10k": (None if a.clients < 10_000 or out["handoff_ms"] is None
                                     else out["handoff_ms"] <= TARGET_HANDOFF_MS_10K),
     }
+    if a.backend == "postgresql":
+        out["targets"]["pg_p99_le_1.3x_sqlite"] = (out["pg_over_sqlite_p99"] is not None
+                                                  and out["pg_over_sqlite_p99"] <= TARGET_PG_RATIO)
     out["notes"] = ("latency = client process got the frame's bytes - t0 (t0: just before the HTTP POST / trigger); "
                     "Xietong persists item + deliveries + events + SMS outbox + timers + audit in the issue "
                     "transaction; baseline and socketio persist N/2 delivery rows (sqlite3, synchronous=FULL, one "
@@ -734,12 +756,20 @@ def main() -> int:
     p.add_argument("--code", metavar="DIR", help="run Xietong from this source tree (a copy of hub/ and webapp/; "
                    "for A/B comparisons of a change); default: this repository")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, logs)")
+    p.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                   help="postgresql: also run Xietong on PostgreSQL with --processes processes (bench/fanout_cluster.py) "
+                   "after the single-process SQLite run, and print the ratio of their p99")
+    p.add_argument("--processes", type=int, default=2, help="hub processes on PostgreSQL (default 2)")
+    p.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                   help="a PostgreSQL server's maintenance database; the run makes (and drops) its own database")
     a = p.parse_args()
     if not 1 <= a.clients <= 10_000:
         p.error("--clients must be 1..10000")
     RECEIVER["name"] = a.receiver
     if a.code:
         CODE["dir"] = Path(a.code).resolve()
+    if a.backend == "postgresql" and "xietong_pg" not in a.systems.split(","):
+        a.systems += ",xietong_pg"
     a.connect_timeout = a.connect_timeout or 60 + 0.025 * a.clients
     a.phase_timeout = a.phase_timeout or (a.connect_timeout + 2 * a.burst_timeout + 3 * a.quiet_wait + 240)
     out = asyncio.run(amain(a))
@@ -751,6 +781,9 @@ def main() -> int:
         f"python-socketio p99 {out['socketio_p99_ms']} ms (send only {out['socketio_send_only_p99_ms']} ms)")
     log(f"  ratios: Xietong/baseline p99 {out['xietong_over_baseline_p99']} (target <= {TARGET_P99_RATIO}); "
         f"Xietong/python-socketio p99 {out['xietong_over_socketio_p99']} (target < 1); targets {out['targets']}")
+    if a.backend == "postgresql":
+        log(f"  PostgreSQL, {out['processes']} processes: p99 {out['xietong_pg_p99_ms']} ms, "
+            f"{out['pg_over_sqlite_p99']} x single-process SQLite's (target <= {TARGET_PG_RATIO})")
     print(json.dumps(out, ensure_ascii=False), flush=True)
     return 1 if out.get("errors") else 0
 
