@@ -16,17 +16,19 @@ import asyncpg
 import pytest
 
 from hub.app import Hub
-from hub.cli_store import print_counts
+from hub.cli_store import ProgressLines, print_counts
 from hub.clock import FakeClock
 from hub.domain.items import Attachment, ItemDraft, ItemKind, Urgency
 from hub.errors import XietongError
 from hub.services import audit
 from hub.services.demo import DEMO_PASSWORD
 from hub.store.copy import CopyReport, Reference, TableCount, copy_sqlite_to_postgresql, load_order
+from hub.store.db import migrations
 from hub.store.pg import PgStore
 from tests.conftest import _pg, _require_postgresql, make_config, pg_url
 from tests.service.conftest import demo_copy
 from tests.service.test_cli import xietong
+from tests.service.test_migration_roads import BEFORE, _at_version, _seed_under_way
 from tests.service.test_urgent_items import actor, unit_ids
 
 SCAN = bytes(range(256)) * 40       # an attachment: every byte value, as a scan's bytes are
@@ -192,6 +194,65 @@ async def test_a_running_hub_is_copied_from_one_moment_of_its_life(install: Inst
         await store.close()
 
 
+async def test_a_copy_cut_short_leaves_the_target_as_it_was(install: Install, target: str) -> None:
+    """Ctrl-C (the task cancelled) half-way through: not even the migrations are left behind."""
+    halfway = asyncio.Event()
+
+    def progress(table: str, done: int, total: int) -> None:
+        if table == "outbox" and 0 < done < total:
+            halfway.set()
+    copying = asyncio.ensure_future(copy_sqlite_to_postgresql(install.db, target, batch=50, on_progress=progress))
+    await halfway.wait()
+    copying.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await copying
+    conn = await asyncpg.connect(target)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+    finally:
+        await conn.close()
+    report = await copy_sqlite_to_postgresql(install.db, target)      # and a second try goes through
+    assert report.ok and not report.emptied
+
+
+async def test_an_install_of_an_older_schema_is_copied_as_this_codes_and_itself_left_alone(
+        tmp_path: Path, target: str) -> None:
+    db = tmp_path / "old.db"
+    con = _at_version(db, BEFORE)
+    _seed_under_way(con)
+    con.close()
+    report = await copy_sqlite_to_postgresql(db, target)
+    assert (report.source_version, report.schema_version) == (BEFORE, len(migrations()))
+    with sqlite3.connect(db) as old:
+        assert old.execute("PRAGMA user_version").fetchone()[0] == BEFORE
+        assert old.execute("SELECT count(*) FROM sqlite_master WHERE name = 'road_steps'").fetchone()[0] == 0
+    conn = await asyncpg.connect(target)
+    try:
+        assert await conn.fetchval("SELECT version FROM schema_version") == len(migrations())
+        assert [tuple(r) for r in await conn.fetch("SELECT id, delivery_id FROM timers")] == [(3, 7)]
+        assert [r[0] for r in await conn.fetch("SELECT id FROM outbox ORDER BY id")] == [9, 10]
+    finally:
+        await conn.close()
+
+
+async def test_a_schema_named_in_the_url_receives_the_copy(install: Install, target: str, tmp_path: Path) -> None:
+    conn = await asyncpg.connect(target)
+    try:
+        await conn.execute("CREATE SCHEMA xietong")
+        in_schema = f"{target}&search_path=xietong"
+        report = await copy_sqlite_to_postgresql(install.db, in_schema)
+        assert report.ok
+        assert await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+        assert await conn.fetchval("SELECT count(*) FROM xietong.items") == sqlite_counts(install.db)["items"]
+    finally:
+        await conn.close()
+    copy = await hub_on(in_schema, tmp_path)
+    try:
+        assert (await audit.verify(copy.store)).ok
+    finally:
+        await copy.close()
+
+
 def test_the_command_copies_shows_each_tables_counts_and_checks_the_audit_chain(install: Install,
                                                                                  target: str) -> None:
     out = xietong(install.db, "store", "copy", "--from", f"sqlite:///{install.db}", "--to", target)
@@ -227,6 +288,23 @@ def test_tables_load_after_the_tables_they_name_and_a_cycle_breaks_at_a_nullable
     assert order == ["units", "users", "shifts", "handovers"] and later == [refs[2]]
     with pytest.raises(ValueError, match="cycle"):
         load_order(["a", "b"], [Reference("a", "b_id", "b", False), Reference("b", "a_id", "a", False)])
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_each_tables_bar_is_redrawn_in_place_and_ends_its_line() -> None:
+    screen, log = Terminal(), io.StringIO()
+    for out in (screen, log):
+        show = ProgressLines(out)
+        show("users", 0, 4)
+        show("users", 4, 4)
+        show("items", 0, 0)
+    assert screen.getvalue().count("\n") == 2 and screen.getvalue().startswith("\rusers")
+    assert "[" + "#" * 30 + "] 4/4\n" in screen.getvalue()
+    assert log.getvalue().splitlines() == ["users".ljust(26) + " 4/4", "items".ljust(26) + " 0/0"]
 
 
 def test_a_count_that_differs_is_marked_in_the_final_table() -> None:
