@@ -12,7 +12,7 @@ from hub.config import Config, StoreConfig
 from hub.errors import XietongError
 from hub.services import audit
 from hub.store.base import sqlite_path
-from hub.store.copy import CopyReport, CountsDiffer, copy_sqlite_to_postgresql
+from hub.store.copy import BATCH, CopyReport, CountsDiffer, copy_sqlite_to_postgresql
 from hub.store.pg import PgStore
 
 Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
@@ -94,6 +94,13 @@ async def cmd_store(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"a positive number of rows, not {text}")
+    return n
+
+
 def add_store_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,  # type: ignore[type-arg]
                        run: Command = cmd_store) -> None:
     p = sub.add_parser("store", parents=[common], help="the database itself: move an install to PostgreSQL")
@@ -110,5 +117,5 @@ def add_store_commands(sub: argparse._SubParsersAction, common: argparse.Argumen
                    help="the PostgreSQL database, postgresql://user@host:port/db[?search_path=schema]")
     c.add_argument("--replace", action="store_true",
                    help="empty the target first if it already holds rows (otherwise such a target is refused)")
-    c.add_argument("--batch", type=int, default=2000, help="rows per COPY batch (default 2000)")
+    c.add_argument("--batch", type=_positive, default=BATCH, help=f"rows per COPY batch (default {BATCH})")
     p.set_defaults(run=run)

@@ -4,6 +4,9 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "copy.target_unreachable": (
         400, "Cannot connect to the target database {place}: {reason}",
         "无法连接目标数据库 {place}：{reason}"),
+    "copy.target_failed": (
+        400, "The target database {place} refused the copy: {reason}. It was left as it was.",
+        "目标数据库 {place} 拒绝了复制：{reason}。目标数据库未被改动。"),
     "copy.target_not_empty": (
         409, "The target {place} already holds data ({table}: {rows} rows); nothing was copied. Copy into an "
              "empty database or schema, or give --replace to empty it first.",

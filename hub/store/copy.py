@@ -39,6 +39,7 @@ from typing import Any
 
 import asyncpg
 
+from hub.config import StoreConfig
 from hub.errors import XietongError
 from hub.store.db import SqliteStore
 from hub.store.pg import WRITE_LOCK
@@ -168,7 +169,7 @@ async def _connect(url: str) -> asyncpg.Connection:
 
 
 def _place(url: str) -> str:
-    from hub.config import StoreConfig
+    """The URL for messages: without its password."""
     return StoreConfig(url=url).place if url.startswith(("postgresql://", "postgres://")) else url
 
 
@@ -176,34 +177,42 @@ async def _into_postgresql(reader: sqlite3.Connection, url: str, report: CopyRep
                            on_progress: Progress, batch: int) -> None:
     conn = await _connect(url)
     try:
-        async with conn.transaction():
-            await migrate(conn)                 # its transactions are savepoints in this one
-            await conn.execute(WRITE_LOCK)      # a hub started on the target meanwhile waits for the copy
-            tables = await _target_tables(conn)
-            _same_schema(reader, tables)
-            held = [(t, n) for t in sorted(tables) if (n := await conn.fetchval(f"SELECT count(*) FROM {_q(t)}"))]
-            if held and not replace:
-                table, rows = held[0]
-                raise XietongError("copy.target_not_empty", place=_place(url), table=table, rows=rows)
-            if held:
-                await conn.execute("TRUNCATE " + ", ".join(map(_q, sorted(tables))))
-                report.emptied = True
-            order, deferred = load_order(sorted(tables), await _references(conn))
-            later: dict[Reference, list[tuple[int, int]]] = {}
-            for table in order:
-                later |= await _copy_table(reader, conn, table, tables[table], deferred, on_progress, batch)
-            for ref, values in later.items():
-                await _fill_in(conn, ref, values)
-            await identities_past_largest(conn)
-            for table in order:
-                source_rows = reader.execute(f"SELECT count(*) FROM {_q(table)}").fetchone()[0]
-                target_rows = await conn.fetchval(f"SELECT count(*) FROM {_q(table)}")
-                report.tables.append(TableCount(table, source_rows, target_rows))
-            if not report.ok:
-                raise CountsDiffer(report)
+        await _fill(conn, reader, url, report, replace, on_progress, batch)
+    except asyncpg.PostgresError as exc:     # the target refused something (a missing schema, a privilege)
+        raise XietongError("copy.target_failed", place=_place(url), reason=str(exc)) from exc
     finally:
         with contextlib.suppress(Exception):
             await asyncio.shield(conn.close(timeout=5))
+
+
+async def _fill(conn: asyncpg.Connection, reader: sqlite3.Connection, url: str, report: CopyReport, replace: bool,
+                on_progress: Progress, batch: int) -> None:
+    """Migrate, check and fill the target in one transaction (see the module)."""
+    async with conn.transaction():
+        await migrate(conn)                 # its transactions are savepoints in this one
+        await conn.execute(WRITE_LOCK)      # a hub started on the target meanwhile waits for the copy
+        tables = await _target_tables(conn)
+        _same_schema(reader, tables)
+        held = [(t, n) for t in sorted(tables) if (n := await conn.fetchval(f"SELECT count(*) FROM {_q(t)}"))]
+        if held and not replace:
+            table, rows = held[0]
+            raise XietongError("copy.target_not_empty", place=_place(url), table=table, rows=rows)
+        if held:
+            await conn.execute("TRUNCATE " + ", ".join(map(_q, sorted(tables))))
+            report.emptied = True
+        order, deferred = load_order(sorted(tables), await _references(conn))
+        later: dict[Reference, list[tuple[int, int]]] = {}
+        for table in order:
+            later |= await _copy_table(reader, conn, table, tables[table], deferred, on_progress, batch)
+        for ref, values in later.items():
+            await _fill_in(conn, ref, values)
+        await identities_past_largest(conn)
+        for table in order:
+            source_rows = reader.execute(f"SELECT count(*) FROM {_q(table)}").fetchone()[0]
+            target_rows = await conn.fetchval(f"SELECT count(*) FROM {_q(table)}")
+            report.tables.append(TableCount(table, source_rows, target_rows))
+        if not report.ok:
+            raise CountsDiffer(report)
 
 
 async def _target_tables(conn: asyncpg.Connection) -> dict[str, dict[str, str]]:
@@ -305,8 +314,18 @@ def _fit(table: str, names: list[str], types: list[type | None], row: tuple[Any,
             out.append(v.encode("utf-8"))
         elif t is str and isinstance(v, int | float):
             out.append(str(v))
+        elif t is str and isinstance(v, bytes) and _utf8(v):
+            out.append(v.decode("utf-8"))
         elif t is int and isinstance(v, float) and v.is_integer():
             out.append(int(v))
         else:
             raise XietongError("copy.bad_value", table=table, column=name, value=repr(v)[:60])
     return tuple(out)
+
+
+def _utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

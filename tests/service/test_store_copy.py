@@ -280,6 +280,12 @@ def test_a_target_that_cannot_be_reached_is_a_clear_error(install: Install, tmp_
     assert missing.returncode == 1 and "No database at" in missing.stderr
 
 
+def test_a_schema_that_is_not_there_is_named_in_the_error(install: Install, target: str) -> None:
+    out = xietong(install.db, "store", "copy", "--to", f"{target}&search_path=xietong")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "refused the copy: no schema has been selected to create in" in out.stderr and "拒绝了复制" in out.stderr
+
+
 def test_tables_load_after_the_tables_they_name_and_a_cycle_breaks_at_a_nullable_column() -> None:
     refs = [Reference("users", "unit_id", "units", False), Reference("units", "parent_id", "units", True),
             Reference("shifts", "handover_id", "handovers", True), Reference("handovers", "shift_id", "shifts", False),
