@@ -21,6 +21,7 @@ from typing import Any
 from hub import __version__
 from hub.app import Hub
 from hub.cli_seals import add_seal_commands
+from hub.cli_store import add_store_commands
 from hub.clock import FakeClock
 from hub.config import Config, ConfigError, load
 from hub.domain.identity import SystemActor, UnitKind, parse_roles
@@ -316,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_audit)
 
     add_seal_commands(sub, common)
+    add_store_commands(sub, common)
     return parser
 
 

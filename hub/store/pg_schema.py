@@ -103,13 +103,15 @@ async def migrate(conn: asyncpg.Connection) -> int:
                 continue                       # another process applied it meanwhile
             log.info("applying migration %s (postgresql)", name)
             await conn.execute(sql)
-            await _identities_past_largest(conn)
+            await identities_past_largest(conn)
             await conn.execute("DELETE FROM schema_version")
             await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", number)
     return len(shipped)
 
 
-async def _identities_past_largest(conn: asyncpg.Connection) -> None:
+async def identities_past_largest(conn: asyncpg.Connection) -> None:
+    """Every `id` identity of the current schema moved past its table's largest id (after rows
+    came in with their ids: a migration's copy of a table, `xietong store copy`)."""
     for table in await id_tables(conn):
         await conn.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false)"
