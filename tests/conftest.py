@@ -41,7 +41,8 @@ START = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)   # a Tuesday, 09:00 in Beijing
 # that no worker picks one up last and the others wait for it (the order of the rest is unchanged)
 SLOW_FIRST = ("tests/web/test_schemathesis.py", "tests/service/test_crash_recovery.py",
               "tests/service/test_cli.py", "tests/service/test_seals_cli.py",
-              "tests/service/test_road_deadlines.py")
+              "tests/service/test_road_deadlines.py", "tests/service/test_store_copy.py",
+              "tests/cluster/test_two_processes.py")
 
 
 # the test modules whose tests run on PostgreSQL too; the rest run on SQLite only. Not (yet):

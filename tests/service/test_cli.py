@@ -25,7 +25,8 @@ def xietong(db: Path, *args: str, stdin: str = "", env: dict[str, str] | None = 
 SUBCOMMANDS = [[], ["init"], ["serve"], ["demo"], ["user"], ["user", "add"], ["user", "disable"],
                ["user", "enable"], ["user", "reset-password"], ["user", "list"], ["backup"],
                ["audit"], ["audit", "verify"], ["token"], ["token", "create"], ["token", "revoke"],
-               ["token", "list"], ["circular"], ["circular", "generate"], ["circular", "list"]]
+               ["token", "list"], ["circular"], ["circular", "generate"], ["circular", "list"], ["store"],
+               ["store", "copy"]]
 
 
 def help_of(db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *sub: str) -> tuple[int, str]:
