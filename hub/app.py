@@ -15,6 +15,7 @@ from hub.crypto.passwords import PasswordHasher
 from hub.domain.calendar import WorkCalendar
 from hub.notify.feed import EventFeed
 from hub.notify.gateway import Gateway, TwilioGateway
+from hub.notify.signals import Local, Signals
 from hub.notify.sms import SmsService
 from hub.services.chase import ChaseService
 from hub.services.circulars import CircularService
@@ -30,6 +31,7 @@ from hub.services.items import ItemService
 from hub.services.meeting_signin import MeetingSigninService
 from hub.services.meetings import MeetingService
 from hub.services.otp import OtpService
+from hub.services.processes import ProcessRegistry
 from hub.services.recipient_groups import RecipientGroupService
 from hub.services.registers import RegisterService
 from hub.services.reports import ReportService
@@ -85,6 +87,8 @@ class Hub:
     feed: EventFeed
     sms: SmsService
     otp: OtpService     # one-time passwords that confirm approvals (before the init=False fields)
+    signals: Signals    # what this process tells the others on its database, and hears from them
+    processes: ProcessRegistry   # this process among those on one PostgreSQL database
     documents: DocumentService = field(init=False)
     seals: SealService = field(init=False)     # electronic seals (电子印章)
     duty_log: DutyLogService = field(init=False)   # the duty desk's log and shift handover (值班日志)
@@ -117,58 +121,71 @@ class Hub:
         feed = EventFeed(store, clock, timedelta(days=r.retention_days), r.queue_frames, r.poll_ms / 1000)
         pokes: list[Callable[[], None]] = [feed.poke]
 
-        def published() -> None:
-            """Events and outbox rows were committed: tell the feed and the SMS sender."""
+        def poke_all() -> None:
+            """Events and outbox rows were committed: the feed and the SMS sender look."""
             for poke in pokes:
                 poke()
 
-        scheduler = Scheduler(store, clock, on_ran=lambda _n: published(),
-                              roads=RoadDeadlines(feed.todo_changed))   # road steps' deadline rungs
+        shared = store.dialect == "postgresql"    # several processes may share the database
+        scheduler = Scheduler(store, clock, on_ran=lambda _n: signals.published(),
+                              roads=RoadDeadlines(lambda unit_id: signals.todo_changed(unit_id)),
+                              poll_seconds=config.cluster.heartbeat_seconds if shared else None)
+        # each service's "I committed" goes to this process's workers and to the other processes'
+        signals = Signals(Local(poke_all, feed.todo_changed, feed.end_sessions, scheduler.wake),
+                          config.store.database_url if shared else None)
+        published, todo_changed, wake = signals.published, signals.todo_changed, signals.wake
+
         def road_moved(unit_id: int) -> None:
             """A road move committed: the unit's to-do badges refresh, and the scheduler looks again at
             its earliest timer (the move may have put a step's deadline rungs on the schedule)."""
-            feed.todo_changed(unit_id)
-            scheduler.wake()
+            todo_changed(unit_id)
+            wake()
 
-        identity = IdentityService(store, clock, config, hasher, feed.end_sessions)   # ended: sockets close
-        items = ItemService(store, clock, config, calendar, scheduler.wake, published, feed.caught_up)
-        sms = SmsService(store, clock, config, make_gateway(config, clock), items, identity, published, scheduler.wake)
+        identity = IdentityService(store, clock, config, hasher, signals.end_sessions)   # ended: sockets close
+        items = ItemService(store, clock, config, calendar, wake, published, feed.caught_up)
+        processes = ProcessRegistry(store, clock, config, on_taken_over=lambda: sms.poke())
+        sms = SmsService(store, clock, config, make_gateway(config, clock), items, identity, published, wake,
+                         processes)
         pokes.append(sms.poke)
         hub = cls(config=config, clock=clock, store=store, hasher=hasher, calendar=calendar,
                   identity=identity, items=items, duty=DutyDeskService(store, clock, config, published),
                   stats=StatsService(store, clock), scheduler=scheduler, feed=feed, sms=sms,
-                  otp=OtpService(store, clock, config))
+                  otp=OtpService(store, clock, config), signals=signals, processes=processes)
         # approvals are confirmed by the one-time-password service (bound late: it is built above)
         hub.documents = DocumentService(store, clock, config, items,
                                         lambda actor, code, purpose, target: hub.otp.confirm(
-                                            actor, code, purpose, target), feed.todo_changed)
+                                            actor, code, purpose, target), todo_changed)
         hub.seals = SealService(store, clock, config,
                                 lambda actor, code, purpose, target: hub.otp.confirm(actor, code, purpose, target),
-                                feed.todo_changed)
+                                todo_changed)
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
-        hub.road_chase = RoadChaseService(store, clock, config, published, feed.todo_changed)
+        hub.road_chase = RoadChaseService(store, clock, config, published, todo_changed)
         hub.supervision = SupervisionService(store, clock, config, hub.road_chase, published, road_moved)
         hub.recipient_groups = RecipientGroupService(store, clock)
         hub.circulation = CirculationService(store, clock, config, road_moved, published)
         hub.registers = RegisterService(store, clock)
-        hub.resend = ResendService(store, clock, config, calendar, scheduler.wake, published)
+        hub.resend = ResendService(store, clock, config, calendar, wake, published)
         hub.incoming = IncomingService(store, clock, config, calendar, items,
                                        lambda actor, code, purpose, target: hub.otp.confirm(
                                            actor, code, purpose, target), road_moved)
         hub.circulars = CircularService(store, clock, config, items)
-        hub.delegations = DelegationService(store, clock, config, feed.end_sessions, feed.todo_changed)
+        hub.delegations = DelegationService(store, clock, config, signals.end_sessions, todo_changed)
         identity.acting_for = hub.delegations.acting_actor     # a session acting for another (代理)
         hub.reports = ReportService(store, clock, config, calendar, items, road_moved)
-        hub.meetings = MeetingService(store, clock, config, calendar, items, scheduler.wake, published)
+        hub.meetings = MeetingService(store, clock, config, calendar, items, wake, published)
         hub.meeting_signin = MeetingSigninService(store, clock, config)
         await feed.prime()      # before any connection: see EventFeed.prime
+        await processes.beat()  # on PostgreSQL: registered, and the live others known before the SMS sender looks
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 
     def run_background(self) -> None:
         """Start the escalation scheduler (which first runs every step overdue since the last stop)
-        and the realtime feed."""
+        the realtime feed, the SMS sender, and (on PostgreSQL) the heartbeat and the signals to and
+        from the other processes."""
+        self.signals.start()
+        self.processes.start()
         self.scheduler.start()
         self.feed.start()
         self.sms.start()
@@ -177,4 +194,6 @@ class Hub:
         await self.sms.stop()
         await self.feed.stop()
         await self.scheduler.stop()
+        await self.signals.stop()
+        await self.processes.stop()     # after the SMS sender: nothing of this process is in flight now
         await self.store.close()

@@ -249,6 +249,16 @@ class RealtimeConfig:
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    heartbeat_seconds: float = field(default=2.0, metadata=_doc(
+        "Several processes on one PostgreSQL database: each says it is alive this often (seconds).",
+        _positive, "a positive number of seconds"))
+    dead_after_seconds: float = field(default=10.0, metadata=_doc(
+        "A process not heard from for this long is dead: a live one takes over its SMS in flight.",
+        _positive, "a positive number of seconds"))
+
+
+@dataclass(frozen=True)
 class SmsConfig:
     enabled: bool = field(default=False, metadata=_doc(
         "Send SMS through the Twilio-compatible API below (off: SMS stay queued in the outbox)."))
@@ -423,6 +433,7 @@ class Config:
     escalation: EscalationConfig = EscalationConfig()
     incoming: IncomingConfig = IncomingConfig()
     realtime: RealtimeConfig = RealtimeConfig()
+    cluster: ClusterConfig = ClusterConfig()
     sms: SmsConfig = SmsConfig()
     metrics: MetricsConfig = MetricsConfig()
     circular: CircularConfig = CircularConfig()

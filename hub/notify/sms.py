@@ -43,6 +43,7 @@ from hub.notify.sms_status import RateLimiter, SmsStatuses
 from hub.notify.worker import Worker, wait_for_work
 from hub.services.identity import IdentityService
 from hub.services.items import ItemService
+from hub.services.processes import ProcessRegistry
 from hub.store import Store, Tx
 from hub.store.sms import QueuedNotice, SmsMessage
 
@@ -54,8 +55,9 @@ CALL_TIMEOUT = timedelta(seconds=60)   # a message 'sending' this long without a
 class SmsService:
     def __init__(self, store: Store, clock: Clock, config: Config, gateway: Gateway | None,
                  items: ItemService, identity: IdentityService, published: Callable[[], None],
-                 wake_steps: Callable[[datetime], None]) -> None:
+                 wake_steps: Callable[[datetime], None], processes: ProcessRegistry | None = None) -> None:
         self.store, self.clock, self.config, self.gateway = store, clock, config, gateway
+        self.processes = processes or ProcessRegistry(store, clock, config)   # whose calls are in flight
         self.items, self.identity = items, identity
         self._published, self._wake_steps = published, wake_steps
         self.rate = RateLimiter(config.sms.rate_per_second)
@@ -80,12 +82,12 @@ class SmsService:
             await self.gateway.close()
 
     async def recover(self) -> None:
-        """What a new process does first: no call is in flight, and any status may have been missed
-        while it was down, so every message without an answer is looked for and every one not final
-        is fetched, now."""
+        """What a new process does first: none of its calls is in flight, and any status may have been
+        missed while it was down, so every message without an answer (but those another live process
+        is waiting for) is looked for and every one not final is fetched, now."""
         now = self.clock.now()
         async with self.store.write() as tx:
-            await tx.sms.retry_all_now(now)
+            await tx.sms.retry_all_now(now, self.processes.live_others())
             await tx.sms.check_all_now(now)
 
     async def _loop(self) -> None:
@@ -146,8 +148,9 @@ class SmsService:
         """Commit the message for this phone's due notices (or hold them for a digest)."""
         window = timedelta(seconds=self.config.sms.digest_seconds)
         async with self.store.write() as tx:
-            skipped = await tx.sms.skip_settled_reminders([n.outbox_id for n in notices])
-            notices = [n for n in notices if n.outbox_id not in skipped]
+            queued = await tx.sms.still_queued([n.outbox_id for n in notices])   # not sent by another process
+            skipped = await tx.sms.skip_settled_reminders([n.outbox_id for n in notices if n.outbox_id in queued])
+            notices = [n for n in notices if n.outbox_id in queued and n.outbox_id not in skipped]
             if not notices:
                 return None
             last = await tx.sms.last_sent_to(phone)
@@ -160,7 +163,7 @@ class SmsService:
             body = first[0].body if len(first) == 1 else digest_text(await self._digest_lines(tx, first))
             token = secrets.token_urlsafe(12)
             message_id = await tx.sms.add_message(phone, body, segments(body), [n.outbox_id for n in first],
-                                                  now, now + CALL_TIMEOUT, token)
+                                                  now, now + CALL_TIMEOUT, token, self.processes.id)
         return message_id, phone, body, token
 
     async def _digest_lines(self, tx: Tx, notices: list[QueuedNotice]) -> list[str]:
@@ -177,6 +180,7 @@ class SmsService:
 
     async def _send(self, message_id: int, phone: str, body: str, token: str) -> None:
         assert self.gateway is not None
+        self.rate.share(self.processes.live)
         await self.rate.acquire()
         try:
             sent = await self.gateway.send(phone, body, token)
@@ -227,10 +231,15 @@ class SmsService:
 
     async def _resolve_unanswered(self) -> int:
         calls = 0
+        others = self.processes.live_others()
         async with self.store.read() as tx:
-            pending = await tx.sms.unanswered(self.clock.now())
+            pending = await tx.sms.unanswered(self.clock.now(), others)
         for m in pending:
             try:
+                now = self.clock.now()
+                async with self.store.write() as tx:   # taken: no other process looks it up meanwhile
+                    if not await tx.sms.claim_unanswered(m.id, now, now + CALL_TIMEOUT, self.processes.id, others):
+                        continue
                 calls += await self._resolve(m)
             except Exception:       # one message's trouble: it waits, the others go on
                 log.exception("sms %s: could not resolve an unanswered call; looking again later", m.id)
@@ -262,7 +271,7 @@ class SmsService:
             self._published()
             return 0
         async with self.store.write() as tx:
-            await tx.sms.attempt(m.id, now, now + CALL_TIMEOUT)
+            await tx.sms.attempt(m.id, now, now + CALL_TIMEOUT, self.processes.id)
         await self._send(m.id, m.phone, m.body, m.token)
         return 1
 

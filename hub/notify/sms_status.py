@@ -28,14 +28,20 @@ from hub.store.sms import SmsMessage
 
 log = logging.getLogger(__name__)
 
+CHECK_CLAIM = timedelta(seconds=60)   # a status fetch taken by a process that died is taken again after this
+
 
 class RateLimiter:
     """Paces calls to at most `rate` per second (real time: it paces I/O, not business)."""
 
     def __init__(self, rate: float, now: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], asyncio.Future[None] | object] = asyncio.sleep) -> None:
-        self.interval, self._now, self._sleep = 1 / rate, now, sleep
+        self.rate, self.interval, self._now, self._sleep = rate, 1 / rate, now, sleep
         self._next = 0.0
+
+    def share(self, senders: int) -> None:
+        """`senders` processes send through the same number: each takes its share of the rate."""
+        self.interval = max(1, senders) / self.rate
 
     async def acquire(self) -> None:
         now = self._now()
@@ -70,6 +76,12 @@ class SmsStatuses:
         async with self.store.read() as tx:
             # about a second's worth per pass, so that sending is never held up behind a backlog
             due = await tx.sms.due_checks(self.clock.now(), max(1, round(self.config.sms.reconcile_per_second)))
+        if not due:
+            return 0
+        now = self.clock.now()
+        async with self.store.write() as tx:    # another process on the database may be fetching some
+            taken = set(await tx.sms.claim_checks([m.id for m in due], now, now + CHECK_CLAIM))
+        due = [m for m in due if m.id in taken]
         for m in due:
             await self.check_rate.acquire()
             try:

@@ -7,6 +7,13 @@ runs in one transaction with its effects: it records itself in `steps_run`
 (whose primary key refuses a second run), writes its events and SMS, and
 replaces its timer with the next step's. A step that finds its delivery
 signed for, returned or withdrawn does nothing but record that.
+
+Several processes on one PostgreSQL database each run a scheduler on the same schedule. A step is
+claimed only by the write transaction that runs it: write transactions run one at a time across the
+processes (hub/store/pg.py), and each first checks that its timers are still scheduled exactly as
+read, so a step another process ran meanwhile is skipped; a process that dies mid-batch has its
+transaction rolled back by PostgreSQL, and the others run those steps when they look next (they
+are told of new timers at once, hub/notify/signals.py, and look every `poll_seconds` anyway).
 """
 
 from __future__ import annotations
@@ -35,8 +42,9 @@ RETRY_AFTER = timedelta(minutes=1)   # a step that failed is tried again this mu
 
 class Scheduler:
     def __init__(self, store: Store, clock: Clock, on_ran: Callable[[int], None] | None = None,
-                 roads: RoadDeadlines | None = None) -> None:
+                 roads: RoadDeadlines | None = None, poll_seconds: float | None = None) -> None:
         self.store, self.clock = store, clock
+        self.poll_seconds = poll_seconds   # also look at the earliest timer this often (other processes')
         self.roads = roads or RoadDeadlines()     # the office roads' step deadlines (road_step_id timers)
         self._wake = asyncio.Event()
         self._sleeping_until: datetime | None = None
@@ -72,7 +80,7 @@ class Scheduler:
                 self._sleeping_until = earliest
                 self.idle.set()
                 try:
-                    await wait_for_work(self._wake, self.clock, earliest)
+                    await wait_for_work(self._wake, self.clock, earliest, self.poll_seconds)
                 finally:
                     self._sleeping_until = None
                     self.idle.clear()

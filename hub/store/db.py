@@ -34,6 +34,7 @@ from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQu
 from hub.store.meeting_attendance import MeetingAttendanceQueries
 from hub.store.meetings import MeetingQueries
 from hub.store.otp import OtpQueries
+from hub.store.processes import ProcessQueries
 from hub.store.recipient_groups import RecipientGroupQueries
 from hub.store.registers import RegisterQueries
 from hub.store.reports import ReportQueries
@@ -105,6 +106,7 @@ class Tx:
         self.usage = UsageQueries(conn)          # logins, active users, reports: the circular's usage figures
         self.delegations = DelegationQueries(conn)   # 代理: delegations, and the session acting under one
         self.reports = ReportQueries(conn)       # 信息报送: reports sent up and their receipt numbers
+        self.processes = ProcessQueries(conn)    # the hub processes sharing a PostgreSQL database
 
 
 class TransactionLost(sqlite3.OperationalError):

@@ -35,6 +35,10 @@ def _msg(r: sqlite3.Row) -> SmsMessage:
                       parse_utc(r["status_at"]) if r["status_at"] else None, r["token"] or "", r["checks"])
 
 
+def _not_theirs(others: list[int]) -> str:
+    """A message no live other process is waiting for (`others`: their ids, as parameters)."""
+    return f"(owner_id IS NULL OR owner_id NOT IN ({', '.join('?' * len(others))}))" if others else "1 = 1"
+
 _FINAL = "(" + ", ".join(f"'{s}'" for s in sorted(FINAL)) + ")"
 
 
@@ -80,13 +84,26 @@ class SmsQueries:
 
     # -- messages --------------------------------------------------------------------
 
+    async def still_queued(self, outbox_ids: list[int]) -> set[int]:
+        """Which of these notices, read before the write began, no message carries yet (another
+        process may have sent them meanwhile: write transactions run one at a time, so what this
+        one reads stays true until it commits)."""
+        if not outbox_ids:
+            return set()
+        marks = ", ".join("?" * len(outbox_ids))
+        async with self.conn.execute(
+                f"SELECT id FROM outbox WHERE id IN ({marks}) AND state = 'queued' AND message_id IS NULL",
+                outbox_ids) as cur:
+            return {r[0] for r in await cur.fetchall()}
+
     async def add_message(self, phone: str, body: str, segments: int, outbox_ids: list[int], at: datetime,
-                          retry_at: datetime, token: str) -> int:
-        """A message about to be sent, committed before the API call ('sending', no SID yet)."""
+                          retry_at: datetime, token: str, owner_id: int | None = None) -> int:
+        """A message about to be sent, committed before the API call ('sending', no SID yet), by the
+        process `owner_id` (None on SQLite, where there is one)."""
         cur = await self.conn.execute(
             "INSERT INTO sms_messages (phone, body, segments, state, attempts, created_at, attempted_at, retry_at,"
-            " token) VALUES (?, ?, ?, 'sending', 1, ?, ?, ?, ?)",
-            (phone, body, segments, utc_iso(at), utc_iso(at), utc_iso(retry_at), token))
+            " token, owner_id) VALUES (?, ?, ?, 'sending', 1, ?, ?, ?, ?, ?)",
+            (phone, body, segments, utc_iso(at), utc_iso(at), utc_iso(retry_at), token, owner_id))
         assert cur.lastrowid is not None
         await self.conn.executemany("UPDATE outbox SET state = 'sending', message_id = ? WHERE id = ?",
                                     [(cur.lastrowid, i) for i in outbox_ids])
@@ -102,12 +119,24 @@ class SmsQueries:
             r = await cur.fetchone()
         return _msg(r) if r else None
 
-    async def unanswered(self, now: datetime, limit: int = 50) -> list[SmsMessage]:
-        """Messages whose API call may have reached the gateway without an answer."""
+    async def unanswered(self, now: datetime, others: list[int], limit: int = 50) -> list[SmsMessage]:
+        """Messages whose API call may have reached the gateway without an answer, except those of
+        the live processes `others` (each looks after its own)."""
         async with self.conn.execute(
                 "SELECT * FROM sms_messages WHERE state = 'sending' AND sid IS NULL AND retry_at <= ?"
-                " ORDER BY id LIMIT ?", (utc_iso(now), limit)) as cur:
+                f" AND {_not_theirs(others)} ORDER BY id LIMIT ?",
+                (utc_iso(now), *others, limit)) as cur:
             return [_msg(r) for r in await cur.fetchall()]
+
+    async def claim_unanswered(self, message_id: int, now: datetime, until: datetime, me: int | None,
+                               others: list[int]) -> bool:
+        """Take an unanswered message to look it up (and maybe send it again) until `until`; False if
+        another process took it first or its answer came meanwhile."""
+        cur = await self.conn.execute(
+            "UPDATE sms_messages SET owner_id = ?, retry_at = ? WHERE id = ? AND state = 'sending'"
+            f" AND sid IS NULL AND retry_at <= ? AND {_not_theirs(others)}",
+            (me, utc_iso(until), message_id, utc_iso(now), *others))
+        return cur.rowcount == 1
 
     async def next_retry(self) -> datetime | None:
         async with self.conn.execute(
@@ -115,15 +144,17 @@ class SmsQueries:
             row = await cur.fetchone()
         return parse_utc(row[0]) if row and row[0] else None
 
-    async def retry_all_now(self, now: datetime) -> None:
-        """At start no call is in flight: every message without an answer is looked at now."""
-        await self.conn.execute("UPDATE sms_messages SET retry_at = ? WHERE state = 'sending' AND sid IS NULL",
-                                (utc_iso(now),))
-
-    async def attempt(self, message_id: int, at: datetime, retry_at: datetime) -> None:
+    async def retry_all_now(self, now: datetime, others: list[int]) -> None:
+        """At start this process has no call in flight: every message without an answer is looked at
+        now, except those of the live processes `others`."""
         await self.conn.execute(
-            "UPDATE sms_messages SET attempts = attempts + 1, attempted_at = ?, retry_at = ? WHERE id = ?",
-            (utc_iso(at), utc_iso(retry_at), message_id))
+            "UPDATE sms_messages SET retry_at = ? WHERE state = 'sending' AND sid IS NULL"
+            f" AND {_not_theirs(others)}", (utc_iso(now), *others))
+
+    async def attempt(self, message_id: int, at: datetime, retry_at: datetime, owner_id: int | None = None) -> None:
+        await self.conn.execute(
+            "UPDATE sms_messages SET attempts = attempts + 1, attempted_at = ?, retry_at = ?, owner_id = ?"
+            " WHERE id = ?", (utc_iso(at), utc_iso(retry_at), owner_id, message_id))
 
     async def postpone(self, message_id: int, retry_at: datetime) -> None:
         await self.conn.execute("UPDATE sms_messages SET retry_at = ? WHERE id = ?", (utc_iso(retry_at), message_id))
@@ -162,6 +193,20 @@ class SmsQueries:
                 "SELECT * FROM sms_messages WHERE check_at <= ? AND sid IS NOT NULL ORDER BY check_at, id LIMIT ?",
                 (utc_iso(now), limit)) as cur:
             return [_msg(r) for r in await cur.fetchall()]
+
+    async def claim_checks(self, message_ids: list[int], now: datetime, until: datetime) -> list[int]:
+        """Take these messages' status checks until `until` (another process may be fetching some:
+        those are left out); the ids taken."""
+        if not message_ids:
+            return []
+        marks = ", ".join("?" * len(message_ids))
+        async with self.conn.execute(
+                f"SELECT id FROM sms_messages WHERE id IN ({marks}) AND check_at <= ? ORDER BY id",
+                (*message_ids, utc_iso(now))) as cur:
+            taken = [r[0] for r in await cur.fetchall()]
+        await self.conn.executemany("UPDATE sms_messages SET check_at = ? WHERE id = ?",
+                                    [(utc_iso(until), i) for i in taken])
+        return taken
 
     async def next_check(self) -> datetime | None:
         async with self.conn.execute("SELECT min(check_at) FROM sms_messages WHERE check_at IS NOT NULL") as cur:

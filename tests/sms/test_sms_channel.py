@@ -57,7 +57,7 @@ async def test_a_crash_between_commit_and_api_call_ends_with_exactly_one_sms(wor
     assert world.to("+8613800000011") == []
     await world.restart()
     async with world.hub.store.write() as tx:
-        await tx.sms.retry_all_now(world.clock.now())   # what the sender does first after a start
+        await tx.sms.retry_all_now(world.clock.now(), [])   # what the sender does first after a start
     await world.hub.sms.run_once()
     await world.hub.sms.run_once()
     assert len(world.to("+8613800000011")) == 1 and len(world.to("+8613800000012")) == 1
@@ -73,7 +73,7 @@ async def test_an_answer_lost_after_the_api_call_ends_with_exactly_one_sms(world
     assert rows["+8613800000014"].state == "sending" and rows["+8613800000014"].provider_id is None
     await world.restart()
     async with world.hub.store.write() as tx:
-        await tx.sms.retry_all_now(world.clock.now())
+        await tx.sms.retry_all_now(world.clock.now(), [])
     await world.hub.sms.run_once()                                # looks in the gateway's list first
     assert len(world.to("+8613800000014")) == 1                   # found there: not sent again
     rows = {r.phone: r for r in await sms_rows(world.hub, item.id)}
