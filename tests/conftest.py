@@ -63,9 +63,9 @@ _WEB_ON_POSTGRESQL = (
     "registers_web", "reports_web", "resend_web", "retried_ack", "seal_endpoints", "seal_page_access",
     "security", "sending_web", "smoke", "supervision_web", "todo",
 )
-_REALTIME_ON_POSTGRESQL = ("client", "session_end", "todo_frames", "websocket", "websocket_bad_frames")
-_SMS_ON_POSTGRESQL = ("sms_channel", "sms_circulation", "sms_exactly_once", "sms_matching_rules", "sms_races",
-                      "sms_reconcile", "sms_road")
+_REALTIME_ON_POSTGRESQL = ("client", "session_end", "signals", "todo_frames", "websocket", "websocket_bad_frames")
+_SMS_ON_POSTGRESQL = ("sms_channel", "sms_circulation", "sms_exactly_once", "sms_matching_rules", "sms_processes",
+                      "sms_races", "sms_reconcile", "sms_road")
 ON_POSTGRESQL = (
     *(f"tests/service/test_{m}.py" for m in _SERVICE_ON_POSTGRESQL),
     *(f"tests/web/test_{m}.py" for m in _WEB_ON_POSTGRESQL),
@@ -80,8 +80,9 @@ PG_URL = os.environ.get("XIETONG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     path = metafunc.definition.nodeid.split("::", 1)[0]
     sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+    postgresql_only = metafunc.definition.get_closest_marker("postgresql_only") is not None
     if "backend" in metafunc.fixturenames and path in ON_POSTGRESQL and not sqlite_only:
-        metafunc.parametrize("backend", ["sqlite", "postgresql"])
+        metafunc.parametrize("backend", ["postgresql"] if postgresql_only else ["sqlite", "postgresql"])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

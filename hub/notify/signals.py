@@ -128,7 +128,7 @@ class Signals:
                     continue
                 try:
                     if conn is None or conn.is_closed():
-                        conn = await asyncpg.connect(self.url)
+                        conn = await asyncpg.connect(self.url, server_settings={"application_name": "xietong-signals"})
                         self.channel = _channel(await conn.fetchval("SELECT current_schema()"))
                     for payload in _payloads(self.token, signals):
                         await conn.execute("SELECT pg_notify($1, $2)", self.channel, payload)
@@ -149,7 +149,7 @@ class Signals:
         while True:
             lost = asyncio.Event()
             try:
-                conn = await asyncpg.connect(self.url)
+                conn = await asyncpg.connect(self.url, server_settings={"application_name": "xietong-listen"})
             except (OSError, asyncpg.PostgresError) as e:
                 log.warning("cannot listen to the other hub processes (%s); trying again", e)
                 await asyncio.sleep(RECONNECT_SECONDS[min(attempt, len(RECONNECT_SECONDS) - 1)])

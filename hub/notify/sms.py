@@ -21,6 +21,12 @@ delivery's next ladder step is brought forward to now. A message not final
 callback lost while the hub was down is not retried by the gateway) and the
 answer applied by the same rule, with the same effects; at start, every such
 message is fetched (`hub.notify.sms_status`). Replies: `hub.notify.sms_replies`.
+
+Several processes on one PostgreSQL database share the outbox. Write transactions run one at a time
+across them, and each claim is made inside one: composing re-reads which notices are still queued;
+a message 'sending' belongs to the process calling the gateway (`owner_id`) while that process lives,
+and is looked up by another only once it is dead (`hub.services.processes`) or its call timed out; a
+status fetch is taken for a minute before the call. The sending rate is shared by the live processes.
 """
 
 from __future__ import annotations

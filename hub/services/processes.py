@@ -114,3 +114,14 @@ class ProcessRegistry:
             self.taken_over += taken
             self._on_taken_over()
         return taken
+
+
+def process_series(seen: dict[int, float]) -> str:
+    """The live processes for /metrics: seconds since each was seen (empty on SQLite: one process)."""
+    if not seen:
+        return ""
+    lines = ["# HELP xietong_hub_process_seen_seconds Seconds since each live hub process on the database"
+             " was seen, at this process's latest heartbeat (this process: 0).",
+             "# TYPE xietong_hub_process_seen_seconds gauge"]
+    lines += [f'xietong_hub_process_seen_seconds{{process="{pid}"}} {secs:.1f}' for pid, secs in sorted(seen.items())]
+    return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,6 +185,11 @@ async def _frames_until(ws: Any, pred: Any, timeout: float = 15) -> list[dict[st
                 return got
 
 
+def _gateway_messages(sim_url: str) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(f"{sim_url}/_sim/messages", timeout=10) as resp:
+        return list(json.loads(resp.read()))
+
+
 def _settled(db: str, now_iso: str) -> bool:
     async def check() -> bool:
         conn = await asyncpg.connect(db)
@@ -206,8 +211,24 @@ async def _wait_settled(db: str, now_iso: str, timeout: float = 30) -> None:
         await asyncio.sleep(0.2)           # the other process works meanwhile (real time)
 
 
+async def _live_processes(proc: Proc, want: int) -> dict[str, Any]:
+    """/healthz of `proc` once it counts `want` live processes (heartbeats are real time: bounded wait)."""
+    async with asyncio.timeout(15):
+        while (health := await asyncio.to_thread(proc.call, "GET", "/healthz"))["processes_live"] != want:
+            await asyncio.sleep(0.1)
+    return health
+
+
+def _metrics(proc: Proc) -> str:
+    with urllib.request.urlopen(f"{proc.url}/metrics", timeout=10) as resp:
+        return str(resp.read().decode())
+
+
 async def test_two_processes_share_the_work_and_one_dying_loses_and_doubles_nothing(cluster: Cluster) -> None:
     a, b, tokens = cluster.a, cluster.b, cluster.tokens
+    await _live_processes(a, 2)
+    await _live_processes(b, 2)
+    assert (await asyncio.to_thread(_metrics, a)).count("xietong_hub_process_seen_seconds{") == 2
     sockets = {}
     for proc, logins in ((a, CLERKS["A"]), (b, CLERKS["B"])):
         for login in logins:
@@ -251,6 +272,7 @@ async def test_two_processes_share_the_work_and_one_dying_loses_and_doubles_noth
     # A's clock moves past the steps and past B's death (its heartbeat stops: dead after 5 s)
     now = (await asyncio.to_thread(a.call, "POST", "/_test/clock", {"seconds": 31 * 60 + 10}))["now"]
     await _wait_settled(cluster.url, now)
+    await _live_processes(a, 1)                  # B is dead, and A says so
 
     # B's clerks reconnect to A with `since` and get everything they missed, in order, once
     conn = await asyncpg.connect(cluster.url)
@@ -287,13 +309,13 @@ async def test_two_processes_share_the_work_and_one_dying_loses_and_doubles_noth
         messages = await conn.fetch("SELECT phone, body, sid FROM sms_messages")
     finally:
         await conn.close()
-    with urllib.request.urlopen(f"{cluster.sim_url}/_sim/messages", timeout=10) as resp:
-        at_gateway = [m for m in json.loads(resp.read()) if m.get("direction") != "inbound"]
+    at_gateway = [m for m in await asyncio.to_thread(_gateway_messages, cluster.sim_url)
+                  if m.get("direction") != "inbound"]
     assert Counter((m["to"], m["body"]) for m in at_gateway) == Counter((r["phone"], r["body"]) for r in messages), \
         "an SMS was sent twice or not at all"
     assert sorted(m["sid"] for m in at_gateway) == sorted(r["sid"] for r in messages)
 
     # the audit chain holds over what both processes wrote
-    verify = subprocess.run([sys.executable, "-m", "webapp.cli", "audit", "verify"], env=cluster.env, cwd=ROOT,
+    verify = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "webapp.cli", "audit", "verify"], env=cluster.env, cwd=ROOT,
                             capture_output=True, text=True, timeout=60, check=False)
     assert verify.returncode == 0, verify.stdout + verify.stderr

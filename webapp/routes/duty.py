@@ -12,6 +12,7 @@ from hub.domain.identity import ip_allowed, parse_ip_rules
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.duty import BoardItem, BoardUnit
+from hub.services.processes import process_series
 from hub.services.stats import day_span
 from webapp.context import (
     actor_of,
@@ -147,6 +148,6 @@ async def metrics(request: web.Request) -> web.Response:
     hub = hub_of(request)
     if not ip_allowed(parse_ip_rules(hub.config.metrics.allow_from), client_ip(request)):
         raise XietongError("perm.denied")
-    body = (await hub.stats.metrics()).render()
+    body = (await hub.stats.metrics()).render() + process_series(hub.processes.seen_seconds())
     return web.Response(text=body, content_type="text/plain", charset="utf-8",
                         headers={"Cache-Control": "no-store"})
