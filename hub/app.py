@@ -176,7 +176,6 @@ class Hub:
         hub.meetings = MeetingService(store, clock, config, calendar, items, wake, published)
         hub.meeting_signin = MeetingSigninService(store, clock, config)
         await feed.prime()      # before any connection: see EventFeed.prime
-        await processes.beat()  # on PostgreSQL: registered, and the live others known before the SMS sender looks
         await hub.seals.unlock_from_config()     # only with seals.authority_passphrase(_file) set
         return hub
 

@@ -119,6 +119,7 @@ class Signals:
     async def _send_loop(self) -> None:
         import asyncpg
         conn: asyncpg.Connection | None = None
+        failures = 0
         try:
             while True:
                 await self._queued.wait()
@@ -133,12 +134,19 @@ class Signals:
                     for payload in _payloads(self.token, signals):
                         await conn.execute("SELECT pg_notify($1, $2)", self.channel, payload)
                         self.sent += 1
+                    failures = 0
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
                     log.warning("could not notify the other hub processes (%s); they poll meanwhile", e)
                     if conn is not None:
                         conn.terminate()
                     conn = None
-                    await asyncio.sleep(RECONNECT_SECONDS[0])
+                    for s in signals:       # said again once connected (wake: "look now")
+                        if not s.startswith("w"):
+                            self._pending.setdefault(s)
+                    self._wake_now = self._wake_now or any(s.startswith("w") for s in signals)
+                    self._queued.set()
+                    await asyncio.sleep(RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)])
+                    failures += 1
         finally:
             if conn is not None:
                 await asyncio.shield(conn.close())

@@ -91,6 +91,7 @@ class SmsService:
         """What a new process does first: none of its calls is in flight, and any status may have been
         missed while it was down, so every message without an answer (but those another live process
         is waiting for) is looked for and every one not final is fetched, now."""
+        await self.processes.ready()
         now = self.clock.now()
         async with self.store.write() as tx:
             await tx.sms.retry_all_now(now, self.processes.live_others())

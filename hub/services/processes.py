@@ -42,6 +42,7 @@ class ProcessRegistry:
         self._on_taken_over = on_taken_over
         self._worker = Worker("xietong-processes", self._loop)
         self.taken_over = 0                  # dead processes whose work this one took over
+        self._beating = asyncio.Lock()
 
     async def register(self) -> None:
         if not self.shared or self.id is not None:
@@ -49,6 +50,12 @@ class ProcessRegistry:
         async with self.store.write() as tx:
             self.id = await tx.processes.register(socket.gethostname(), os.getpid(), self.clock.now())
         log.info("hub process %s registered", self.id)
+
+    async def ready(self) -> None:
+        """Registered, and the live others known (the SMS sender's first look-ups leave theirs alone).
+        Only a serving process registers (`Hub.run_background`), not a command-line tool's hub."""
+        if self.shared and self.id is None:
+            await self.beat()
 
     def live_others(self) -> list[int]:
         """The other processes seen alive at the latest heartbeat (their SMS in flight are theirs)."""
@@ -93,6 +100,10 @@ class ProcessRegistry:
         many dead processes it took over."""
         if not self.shared:
             return 0
+        async with self._beating:      # the loop's first beat and `ready` may come at once
+            return await self._beat()
+
+    async def _beat(self) -> int:
         await self.register()
         assert self.id is not None
         now = self.clock.now()

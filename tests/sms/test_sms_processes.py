@@ -30,6 +30,7 @@ async def other(world) -> AsyncIterator[Hub]:
     """Process B beside the world's hub (A), both registered and each knowing the other alive."""
     hub = await Hub.start(world.config, world.clock)
     try:
+        await hub.processes.beat()                 # what each serving process does when it starts
         await world.hub.processes.beat()
         assert world.hub.processes.live_others() == [hub.processes.id]
         yield hub
