@@ -36,6 +36,7 @@ from hub.store.pg_schema import id_tables, migrate
 
 T = TypeVar("T")
 
+IDLE_IN_WRITE_MS = 30_000   # ?idle_in_transaction_session_timeout=MS in the URL sets another
 WRITE_LOCK = "SELECT pg_advisory_xact_lock(1482905943, hashtext(current_schema()))"   # 'XTMW'
 
 
@@ -78,7 +79,12 @@ class PgStore:
     @classmethod
     async def open(cls, url: str, readers: int = 4, create: bool = True) -> PgStore:
         """Connect, and migrate the schema to this code (unless `create` is false and it is empty)."""
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=readers + 2, init=_init_connection)
+        # a process frozen inside a write (stopped, its VM paused) would hold every process's writes up
+        # behind the advisory lock: the server ends such a session after this, and the lock with it
+        settings = {} if "idle_in_transaction_session_timeout=" in url else {
+            "idle_in_transaction_session_timeout": str(IDLE_IN_WRITE_MS)}
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=readers + 2, init=_init_connection,
+                                         server_settings=settings)
         try:
             async with pool.acquire() as conn:
                 if not create and not await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):

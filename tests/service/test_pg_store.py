@@ -297,3 +297,36 @@ async def test_a_use_case_cancelled_while_another_process_writes_leaves_the_writ
     async with store.write() as tx:
         await tx.units.add("C02", "照常写入", UnitKind.DEPARTMENT, None, "", hub.clock.now())
     assert not await _seen_elsewhere(store, "C01") and await _seen_elsewhere(store, "C02")
+
+
+async def test_a_process_frozen_inside_a_write_holds_the_others_up_only_until_the_server_ends_it(hub: Hub) -> None:
+    """A process stopped (or its VM paused) with a write open holds the advisory lock: the server ends
+    its session after idle_in_transaction_session_timeout (30 s by default; 300 ms here, set in the
+    URL), the other processes' writes go on, and the frozen one's write is lost whole."""
+    assert isinstance(hub.store, PgStore)
+    sep = "&" if "?" in hub.store.url else "?"
+    frozen = await PgStore.open(hub.store.url + f"{sep}idle_in_transaction_session_timeout=300")
+    inside, never = asyncio.Event(), asyncio.Event()
+
+    async def freeze() -> None:
+        async with frozen.write() as tx:
+            await tx.units.add("FRZ", "冻结镇", UnitKind.TOWNSHIP, None, "", hub.clock.now())
+            inside.set()
+            await never.wait()                  # the process makes no progress from here
+    stuck = asyncio.create_task(freeze())
+    try:
+        await asyncio.wait_for(inside.wait(), 10)
+        async with asyncio.timeout(10):         # a network bound, far above the 300 ms
+            async with hub.store.write() as tx:
+                await tx.units.add("DHZ", "东湖镇", UnitKind.TOWNSHIP, None, "", hub.clock.now())
+        never.set()                             # it wakes up: its transaction is gone
+        with pytest.raises(Exception):         # noqa: B017 - the connection is gone: asyncpg says so variously
+            await stuck
+    finally:
+        never.set()
+        await asyncio.gather(stuck, return_exceptions=True)
+        await frozen.close()
+    async with hub.store.read() as tx:
+        assert await tx.units.by_code("DHZ") is not None and await tx.units.by_code("FRZ") is None
+    async with hub.store.read() as tx, tx.conn.execute("SHOW idle_in_transaction_session_timeout") as cur:
+        assert (await cur.fetchone())[0] == "30s"        # the default, where the URL sets none
