@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -31,7 +32,6 @@ from escalation import ROOT, log, pct
 
 def worker(args: argparse.Namespace, t_top: float) -> int:
     """One measured hub process: start, run the schedule until told to stop, dump timings."""
-    import contextlib
     import logging
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -157,9 +157,10 @@ async def measure(url: str, meta: dict, due_at: dict[int, float], args: argparse
         await conn.close()
         for p in procs:
             if p.returncode is None and p.stdin is not None:
-                p.stdin.write(b"stop\n")
-                await p.stdin.drain()
-                p.stdin.close()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):   # it exited meanwhile
+                    p.stdin.write(b"stop\n")
+                    await p.stdin.drain()
+                    p.stdin.close()
     try:
         codes = await asyncio.wait_for(asyncio.gather(*(p.wait() for p in procs)), 120)
     except TimeoutError:

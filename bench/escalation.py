@@ -573,6 +573,8 @@ def main() -> int:
         return pg_worker(args, _T_TOP)
     if args.backend == "postgresql":
         import asyncio
+        if args.db or args.reuse or args.profile:
+            raise SystemExit("--db/--reuse/--profile are SQLite-only (PostgreSQL: a fresh database each run)")
 
         from _pg_esc_run import main_pg
         pg_tmp = Path(tempfile.mkdtemp(prefix="xietong-bench-"))
