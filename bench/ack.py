@@ -29,6 +29,12 @@ server's CPU time per ack (a figure other load hardly disturbs).
     .venv/bin/python bench/ack.py                 # ~45 s; last line: {"acks_per_s": .., "p99_ms_at_200": ..}
     .venv/bin/python bench/ack.py --code-rev HEAD # the committed code, not the working tree
     .venv/bin/python bench/ack.py --probe         # + where the server's time goes (bench/_ack_serve_probe.py)
+    .venv/bin/python bench/ack.py --backend postgresql   # the server on a fresh PostgreSQL database
+
+On PostgreSQL (`--backend postgresql [--pg-url URL] [--keep]`) a fresh database `xt_bench_<hex>` is
+created through --pg-url (dropped at the end), the server gets XIETONG_STORE_URL, and the SQL steps
+(clone, pending list, verify) are asyncpg's (bench/_pg_ack.py); the PostgreSQL backends are not
+pinned, and their CPU is reported per phase. The last line also has "backend" and "processes" (1).
 """
 
 from __future__ import annotations
@@ -51,7 +57,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import _pg_ack as pg_ack
 import aiohttp
+from _pg_db import DEFAULT_PG_URL, create_fresh, display, drop
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "Demo@2026"
@@ -544,6 +552,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
     db = tmp / "x.db"
     port = free_port()
     env = bench_env(db, port)
+    pg = args.backend == "postgresql"
+    if pg:      # the database is the fresh PostgreSQL one (the demo's passphrase file still goes into tmp)
+        env["XIETONG_STORE_URL"] = args.db_url
     pin = not args.no_pin and len(os.sched_getaffinity(0)) >= 2
     server_cpu, client_cpu = (sorted(os.sched_getaffinity(0))[:2] if pin else (None, None))
 
@@ -552,7 +563,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
     if done.returncode != 0:
         log(done.stdout + done.stderr)
         raise RuntimeError("xietong demo failed")
-    log(f"setup: `xietong demo` into {db} ({time.perf_counter() - t:.1f} s)")
+    log(f"setup: `xietong demo` into {display(args.db_url) if pg else db} ({time.perf_counter() - t:.1f} s)")
 
     wrapped = bool(args.probe or args.cprofile)
     if args.probe or args.cprofile:
@@ -564,11 +575,12 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
         server.probe_out = tmp / "probe.json"
     if client_cpu is not None:
         os.sched_setaffinity(0, {client_cpu})
-    log(f"setup: `xietong serve` pid {server.proc.pid} on {server.base}, synchronous=FULL"
+    log(f"setup: `xietong serve` pid {server.proc.pid} on {server.base}, "
+        + ("PostgreSQL" if pg else "synchronous=FULL")
         + (f"; server pinned to CPU {server_cpu}, load generator to CPU {client_cpu}" if pin
            else "; not pinned"))
     try:
-        units = unit_ids(db)
+        units = await pg_ack.unit_ids(args.db_url) if pg else unit_ids(db)
         conn = aiohttp.TCPConnector(limit=args.connections, limit_per_host=args.connections)
         timeout = aiohttp.ClientTimeout(total=args.timeout)
         async with aiohttp.ClientSession(connector=conn, timeout=timeout,
@@ -579,14 +591,16 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
             log(f"setup: issued {len(templates)} items via POST /api/items "
                 f"({(time.perf_counter() - t) / len(templates) * 1000:.1f} ms each)")
             copies = max(0, math.ceil(args.deliveries / len(RECIPIENTS)) - len(templates))
-            took = clone_items(db, templates[0], copies)
+            took = (await pg_ack.clone_items(args.db_url, templates[0], copies) if pg
+                    else clone_items(db, templates[0], copies))
             log(f"setup: cloned item {templates[0]} {copies} times in SQL ({took:.1f} s)")
 
             clerks: dict[int, list[Clerk]] = {}
             for code in RECIPIENTS:
                 clerks[units[code]] = [await login(s, server.base, f"{code.lower()}.clerk{n}", units[code])
                                        for n in (1, 2)]
-            todo = collections.deque(pending_deliveries(db, set(clerks)))
+            todo = collections.deque(await pg_ack.pending_deliveries(args.db_url, set(clerks)) if pg
+                                     else pending_deliveries(db, set(clerks)))
             log(f"setup: {sum(len(v) for v in clerks.values())} clerk sessions "
                 f"({', '.join(c.login for v in clerks.values() for c in v)}); "
                 f"{len(todo)} pending deliveries")
@@ -601,6 +615,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
                 server.check()
                 server.probe_mark()
                 meter = CpuMeter(server.proc.pid)
+                pg_cpu = pg_ack.PgCpu(args.db_url) if pg else None
+                if pg_cpu:
+                    await pg_cpu.begin()
                 samples1, w_start, w_end = await saturate(s, server.base, work, args.workers, args.warmup,
                                                           args.duration)
                 in_window = [x for x in samples1 if w_start <= x.end < w_end]
@@ -615,6 +632,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
                 log(meter.report(len(samples1)))
                 cpu1 = {"server_ms_per_ack": round(meter.server_ms_per_ack, 3),
                         "other_processes_cores": round(meter.other, 2)}
+                if pg_cpu:
+                    line, figs = await pg_cpu.report(len(samples1))
+                    log(line)
+                    cpu1.update(figs)
 
             await asyncio.sleep(1.0)
             log(f"phase 2: open loop at {args.rate:.0f} acks/s, {args.warmup:.0f} s warm-up + "
@@ -624,6 +645,9 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
             server.check()
             server.probe_mark()
             meter = CpuMeter(server.proc.pid)
+            pg_cpu = pg_ack.PgCpu(args.db_url) if pg else None
+            if pg_cpu:
+                await pg_cpu.begin()
             samples2, w2_start, w2_end, late = await fixed_rate(s, server.base, work, args.rate, args.warmup,
                                                                 args.duration)
             measured = [x for x in samples2 if w2_start <= x.start < w2_end]
@@ -636,6 +660,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
             log(meter.report(len(samples2)))
             cpu2 = {"server_ms_per_ack": round(meter.server_ms_per_ack, 3),
                     "other_processes_cores": round(meter.other, 2)}
+            if pg_cpu:
+                line, figs = await pg_cpu.report(len(samples2))
+                log(line)
+                cpu2.update(figs)
     finally:
         rc = server.stop()
         log(f"server stopped (exit {rc})")
@@ -646,7 +674,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
         if args.keep:
             log(f"kept: {tmp}")
 
-    check = verify(db, work.oks)
+    check = await pg_ack.verify(args.db_url, work.oks) if pg else verify(db, work.oks)
     log("verify: " + json.dumps(check, ensure_ascii=False))
     audit = subprocess.run(xietong_cmd() + ["audit", "verify"], cwd=CODE["dir"], env=env, capture_output=True,
                            text=True)
@@ -663,7 +691,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> int:
     log("details: " + json.dumps(details, ensure_ascii=False))
     def num(x: object) -> object:
         return None if isinstance(x, float) and math.isnan(x) else x
-    print(json.dumps({"acks_per_s": num(round(acks_per_s, 1)), "p99_ms_at_200": num(p99)}), flush=True)
+    print(json.dumps({"acks_per_s": num(round(acks_per_s, 1)), "p99_ms_at_200": num(p99),
+                      "backend": args.backend, "processes": 1}), flush=True)
     return 0 if details["verified"] else 1
 
 
@@ -687,12 +716,28 @@ def main() -> int:
                    help="run the server instrumented (bench/_ack_serve_probe.py) and print where time goes")
     p.add_argument("--cprofile", default="", help="with the probe, write a cProfile of the server here")
     p.add_argument("--skip-saturation", action="store_true", help="run only the fixed-rate phase")
-    p.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the temporary directory (database, server log); and the PostgreSQL database")
+    p.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                   help="postgresql: the server's store is a fresh database on --pg-url's server (bench/_pg_ack.py)")
+    p.add_argument("--pg-url", default=DEFAULT_PG_URL,
+                   help="PostgreSQL admin URL, used only to CREATE (and DROP) a fresh xt_bench_<hex> database")
     args = p.parse_args()
+    if args.backend == "postgresql" and (args.probe or args.cprofile):
+        raise SystemExit("--probe/--cprofile instrument the SQLite store only")
     tmp = Path(tempfile.mkdtemp(prefix="xietong-bench-ack-"))
+    name = ""
     try:
+        if args.backend == "postgresql":
+            name, args.db_url = asyncio.run(create_fresh(args.pg_url))
+            log(f"setup: created database {name} ({display(args.db_url)})")
         return asyncio.run(run(args, tmp))
     finally:
+        if name and args.keep:
+            log(f"kept database {name}: {display(args.db_url)}")
+        elif name:
+            asyncio.run(drop(args.pg_url, name))
+            log(f"dropped database {name}")
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 

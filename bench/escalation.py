@@ -43,8 +43,15 @@ Phases:
    `lag_ran_at_*`; it under-reports by the batch's run and commit time.
 
 The last line printed is one JSON object:
-{"pending", "due", "lag_p50_ms", "lag_p99_ms", "startup_s"}; the line before it
-has the details.
+{"pending", "due", "lag_p50_ms", "lag_p99_ms", "startup_s", "backend", "processes"}; the line
+before it has the details.
+
+On PostgreSQL (`--backend postgresql [--pg-url URL] [--processes N] [--keep]`), a fresh database
+`xt_bench_<hex>` is created through --pg-url, seeded with COPY, and measured with N hub processes
+claiming the same schedule; it also counts steps applied twice ("doubled") and armed steps never
+run ("undone"): bench/_pg_esc_seed.py and bench/_pg_esc_run.py.
+
+    .venv/bin/python bench/escalation.py --backend postgresql --processes 2
 """
 
 from __future__ import annotations
@@ -524,7 +531,7 @@ def summarise(meta: dict, due_at: dict[int, float], w: dict) -> tuple[dict, dict
     }
     figures = {"pending": meta["pending"], "due": meta["due"],
                "lag_p50_ms": round(pct(headline, .5), 1), "lag_p99_ms": round(pct(headline, .99), 1),
-               "startup_s": round(startup, 3)}
+               "startup_s": round(startup, 3), "backend": "sqlite", "processes": 1}
     return details, figures
 
 
@@ -544,8 +551,16 @@ def main() -> int:
     p.add_argument("--grace", type=float, default=60.0, help="wait at most this long after the last due time")
     p.add_argument("--profile", help="cProfile the measured process into this file")
     p.add_argument("--dump", type=Path, help="write the raw timings (batches, steps, due times) to this JSON file")
+    p.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                   help="postgresql: a fresh database on --pg-url's server (bench/_pg_esc_*.py)")
+    p.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test",
+                   help="PostgreSQL admin URL, used only to CREATE (and DROP) a fresh xt_bench_<hex> database")
+    p.add_argument("--processes", type=int, default=1, help="hub processes claiming the schedule (postgresql)")
+    p.add_argument("--keep", action="store_true", help="postgresql: keep the fresh database")
     # internal: the measured process
     p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--pg-worker", help=argparse.SUPPRESS)
+    p.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--result", help=argparse.SUPPRESS)
     p.add_argument("--expect", type=int, help=argparse.SUPPRESS)
     p.add_argument("--first-delivery", type=int, help=argparse.SUPPRESS)
@@ -553,6 +568,22 @@ def main() -> int:
     args = p.parse_args()
     if args.worker:
         return worker(args)
+    if args.pg_worker:
+        from _pg_esc_run import worker as pg_worker
+        return pg_worker(args, _T_TOP)
+    if args.backend == "postgresql":
+        import asyncio
+        if args.db or args.reuse or args.profile:
+            raise SystemExit("--db/--reuse/--profile are SQLite-only (PostgreSQL: a fresh database each run)")
+
+        from _pg_esc_run import main_pg
+        pg_tmp = Path(tempfile.mkdtemp(prefix="xietong-bench-"))
+        try:
+            return asyncio.run(main_pg(args, pg_tmp))
+        finally:
+            shutil.rmtree(pg_tmp, ignore_errors=True)
+    if args.processes != 1:
+        raise SystemExit("--processes > 1 needs --backend postgresql (SQLite: one hub process)")
 
     tmp = Path(tempfile.mkdtemp(prefix="xietong-bench-"))
     try:
