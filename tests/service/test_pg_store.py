@@ -330,3 +330,37 @@ async def test_a_process_frozen_inside_a_write_holds_the_others_up_only_until_th
         assert await tx.units.by_code("DHZ") is not None and await tx.units.by_code("FRZ") is None
     async with hub.store.read() as tx, tx.conn.execute("SHOW idle_in_transaction_session_timeout") as cur:
         assert (await cur.fetchone())[0] == "30s"        # the default, where the URL sets none
+
+
+async def test_reads_and_writes_cancelled_at_any_point_leave_the_store_usable(hub: Hub) -> None:
+    """A phone hangs up mid-request: its read or write is cancelled wherever it is waiting. Every
+    connection goes back to the pool with no transaction open, a cancelled write is kept whole or
+    not at all, and the next reads and writes work."""
+    async def read() -> None:
+        async with hub.store.read() as tx:
+            await tx.units.count()
+            await tx.units.all()
+
+    async def write(i: int) -> None:
+        async with hub.store.write() as tx:
+            await tx.units.add(f"K{i:02d}", f"单位{i}", UnitKind.OFFICE, None, "", hub.clock.now())
+            await tx.units.add(f"L{i:02d}", f"单位{i}乙", UnitKind.OFFICE, None, "", hub.clock.now())
+
+    for ticks in range(12):                   # cancel at each point one can be waiting
+        tasks = [asyncio.create_task(read()), asyncio.create_task(write(ticks))]
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*(read() for _ in range(12)), write(99))
+    async with hub.store.read() as tx:
+        codes = {u.code for u in await tx.units.all()}
+    assert {f"K{i:02d}" for i in range(12)} & codes == {f"K{i:02d}" for i in range(12) if f"L{i:02d}" in codes}
+    assert {"K99", "L99"} <= codes
+    conn = await asyncpg.connect(hub.store.url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                   " AND state LIKE 'idle in transaction%'") == 0
+    finally:
+        await conn.close()
