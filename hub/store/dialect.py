@@ -7,6 +7,9 @@ text on both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from hub.store.connection import Connection
 
 
@@ -58,6 +61,24 @@ async def reserve_ids(conn: Connection, table: str, n: int) -> int:
         row = await cur.fetchone()
     assert row is not None
     return int(row[0]) - n + 1
+
+
+async def insert_rows(conn: Connection, table: str, columns: Sequence[tuple[str, str]],
+                      rows: Sequence[Sequence[Any]]) -> None:
+    """Many rows into `table` (`columns`: name and PostgreSQL type) in one statement.
+
+    On PostgreSQL one INSERT from unnest() over one typed array per column: executemany binds and
+    executes each row on the server (5,000 deliveries ~240 ms), the arrays travel once (~30 ms). On
+    SQLite executemany, which runs in-process."""
+    if not rows:
+        return
+    names = ", ".join(name for name, _ in columns)
+    if is_pg(conn):
+        arrays = ", ".join(f"?::{kind}[]" for _, kind in columns)
+        await conn.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",
+                           [list(column) for column in zip(*rows, strict=True)])
+    else:
+        await conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
 
 
 def not_indexed(conn: Connection, column: str) -> str:

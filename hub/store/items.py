@@ -22,7 +22,7 @@ from hub.domain.items import (
     Urgency,
 )
 from hub.store.connection import Connection
-from hub.store.dialect import is_pg, reserve_ids, seconds_between
+from hub.store.dialect import insert_rows, is_pg, reserve_ids, seconds_between
 
 
 def _t(v: str | None) -> datetime | None:
@@ -51,6 +51,13 @@ def _delivery(r: sqlite3.Row) -> Delivery:
                     escalated_at=_t(r["escalated_at"]), chases=r["chases"], round=r["round"],
                     ladder=json.loads(r["ladder"]) if r["ladder"] else None)
 
+
+# the columns `add_many` writes, with their PostgreSQL types (hub/store/dialect.py insert_rows)
+_DELIVERY_COLUMNS = (("id", "bigint"), ("item_id", "bigint"), ("unit_id", "bigint"), ("role", "text"),
+                     ("state", "text"), ("sent_at", "text"), ("due_at", "text"), ("assignee_id", "bigint"))
+_EVENT_COLUMNS = (("id", "bigint"), ("at", "text"), ("type", "text"), ("item_id", "bigint"),
+                  ("delivery_id", "bigint"), ("sender_unit_id", "bigint"), ("unit_id", "bigint"),
+                  ("actor_id", "bigint"), ("data", "text"))
 
 @dataclass(frozen=True)
 class AttachmentInfo:
@@ -193,10 +200,9 @@ class DeliveryQueries:
             first = int(row[0]) + 1 if row else 1
         ids = list(range(first, first + len(rows)))
         sent, due = utc_iso(sent_at), utc_iso(due_at)
-        await self.conn.executemany(
-            "INSERT INTO deliveries (id, item_id, unit_id, role, state, sent_at, due_at, assignee_id)"
-            " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-            [(i, item_id, unit, role.value, sent, due, assignee) for i, (unit, role, assignee) in zip(ids, rows)])
+        await insert_rows(self.conn, "deliveries", _DELIVERY_COLUMNS,
+                          [(i, item_id, unit, role.value, "pending", sent, due, assignee)
+                           for i, (unit, role, assignee) in zip(ids, rows)])
         return ids
 
     async def get(self, delivery_id: int) -> Delivery | None:
@@ -346,11 +352,9 @@ class EventQueries:
                 text = encoded[id(data)] = json.dumps(data, ensure_ascii=False, sort_keys=True)
             return text
 
-        await self.conn.executemany(
-            "INSERT INTO events (id, at, type, item_id, delivery_id, sender_unit_id, unit_id, actor_id, data)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(i, stamp, type_, item_id, d, sender_unit_id, u, actor_id, dump(data))
-             for i, (d, u, data) in zip(ids, rows)])
+        await insert_rows(self.conn, "events", _EVENT_COLUMNS,
+                          [(i, stamp, type_, item_id, d, sender_unit_id, u, actor_id, dump(data))
+                           for i, (d, u, data) in zip(ids, rows)])
         return ids
 
     async def for_delivery(self, delivery_id: int) -> list[Event]:
