@@ -43,7 +43,9 @@ E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3,
+# device pixels as CSS pixels: the layout is the same at any scale, and the software renderer (no GPU
+# here) drew 9x the pixels at a phone's 3x for nothing the tests look at (tests/e2e -n 2: 154 s -> 139 s)
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1,
          "is_mobile": True, "has_touch": True, "locale": "zh-CN"}
 START_TIMEOUT_S = 15.0
 
