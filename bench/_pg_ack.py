@@ -18,8 +18,7 @@ import time
 from pathlib import Path
 
 import asyncpg
-
-CLONED = ("items", "deliveries", "events", "outbox", "timers")
+from _ack_clone import CLONED, clone_rows
 
 
 async def unit_ids(url: str) -> dict[str, int]:
@@ -52,32 +51,7 @@ async def clone_items(url: str, template_id: int, copies: int) -> float:
             timers = await conn.fetch("SELECT * FROM timers WHERE delivery_id = ANY($1::bigint[]) ORDER BY id", d_ids)
             cols = {t: [x for x in await _columns(conn, t) if x != "id"] for t in CLONED}
             ids = {t: int(await conn.fetchval(f"SELECT coalesce(max(id), 0) + 1 FROM {t}")) for t in CLONED}
-            rows: dict[str, list[tuple[object, ...]]] = {t: [] for t in CLONED}
-            for k in range(copies):
-                item_id = ids["items"] + k
-                rows["items"].append((item_id, *[(f"{(item_id * 7919) % 90000 + 10000}" if col == "short_code"
-                                                  else item[col]) for col in cols["items"]]))
-                d_map = {}
-                for j, d in enumerate(deliveries):
-                    new_d = ids["deliveries"] + k * len(deliveries) + j
-                    d_map[d["id"]] = new_d
-                    rows["deliveries"].append((new_d, *[item_id if col == "item_id" else d[col]
-                                                        for col in cols["deliveries"]]))
-                e_map = {}
-                for j, e in enumerate(events):
-                    new_e = ids["events"] + k * len(events) + j
-                    e_map[e["id"]] = new_e
-                    rows["events"].append((new_e, *[item_id if col == "item_id" else d_map.get(e[col], e[col])
-                                                    if col == "delivery_id" else e[col] for col in cols["events"]]))
-                for j, o in enumerate(outbox):
-                    rows["outbox"].append((ids["outbox"] + k * len(outbox) + j,
-                                           *[e_map.get(o[col], o[col]) if col == "event_id"
-                                             else d_map.get(o[col], o[col]) if col == "delivery_id" else o[col]
-                                             for col in cols["outbox"]]))
-                for j, t in enumerate(timers):
-                    rows["timers"].append((ids["timers"] + k * len(timers) + j,
-                                           *[d_map[t[col]] if col == "delivery_id" else t[col]
-                                             for col in cols["timers"]]))
+            rows = clone_rows(copies, cols, ids, item, deliveries, events, outbox, timers)
             for table in CLONED:
                 await conn.copy_records_to_table(table, records=rows[table], columns=["id", *cols[table]])
             await identities_past_largest(conn)

@@ -59,6 +59,7 @@ from pathlib import Path
 
 import _pg_ack as pg_ack
 import aiohttp
+from _ack_clone import clone_rows
 from _pg_db import DEFAULT_PG_URL, create_fresh, display, drop
 
 REPO = Path(__file__).resolve().parent.parent
@@ -322,31 +323,7 @@ def clone_items(db: Path, template_id: int, copies: int) -> float:
         cols = {t: [x for x in columns(c, t) if x != "id"]
                 for t in ("items", "deliveries", "events", "outbox", "timers")}
         ids = {t: next_id(t) for t in cols}
-        rows: dict[str, list[tuple[object, ...]]] = {t: [] for t in cols}
-        for k in range(copies):
-            item_id = ids["items"] + k
-            rows["items"].append((item_id, *[(f"{(item_id * 7919) % 90000 + 10000}" if col == "short_code"
-                                              else item[col]) for col in cols["items"]]))
-            d_map = {}
-            for j, d in enumerate(deliveries):
-                new_d = ids["deliveries"] + k * len(deliveries) + j
-                d_map[d["id"]] = new_d
-                rows["deliveries"].append((new_d, *[item_id if col == "item_id" else d[col]
-                                                    for col in cols["deliveries"]]))
-            e_map = {}
-            for j, e in enumerate(events):
-                new_e = ids["events"] + k * len(events) + j
-                e_map[e["id"]] = new_e
-                rows["events"].append((new_e, *[item_id if col == "item_id" else d_map.get(e[col], e[col])
-                                                if col == "delivery_id" else e[col] for col in cols["events"]]))
-            for j, o in enumerate(outbox):
-                rows["outbox"].append((ids["outbox"] + k * len(outbox) + j,
-                                       *[e_map[o[col]] if col == "event_id" else d_map.get(o[col], o[col])
-                                         if col == "delivery_id" else o[col] for col in cols["outbox"]]))
-            for j, t in enumerate(timers):
-                rows["timers"].append((ids["timers"] + k * len(timers) + j,
-                                       *[d_map[t[col]] if col == "delivery_id" else t[col]
-                                         for col in cols["timers"]]))
+        rows = clone_rows(copies, cols, ids, item, deliveries, events, outbox, timers)
         for table in ("items", "deliveries", "events", "outbox", "timers"):
             names = ["id", *cols[table]]
             c.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
