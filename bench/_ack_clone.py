@@ -1,8 +1,10 @@
-"""The rows bench/ack.py clones from one issued item, for either backend (no I/O here)."""
+"""What bench/ack.py works out the same way on either backend (no I/O here): the rows cloned from one
+issued item, and the order the pending deliveries are signed for in."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import collections
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 CLONED = ("items", "deliveries", "events", "outbox", "timers")
@@ -42,3 +44,18 @@ def clone_rows(copies: int, cols: Mapping[str, list[str]], ids: Mapping[str, int
             rows["timers"].append((ids["timers"] + k * len(timers) + j,
                                    *[d_map[t[col]] if col == "delivery_id" else t[col] for col in cols["timers"]]))
     return rows
+
+
+def interleaved(rows: Iterable[tuple[int, int]], unit_ids: set[int]) -> list[tuple[int, int]]:
+    """(delivery id, unit id) of the pending deliveries of `unit_ids`, taking one unit after another."""
+    by_unit: dict[int, collections.deque[int]] = collections.defaultdict(collections.deque)
+    for did, uid in rows:
+        if uid in unit_ids:
+            by_unit[uid].append(did)
+    out: list[tuple[int, int]] = []
+    queues = list(by_unit.items())
+    while any(q for _, q in queues):
+        for uid, q in queues:
+            if q:
+                out.append((q.popleft(), uid))
+    return out

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import asyncpg
-from _ack_clone import CLONED, clone_rows
+from _ack_clone import CLONED, clone_rows, interleaved
 
 
 async def unit_ids(url: str) -> dict[str, int]:
@@ -69,17 +69,7 @@ async def pending_deliveries(url: str, unit_ids_: set[int]) -> list[tuple[int, i
         rows = await conn.fetch("SELECT id, unit_id FROM deliveries WHERE state = 'pending' ORDER BY id")
     finally:
         await conn.close()
-    by_unit: dict[int, collections.deque[int]] = collections.defaultdict(collections.deque)
-    for did, uid in rows:
-        if uid in unit_ids_:
-            by_unit[uid].append(did)
-    out: list[tuple[int, int]] = []
-    queues = list(by_unit.items())
-    while any(q for _, q in queues):
-        for uid, q in queues:
-            if q:
-                out.append((q.popleft(), uid))
-    return out
+    return interleaved([(r[0], r[1]) for r in rows], unit_ids_)
 
 
 async def verify(url: str, oks: dict[int, str]) -> dict[str, object]:

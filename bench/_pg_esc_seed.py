@@ -32,14 +32,8 @@ def pg_config(url: str):  # type: ignore[no-untyped-def]
 
 
 async def schema_and_demo(url: str) -> None:
-    from hub.app import Hub
-    from hub.clock import SystemClock
-    from hub.services.demo import load_demo
-    hub = await Hub.start(pg_config(url), SystemClock())
-    try:
-        await load_demo(hub.identity)
-    finally:
-        await hub.close()
+    from escalation import demo_into
+    await demo_into(pg_config(url))
 
 
 async def copy(conn: asyncpg.Connection, table: str, columns: list[str], rows: Iterator[tuple]) -> int:

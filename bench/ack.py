@@ -59,7 +59,7 @@ from pathlib import Path
 
 import _pg_ack as pg_ack
 import aiohttp
-from _ack_clone import clone_rows
+from _ack_clone import clone_rows, interleaved
 from _pg_db import DEFAULT_PG_URL, create_fresh, display, drop
 
 REPO = Path(__file__).resolve().parent.parent
@@ -341,17 +341,7 @@ def pending_deliveries(db: Path, unit_ids_: set[int]) -> list[tuple[int, int]]:
     """(delivery id, unit id) of every pending delivery, interleaved across units."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
         rows = c.execute("SELECT id, unit_id FROM deliveries WHERE state = 'pending' ORDER BY id").fetchall()
-    by_unit: dict[int, collections.deque[int]] = collections.defaultdict(collections.deque)
-    for did, uid in rows:
-        if uid in unit_ids_:
-            by_unit[uid].append(did)
-    out: list[tuple[int, int]] = []
-    queues = list(by_unit.items())
-    while any(q for _, q in queues):
-        for uid, q in queues:
-            if q:
-                out.append((q.popleft(), uid))
-    return out
+    return interleaved([(r[0], r[1]) for r in rows], unit_ids_)
 
 
 # -- load ---------------------------------------------------------------------------------------

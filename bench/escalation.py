@@ -72,6 +72,7 @@ import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -93,6 +94,9 @@ def pct(sorted_values: list[float], q: float) -> float:
     k = max(0, min(len(sorted_values) - 1, math.ceil(q * len(sorted_values)) - 1))
     return sorted_values[k]
 
+
+if TYPE_CHECKING:
+    from hub.config import Config
 
 # -- seeding -------------------------------------------------------------------------------
 
@@ -124,11 +128,12 @@ def make_ladder(config, cal, rules, kind, urgency, issued_at):  # type: ignore[n
     return window, dues, ladder_snapshot(steps, dues)
 
 
-async def _schema_and_demo(db: Path) -> None:
+async def demo_into(config: Config) -> None:
+    """The real migrations and the demo organisation, into the store `config` names (either backend)."""
     from hub.app import Hub
     from hub.clock import SystemClock
     from hub.services.demo import load_demo
-    hub = await Hub.start(bench_config(db), SystemClock())
+    hub = await Hub.start(config, SystemClock())
     try:
         await load_demo(hub.identity)
     finally:
@@ -148,7 +153,7 @@ def seed(db: Path, pending: int, due: int, units_n: int, fanout: int, history: b
     t0 = time.monotonic()
     for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         p.unlink(missing_ok=True)
-    asyncio.run(_schema_and_demo(db))
+    asyncio.run(demo_into(bench_config(db)))
     log(f"schema + demo organisation: {time.monotonic() - t0:.1f}s")
 
     config = bench_config(db)
