@@ -81,3 +81,13 @@ async def cookie_login(url: str, login: str) -> tuple[ClientSession, str]:
     session = ClientSession(cookie_jar=CookieJar(unsafe=True))   # unsafe: accept cookies from an IP host
     resp = await session.post(url + "/api/login", json={"login": login, "password": "Demo@2026"})
     return session, (await resp.json())["csrf_token"]
+
+
+async def session_socket(server: LiveServer, session: ClientSession) -> websockets.ClientConnection:
+    """A websocket to `server` opened with the session cookie `session` holds (the login may have been
+    on another process), once its hello came."""
+    cookie = next(c for c in session.cookie_jar if c.key == "xt_session")
+    ws = await websockets.connect(server.ws_url, origin=server.url,
+                                  additional_headers={"Cookie": f"xt_session={cookie.value}"})
+    assert (await recv_json(ws))["type"] == "hello"
+    return ws

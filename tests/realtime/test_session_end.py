@@ -11,7 +11,7 @@ import websockets
 from aiohttp import ClientSession
 
 from hub.domain.identity import Role, SystemActor
-from tests.realtime.conftest import cookie_login, recv_json
+from tests.realtime.conftest import cookie_login, recv_json, session_socket
 from tests.service.test_urgent_items import issue_extra_urgent
 from tests.web.conftest import audit_rows
 
@@ -30,11 +30,7 @@ async def closed_with(ws, timeout: float = 15) -> int:
 
 async def cookie_socket(live, login: str) -> tuple[ClientSession, str, websockets.ClientConnection]:
     session, csrf = await cookie_login(live.url, login)
-    cookie = next(c for c in session.cookie_jar if c.key == "xt_session")
-    ws = await websockets.connect(live.ws_url, origin=live.url,
-                                  additional_headers={"Cookie": f"xt_session={cookie.value}"})
-    assert (await recv_json(ws))["type"] == "hello"
-    return session, csrf, ws
+    return session, csrf, await session_socket(live, session)
 
 
 async def test_logging_out_closes_the_sessions_open_socket_at_once_and_not_the_others(live):

@@ -12,10 +12,16 @@ from datetime import datetime
 
 import asyncpg
 import pytest
-import websockets
 
 from hub.app import Hub
-from tests.realtime.conftest import LiveServer, cookie_login, free_port, recv_json, start_server
+from tests.realtime.conftest import (
+    LiveServer,
+    cookie_login,
+    free_port,
+    recv_json,
+    session_socket,
+    start_server,
+)
 from tests.realtime.test_session_end import closed_with
 from tests.service.test_urgent_items import issue_extra_urgent
 
@@ -50,10 +56,7 @@ async def test_an_item_issued_on_one_process_reaches_the_phones_on_the_other_at_
 async def test_logging_out_on_one_process_closes_the_sessions_socket_on_the_other(live, other):
     session, csrf = await cookie_login(live.url, "xsz.clerk1")
     try:
-        cookie = next(c for c in session.cookie_jar if c.key == "xt_session")
-        on_b = await websockets.connect(other.ws_url, origin=other.url,
-                                        additional_headers={"Cookie": f"xt_session={cookie.value}"})
-        assert (await recv_json(on_b))["type"] == "hello"
+        on_b = await session_socket(other, session)
         resp = await session.post(live.url + "/api/logout", headers={"X-CSRF-Token": csrf})
         assert resp.status == 200
         assert await closed_with(on_b, timeout=5) == 4001
