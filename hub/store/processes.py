@@ -44,8 +44,9 @@ class ProcessQueries:
             return [HubProcess(r[0], r[1], r[2], parse_utc(r[3]), parse_utc(r[4])) for r in await cur.fetchall()]
 
     async def take_over(self, dead_id: int, by: int, now: datetime) -> bool:
-        """Claim a dead process's work (once: False if another live process claimed it first). Its SMS
-        still waiting for a gateway answer are looked up now, and its statuses due are fetched now."""
+        """Claim a dead process's work (once: False if another live process claimed it first): its SMS
+        still waiting for a gateway answer are looked up now. (A status fetch it had taken is free again
+        a minute after it took it: hub/notify/sms_status.CHECK_CLAIM.)"""
         cur = await self.conn.execute(
             "UPDATE hub_processes SET taken_over_by = ? WHERE id = ? AND taken_over_by IS NULL AND stopped_at IS NULL",
             (by, dead_id))
