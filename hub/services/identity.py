@@ -171,10 +171,11 @@ class IdentityService:
         pending = False
         async with self.store.read(snapshot=False) as tx:     # one statement, on every request
             found = await tx.sessions.with_holder(key)
-            if found is not None and self.acting_for is not None and found[1] is not None:
+            if (found is not None and found[0].acting_for is not None and found[1] is not None
+                    and self.acting_for is not None):
                 acting, ended_for = await self.acting_for(tx, key, found[1], found[2], ip, now)
-                if page and ended_for is None and acting is None:
-                    pending = await tx.delegations.notice_pending(key)
+        if found is not None and page and ended_for is None and acting is None:
+            pending = found[0].ended_notice
         if found is None:
             return None
         row, user, unit = found

@@ -101,13 +101,6 @@ class DelegationQueries:
                                       " WHERE id_hash = ?", (int(notice), session_key))
         return cur.rowcount == 1
 
-    async def notice_pending(self, session_key: str) -> bool:
-        """Whether the session's period ended in a request that was not a page (代理期已结束 not yet shown)."""
-        async with self.conn.execute("SELECT acting_ended_notice FROM sessions WHERE id_hash = ?",
-                                     (session_key,)) as cur:
-            row = await cur.fetchone()
-        return bool(row and row[0])
-
     async def stop_acting_under(self, delegation_id: int) -> int:
         """Every session acting under a delegation goes back to its own person (cancelled)."""
         cur = await self.conn.execute("UPDATE sessions SET acting_for = NULL WHERE acting_for = ?",

@@ -211,6 +211,8 @@ class SessionRow:
     created_at: datetime
     last_seen_at: datetime
     ip: str
+    acting_for: int | None = None      # the delegation (代理) the session acts under
+    ended_notice: bool = False         # its period ended in a request that was not a page (not told yet)
 
 
 class SessionQueries:
@@ -230,19 +232,22 @@ class SessionQueries:
         if not row:
             return None
         return SessionRow(row["id_hash"], row["user_id"], row["csrf_token"],
-                          parse_utc(row["created_at"]), parse_utc(row["last_seen_at"]), row["ip"])
+                          parse_utc(row["created_at"]), parse_utc(row["last_seen_at"]), row["ip"],
+                          row["acting_for"], bool(row["acting_ended_notice"]))
 
     async def with_holder(self, id_hash: str) -> tuple[SessionRow, User, Unit | None] | None:
-        """The session, its user and the user's unit, in one statement."""
+        """The session (with the delegation it acts under), its user and the user's unit, in one statement."""
         async with self.conn.execute(
                 f"SELECT s.id_hash, s.csrf_token, s.created_at AS s_created_at, s.last_seen_at, s.ip AS s_ip,"
+                f" s.acting_for, s.acting_ended_notice,"
                 f" {_holder_columns(self.conn)} FROM sessions s {_HOLDER_JOIN.format(table='s')} WHERE s.id_hash = ?",
                 (id_hash,)) as cur:
             row = await cur.fetchone()
         if not row:
             return None
         session = SessionRow(row["id_hash"], row["id"], row["csrf_token"], parse_utc(row["s_created_at"]),
-                             parse_utc(row["last_seen_at"]), row["s_ip"])
+                             parse_utc(row["last_seen_at"]), row["s_ip"], row["acting_for"],
+                             bool(row["acting_ended_notice"]))
         return (session, *_holder(row))
 
     async def touch(self, id_hash: str, at: datetime) -> None:

@@ -23,13 +23,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 import asyncpg
 
 from hub.errors import XietongError
+from hub.store.audit import ChainHead
 from hub.store.db import Tx
 from hub.store.pg_connection import PgConnection
 from hub.store.pg_schema import id_tables, migrate
@@ -47,6 +48,13 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
                               decoder=lambda v: int(v) if v.lstrip("-").isdigit() else float(v))
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A connection going back to the pool keeps its session: the store never sets a session
+    setting, takes a session-level lock, opens a cursor or LISTENs on one (the signals' listener has
+    its own connection), and asyncpg has already rolled back a transaction left open. asyncpg's
+    default reset query would cost a round trip per read and per write transaction."""
+
+
 @dataclass(eq=False)
 class _Group:
     """Use-cases sharing one transaction and one COMMIT (group commit)."""
@@ -58,6 +66,7 @@ class _Group:
     closing: bool = False      # its COMMIT is queued
     aborted: bool = False      # its first use-case failed: rolled back, nothing to commit
     lost: BaseException | None = None   # a savepoint could not be rolled back to: the whole group fails
+    head: ChainHead = field(default_factory=ChainHead)   # the audit chain's head inside it
 
 
 class PgStore:
@@ -84,7 +93,7 @@ class PgStore:
         settings = {} if "idle_in_transaction_session_timeout=" in url else {
             "idle_in_transaction_session_timeout": str(IDLE_IN_WRITE_MS)}
         pool = await asyncpg.create_pool(url, min_size=1, max_size=readers + 2, init=_init_connection,
-                                         server_settings=settings)
+                                         reset=_keep_session, server_settings=settings)
         try:
             async with pool.acquire() as conn:
                 if not create and not await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL"):
@@ -113,8 +122,9 @@ class PgStore:
                 await _to_the_end(conn.execute(
                     "RELEASE SAVEPOINT use_case; SAVEPOINT use_case" if group.used > 2 else "SAVEPOINT use_case"))
             try:
-                yield Tx(PgConnection(conn, self._id_tables))
+                yield Tx(PgConnection(conn, self._id_tables), group.head)
             except BaseException:
+                group.head.forget()
                 if first:       # nothing else is in the transaction yet: roll it back whole
                     group.aborted, self._group = True, None
                     with contextlib.suppress(Exception):
