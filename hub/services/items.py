@@ -363,7 +363,8 @@ async def acknowledge_in(tx: Tx, now: datetime, config: Config, actor: Actor, de
     await refuse_if_signed_for(tx, delivery)
     check_can_acknowledge(delivery.state)
     receipt_no = receipt_number(item.issued_at, delivery.id, delivery.round)
-    await tx.deliveries.mark_acked(delivery.id, actor.user_id, now, via, note, receipt_no)
+    updated = await tx.deliveries.mark_acked(delivery.id, actor.user_id, now, via, note, receipt_no)
+    assert updated is not None      # its state was checked above, under the write lock
     await tx.timers.cancel_steps(delivery.id)
     names = []
     for a in attendees:
@@ -374,19 +375,16 @@ async def acknowledge_in(tx: Tx, now: datetime, config: Config, actor: Actor, de
         remind_at = item.meeting_at - timedelta(minutes=config.windows.meeting_reminder_minutes)
         if remind_at > now:
             await tx.timers.add(remind_at, "meeting_reminder", delivery.id, 0)
-    await tx.events.add(now, "item.acked", item.id, item.sender_unit_id, delivery.id, delivery.unit_id,
-                        actor.user_id, by=actor.signature, via=via.value, receipt_no=receipt_no, note=note,
-                        attendees=names)
-    await tx.events.add(now, "receipt", item.id, item.sender_unit_id, delivery.id, delivery.unit_id,
-                        actor.user_id, receipt_no=receipt_no, unit=actor.unit_name if via is not AckVia.DUTY_DESK
-                        else "", by=actor.signature, via=via.value)
+    await tx.events.add_several(now, item.id, item.sender_unit_id, delivery.id, delivery.unit_id, actor.user_id, [
+        ("item.acked", {"by": actor.signature, "via": via.value, "receipt_no": receipt_no, "note": note,
+                        "attendees": names}),
+        ("receipt", {"receipt_no": receipt_no, "unit": actor.unit_name if via is not AckVia.DUTY_DESK else "",
+                     "by": actor.signature, "via": via.value})])
     await audit.record(tx, now, actor, "delivery.ack", f"delivery:{delivery.id}", via=via.value,
                        receipt_no=receipt_no, note=note)
     if delivery.round > 1:          # a corrected re-send: its incoming record takes the second round
         from hub.services.resend import signed_for_again_in
-        await signed_for_again_in(tx, now, actor, await tx.deliveries.get(delivery.id) or delivery)
-    updated = await tx.deliveries.get(delivery.id)
-    assert updated is not None
+        await signed_for_again_in(tx, now, actor, updated)
     from hub.services.incoming import auto_register_in  # the unit's setting: 登记 at sign-for
     await auto_register_in(tx, now, config, actor, updated, item)
     return updated

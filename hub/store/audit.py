@@ -30,21 +30,44 @@ def _row(r: sqlite3.Row) -> AuditRow:
                     r["target"], r["detail"], r["prev_hash"], r["hash"])
 
 
+class ChainHead:
+    """The chain's last (id, hash) as the writer's open transaction left it, so that the use-cases
+    sharing that transaction (group commit) read it once: nobody else appends while it is open (one
+    writer; on PostgreSQL the write lock). The store forgets it when a use-case is rolled back."""
+
+    def __init__(self) -> None:
+        self.known = False
+        self.value: tuple[int, str] | None = None
+
+    def forget(self) -> None:
+        self.known, self.value = False, None
+
+
 class AuditQueries:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, head: ChainHead | None = None) -> None:
         self.conn = conn
+        self.head = head        # only in a write transaction
 
     async def last(self) -> tuple[int, str] | None:
+        if self.head is not None and self.head.known:
+            return self.head.value
         async with self.conn.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1") as cur:
             row = await cur.fetchone()
-        return (int(row[0]), str(row[1])) if row else None
+        found = (int(row[0]), str(row[1])) if row else None
+        if self.head is not None:
+            self.head.known, self.head.value = True, found
+        return found
 
     async def insert(self, row: AuditRow) -> None:
+        if self.head is not None:
+            self.head.forget()      # if the INSERT fails, the head is unknown until read again
         await self.conn.execute(
             "INSERT INTO audit_log (id, at, actor_id, actor_login, ip, action, target, detail,"
             " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (row.id, row.at, row.actor_id, row.actor_login, row.ip, row.action, row.target,
              row.detail, row.prev_hash, row.hash))
+        if self.head is not None:
+            self.head.known, self.head.value = True, (row.id, row.hash)
 
     async def walk(self, batch: int = 1000) -> AsyncIterator[AuditRow]:
         after = 0

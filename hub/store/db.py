@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from hub.errors import XietongError
-from hub.store.audit import AuditQueries
+from hub.store.audit import AuditQueries, ChainHead
 from hub.store.chases import ChaseQueries
 from hub.store.circulars import CircularQueries, UsageQueries
 from hub.store.circulations import CirculationQueries
@@ -72,14 +72,15 @@ def schema_version_known() -> int:
 class Tx:
     """One transaction's view of the store: the query groups on one connection."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, head: ChainHead | None = None) -> None:
+        """`head`: in a write transaction, the audit chain's head as that transaction left it."""
         self.conn = conn
         self.units = UnitQueries(conn)
         self.users = UserQueries(conn)
         self.sessions = SessionQueries(conn)
         self.logins = LoginQueries(conn)
         self.tokens = TokenQueries(conn)
-        self.audit = AuditQueries(conn)
+        self.audit = AuditQueries(conn, head)
         self.items = ItemQueries(conn)
         self.deliveries = DeliveryQueries(conn)
         self.events = EventQueries(conn)
@@ -121,6 +122,7 @@ class _Group:
     size: int = 0
     closing: bool = False      # its COMMIT is queued
     lost: BaseException | None = None
+    head: ChainHead = field(default_factory=ChainHead)   # the audit chain's head inside it
 
 
 class SqliteStore:
@@ -232,8 +234,9 @@ class SqliteStore:
                 group = self._group = _Group(asyncio.get_running_loop().create_future())
             raw.execute("SAVEPOINT use_case")
             try:
-                yield Tx(writer)
+                yield Tx(writer, group.head)
             except BaseException:
+                group.head.forget()
                 self._undo_use_case(raw, group)
                 raise
             else:

@@ -255,13 +255,15 @@ class DeliveryQueries:
             (utc_iso(at), user_id, delivery_id))
 
     async def mark_acked(self, delivery_id: int, user_id: int, at: datetime, via: AckVia, note: str,
-                         receipt_no: str) -> bool:
-        cur = await self.conn.execute(
-            "UPDATE deliveries SET state = 'acked', acked_at = ?, acked_by = ?, ack_via = ?, ack_note = ?,"
-            " receipt_no = ?, read_at = coalesce(read_at, ?), read_by = coalesce(read_by, ?)"
-            " WHERE id = ? AND state IN ('pending', 'read')",
-            (utc_iso(at), user_id, via.value, note, receipt_no, utc_iso(at), user_id, delivery_id))
-        return cur.rowcount == 1
+                         receipt_no: str) -> Delivery | None:
+        """Signed for: the delivery as it is now, or None if it was not pending or read."""
+        async with self.conn.execute(
+                "UPDATE deliveries SET state = 'acked', acked_at = ?, acked_by = ?, ack_via = ?, ack_note = ?,"
+                " receipt_no = ?, read_at = coalesce(read_at, ?), read_by = coalesce(read_by, ?)"
+                " WHERE id = ? AND state IN ('pending', 'read') RETURNING *",
+                (utc_iso(at), user_id, via.value, note, receipt_no, utc_iso(at), user_id, delivery_id)) as cur:
+            row = await cur.fetchone()
+        return _delivery(row) if row else None
 
     async def mark_returned(self, delivery_id: int, at: datetime, reason: str) -> bool:
         cur = await self.conn.execute(
@@ -330,6 +332,17 @@ class EventQueries:
              json.dumps(data, ensure_ascii=False, sort_keys=True)))
         assert cur.lastrowid is not None
         return cur.lastrowid
+
+    async def add_several(self, at: datetime, item_id: int, sender_unit_id: int, delivery_id: int, unit_id: int,
+                          actor_id: int | None, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """Events of several kinds about one delivery at one moment ((type, data) each), in order, in
+        one statement (a sign-for's item.acked and receipt)."""
+        stamp = utc_iso(at)
+        await self.conn.execute(
+            "INSERT INTO events (at, type, item_id, delivery_id, sender_unit_id, unit_id, actor_id, data) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(events)),
+            [v for type_, data in events for v in (stamp, type_, item_id, delivery_id, sender_unit_id, unit_id,
+                                                   actor_id, json.dumps(data, ensure_ascii=False, sort_keys=True))])
 
     async def add_many(self, at: datetime, type_: str, item_id: int, sender_unit_id: int,
                        rows: list[tuple[int, int, dict[str, Any]]], actor_id: int | None) -> list[int]:
