@@ -419,6 +419,22 @@ class SealsConfig:
 
 
 @dataclass(frozen=True)
+class PaperConfig:
+    title_font: str = field(default="Noto Serif CJK SC:bold", metadata=_doc(
+        "Face of the 发文机关标志 and the title (the standard's 小标宋): a font file, or a family installed "
+        "on the machine, with ':bold' for its bold weight. The default is Debian's fonts-noto-cjk."))
+    body_font: str = field(default="Noto Serif CJK SC", metadata=_doc(
+        "Face of the body, 主送, 署名 and 版记 (the standard's 仿宋_GB2312): a font file or a family."))
+    heading1_font: str = field(default="Noto Sans CJK SC", metadata=_doc(
+        "Face of the first heading level 一、 (the standard's 黑体) and of 紧急程度: a font file or a family."))
+    heading2_font: str = field(default="AR PL UKai", metadata=_doc(
+        "Face of the second heading level （一） and the 签发人's name (the standard's 楷体): a font file or a "
+        "family; the default is Debian's fonts-arphic-ukai (the body's face if it is missing)."))
+    number_font: str = field(default="Noto Serif CJK SC", metadata=_doc(
+        "Face of the page numbers (the standard's 宋体): a font file or a family."))
+
+
+@dataclass(frozen=True)
 class Config:
     store: StoreConfig = StoreConfig()
     web: WebConfig = WebConfig()
@@ -443,6 +459,7 @@ class Config:
     log: LogConfig = LogConfig()
     otp: OtpConfig = OtpConfig()
     seals: SealsConfig = SealsConfig()
+    paper: PaperConfig = PaperConfig()
 
     def public_url(self) -> str:
         if self.web.public_url:
