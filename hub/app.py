@@ -17,6 +17,7 @@ from hub.notify.feed import EventFeed
 from hub.notify.gateway import Gateway, TwilioGateway
 from hub.notify.signals import Local, Signals
 from hub.notify.sms import SmsService
+from hub.render.paper import renderer_for
 from hub.services.chase import ChaseService
 from hub.services.circulars import CircularService
 from hub.services.circulation import CirculationService
@@ -31,6 +32,7 @@ from hub.services.items import ItemService
 from hub.services.meeting_signin import MeetingSigninService
 from hub.services.meetings import MeetingService
 from hub.services.otp import OtpService
+from hub.services.paper import PaperService
 from hub.services.processes import ProcessRegistry
 from hub.services.recipient_groups import RecipientGroupService
 from hub.services.registers import RegisterService
@@ -90,6 +92,7 @@ class Hub:
     signals: Signals    # what this process tells the others on its database, and hears from them
     processes: ProcessRegistry   # this process among those on one PostgreSQL database
     documents: DocumentService = field(init=False)
+    paper: PaperService = field(init=False)
     seals: SealService = field(init=False)     # electronic seals (电子印章)
     duty_log: DutyLogService = field(init=False)   # the duty desk's log and shift handover (值班日志)
     chase: ChaseService = field(init=False)        # the sender reminds units not signed for yet (催办)
@@ -155,6 +158,7 @@ class Hub:
         hub.documents = DocumentService(store, clock, config, items,
                                         lambda actor, code, purpose, target: hub.otp.confirm(
                                             actor, code, purpose, target), todo_changed)
+        hub.paper = PaperService(store, clock, hub.documents, renderer_for(config.paper))
         hub.seals = SealService(store, clock, config,
                                 lambda actor, code, purpose, target: hub.otp.confirm(actor, code, purpose, target),
                                 todo_changed)

@@ -41,6 +41,7 @@ from webapp.routes import (  # noqa: F401
     meeting_signin,
     meetings,
     otp,
+    paper,
     phonebook,
     pwa,
     realtime,

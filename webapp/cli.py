@@ -35,6 +35,14 @@ async def serve(config: Config) -> int:
     log.info("open files limit: %d", limit)
     hub = await Hub.start(config)
     hub.run_background()
+    fonts_missing = await asyncio.to_thread(lambda: hub.paper.renderer.missing)   # read the fonts now, once
+    if fonts_missing:
+        from hub.render.paper import PACKAGES
+        msg = (f"no Chinese fonts to print documents with ({', '.join(fonts_missing)} not found): install "
+               f"{PACKAGES} or set [paper] fonts; document PDFs are refused until then / "
+               f"未找到排版公文所需的中文字体，请安装 {PACKAGES}")
+        log.warning("%s", msg)
+        print(f"warning: {msg}", file=sys.stderr, flush=True)
     from webapp import access_log
     from webapp.app import make_app
     access_log.configure(config.log)

@@ -48,7 +48,8 @@ def operation(spec: RouteSpec) -> dict[str, Any]:
         "operationId": f"{spec.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', spec.path.lower()).strip('_')}",
         "responses": {
             "200": {"description": "OK", "content": {"application/json": {
-                "schema": spec.response_schema or {"type": "object"}}}},
+                "schema": spec.response_schema or {"type": "object"}}} if spec.produces == "application/json"
+                else {spec.produces: {"schema": {"type": "string", "format": "binary"}}}},
             "default": {"description": "Error", "content": error},
         },
     }

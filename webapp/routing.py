@@ -35,6 +35,7 @@ class RouteSpec:
     params: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     test_only: bool = False        # served (and documented) only when the server runs on a fake clock
     throttled: bool = False        # may answer 429 with Retry-After (documented)
+    produces: str = "application/json"   # what a 200 carries (a PDF, a spreadsheet: a file)
 
 
 ROUTES: list[RouteSpec] = []
@@ -45,10 +46,10 @@ def _register(method: str, path: str, action: Action | None, public: bool, json:
               summary: str, request_schema: dict[str, Any] | None,
               response_schema: dict[str, Any] | None,
               params: tuple[dict[str, Any], ...], test_only: bool = False,
-              throttled: bool = False) -> Callable[[Handler], Handler]:
+              throttled: bool = False, produces: str = "application/json") -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         spec = RouteSpec(method, path, handler, action, public, json, csrf, summary,
-                         request_schema, response_schema, params, test_only, throttled)
+                         request_schema, response_schema, params, test_only, throttled, produces)
         ROUTES.append(spec)
         return handler
     return wrap
@@ -63,9 +64,9 @@ def api(method: str, path: str, *, summary: str, action: Action | None = None,
         public: bool = False, body: dict[str, Any] | None = None,
         response: dict[str, Any] | None = None, csrf: bool = True,
         params: tuple[dict[str, Any], ...] = (), test_only: bool = False,
-        throttled: bool = False) -> Callable[[Handler], Handler]:
+        throttled: bool = False, produces: str = "application/json") -> Callable[[Handler], Handler]:
     return _register(method, path, action, public, True, csrf, summary, body, response, params,
-                     test_only, throttled)
+                     test_only, throttled, produces)
 
 
 def served(spec: RouteSpec, fake_clock: bool) -> bool:

@@ -23,6 +23,7 @@ from hub.domain.documents import (
 )
 from hub.domain.identity import Actor
 from hub.domain.items import DOC_KINDS, Attachment, ItemDraft, ItemKind, Urgency, check_draft
+from hub.domain.paper import check_layout
 from hub.domain.permissions import Action, can, require
 from hub.errors import XietongError
 from hub.services import audit
@@ -175,6 +176,8 @@ class DocumentService:
             raise XietongError("document.seal_by_stamping")
         if rule.needs_comment and not comment:
             raise XietongError("document.comment_required")
+        if op in (DocOp.SUBMIT, DocOp.APPROVE, DocOp.SIGN):
+            check_layout(doc.title, doc.body)       # what would not lay out as a 公文, before sign-off
         if rule.needs_code:
             await self._confirm(actor, code, f"document.{op.value}", f"document:{doc_id}")
         now = self.clock.now()
