@@ -37,7 +37,7 @@ def paper(paragraphs: int, run: int = 0) -> Paper:
 
 
 def pages(pdf: bytes) -> int:
-    import pdfplumber       # the test extra
+    import pdfplumber  # the test extra
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         return len(doc.pages)
 
