@@ -49,7 +49,8 @@ def schemas_in(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         for method, op in item.items():
             where = f"{method.upper()} {path}"
             for status, r in op["responses"].items():
-                found.append((f"{where} {status}", r["content"]["application/json"]["schema"]))
+                for media, content in r["content"].items():     # JSON, or a file (a PDF)
+                    found.append((f"{where} {status} {media}", content["schema"]))
             if "requestBody" in op:
                 found.append((f"{where} body",
                               op["requestBody"]["content"]["application/json"]["schema"]))

@@ -168,6 +168,8 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/keeper"): "use_seal",
     ("POST", "/documents/{doc_id}/seal"): "view_item",   # request / approve / stamp: checked per step
     ("GET", "/documents/{doc_id}/stamped"): "view_item",
+    ("GET", "/documents/{doc_id}/paper.pdf"): "view_item",
+    ("GET", "/api/documents/{doc_id}/pdf"): "view_item",
     ("GET", "/verify"): "view_home",
     ("POST", "/verify"): "view_home",
     ("POST", "/hooks/twilio/status"): PUBLIC,   # signed by the gateway instead (404 while SMS is off)
