@@ -43,7 +43,7 @@ def pages(pdf: bytes) -> int:
 
 
 def measure(renderer: PaperRenderer, paragraphs: int, runs: int) -> tuple[list[float], int]:
-    n = pages(renderer.render(paper(paragraphs, runs)))
+    n = pages(renderer.render(paper(paragraphs, runs)).pdf)
     times = []
     for run in range(runs):
         p = paper(paragraphs, run)

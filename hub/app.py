@@ -40,6 +40,7 @@ from hub.services.reports import ReportService
 from hub.services.resend import ResendService
 from hub.services.road_chase import RoadChaseService
 from hub.services.road_deadlines import RoadDeadlines
+from hub.services.sealed_pdf import SealedPdfMaker
 from hub.services.seals import SealService
 from hub.services.stats import StatsService
 from hub.services.supervision import SupervisionService
@@ -162,6 +163,7 @@ class Hub:
         hub.seals = SealService(store, clock, config,
                                 lambda actor, code, purpose, target: hub.otp.confirm(actor, code, purpose, target),
                                 todo_changed)
+        hub.seals.sealed = SealedPdfMaker(hub.paper, hub.paper.renderer, hub.otp.at_rest_key)
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
         hub.road_chase = RoadChaseService(store, clock, config, published, todo_changed)

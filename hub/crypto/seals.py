@@ -174,6 +174,32 @@ class Kdf:
                                self.parallelism, 32, Type.ID)
 
 
+def issue_tsa_cert(authority_key: PrivateKey, authority: x509.Certificate, public_key: ec.EllipticCurvePublicKey,
+                   now: datetime, alg: SealAlgorithm = DEFAULT) -> x509.Certificate:
+    """The certificate of the authority's own time-stamp service (RFC 3161): its tokens give a
+    stamping its trusted time, inside the network (critical extended key usage timeStamping)."""
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, authority_name(authority)),
+                      x509.NameAttribute(NameOID.COMMON_NAME, f"{authority_name(authority)}时间戳服务")])
+    ski = authority.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    start = _second(now)
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(authority.subject)
+            .public_key(public_key).serial_number(x509.random_serial_number())
+            .not_valid_before(start).not_valid_after(min(authority.not_valid_after_utc, start + timedelta(days=3650)))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+            .sign(authority_key, alg.x509_hash()))
+
+
+def at_rest_wrap_secret(at_rest_key: bytes, purpose: str) -> bytes:
+    """A secret for a key the server must open without a person (the time-stamp service's), derived
+    from the server's at-rest key ([otp] key_file): whoever copies the database alone cannot open it."""
+    return HKDF(hashes.SHA256(), 32, salt=None, info=b"xietong/at-rest-wrap/v1/" + purpose.encode()).derive(at_rest_key)
+
+
 def encrypt_key(key: PrivateKey, secret: bytes) -> bytes:
     """Encrypted PKCS#8 PEM; `secret` is 32 high-entropy bytes (stretched password or derived)."""
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -181,13 +207,17 @@ def encrypt_key(key: PrivateKey, secret: bytes) -> bytes:
 
 
 def decrypt_key(pem: bytes, secret: bytes) -> PrivateKey:
-    try:
-        key = serialization.load_pem_private_key(pem, base64.b64encode(secret))
-    except (ValueError, TypeError):
-        raise WrongSecret() from None
+    key = _decrypt(pem, secret)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise WrongSecret()
     return key
+
+
+def _decrypt(pem: bytes, secret: bytes) -> object:
+    try:
+        return serialization.load_pem_private_key(pem, base64.b64encode(secret))
+    except (ValueError, TypeError):
+        raise WrongSecret() from None
 
 
 def authority_wrap_secret(authority_key: PrivateKey, seal_serial: str) -> bytes:

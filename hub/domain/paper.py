@@ -41,6 +41,14 @@ _NOT_A_LEVEL = re.compile(rf"^(?:[0-9]+[、．]|[①-⑳]|\([{_NUM}0-9]+\)|[(（
 
 
 @dataclass(frozen=True)
+class SealPlace:
+    """Where the seal's centre goes: page (from 1), millimetres from the page's left and top edges."""
+    page: int
+    x_mm: float
+    y_mm: float
+
+
+@dataclass(frozen=True)
 class Block:
     """A paragraph of the body: level 0 is text, 1..4 a heading paragraph."""
     level: int

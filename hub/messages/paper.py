@@ -16,4 +16,13 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                        "服务器未安装排版公文所需的中文字体。请管理员安装 Debian 软件包 {packages}"
                        "（或在配置 [paper] 中指定字体文件），然后重启协同。"),
     "paper.render_failed": (500, "The document could not be laid out ({detail}).", "公文排版失败（{detail}）。"),
+    "seal.no_tsa": (409, "The seal authority's time-stamp service is not set up yet: unlock the authority once "
+                         "(xietong seals unlock, or [seals] authority_passphrase_file) and stamp again.",
+                    "印章制作单位的时间戳服务尚未启用：请先解锁一次印章制作单位（xietong seals unlock 或配置 "
+                    "[seals] authority_passphrase_file），然后重新盖章。"),
+    "seal.tsa_key_unreadable": (500, "The time-stamp service's key does not open with this server's at-rest key "
+                                     "([otp] key_file): restore that file from its backup.",
+                                "时间戳服务的密钥无法用本服务器的加密密钥（[otp] key_file）打开，请从备份恢复该文件。"),
+    "seal.changed_while_stamping": (409, "The document changed while it was being stamped: stamp it again.",
+                                    "盖章过程中公文发生了变化，请重新盖章。"),
 }

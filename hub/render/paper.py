@@ -24,13 +24,19 @@ from importlib import resources
 from pathlib import Path
 
 from hub.config import PaperConfig
-from hub.domain.paper import Paper
+from hub.domain.paper import Paper, SealPlace
 from hub.errors import XietongError
 
 log = logging.getLogger(__name__)
 
 PACKAGES = "fonts-noto-cjk fonts-arphic-ukai"
 _TEMPLATE = "gbt9704.typ"
+
+
+@dataclass(frozen=True)
+class Laid:
+    pdf: bytes
+    seal: SealPlace
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class LazyRenderer:
     def check(self) -> None:
         self.renderer.check()
 
-    def render(self, paper: Paper) -> bytes:
+    def render(self, paper: Paper) -> Laid:
         return self.renderer.render(paper)
 
 
@@ -99,7 +105,7 @@ class PaperRenderer:
                       "kai": found["heading2_font"] or body, "number": found["number_font"] or body}
         self.missing = sorted(getattr(config, k) for k, v in found.items()
                               if v is None and k in ("title_font", "body_font", "heading1_font"))
-        self._fonts = fonts
+        self.fonts = fonts
         self._compiler: typst.Compiler | None = None
         self._lock = threading.Lock()      # one compile at a time (the binding's compiler is not shared)
 
@@ -112,8 +118,8 @@ class PaperRenderer:
         if self.missing:
             raise XietongError("paper.no_fonts", packages=PACKAGES)
 
-    def render(self, paper: Paper) -> bytes:
-        """The PDF (blocking: call it in a thread)."""
+    def render(self, paper: Paper) -> Laid:
+        """The PDF and the seal's place in it (blocking: call it in a thread)."""
         import typst
 
         self.check()
@@ -121,14 +127,30 @@ class PaperRenderer:
         inputs = {"paper": json.dumps(_plain(paper), ensure_ascii=False), "fonts": json.dumps(faces, ensure_ascii=False)}
         with self._lock:
             if self._compiler is None:
-                self._compiler = typst.Compiler(font_paths=self._fonts)
+                template = _template_path()
+                self._compiler = typst.Compiler(input=template, root=template.parent, font_paths=self.fonts)
             try:
-                pdf = self._compiler.compile(input=_template(), format="pdf", sys_inputs=inputs)
+                pdf = self._compiler.compile(format="pdf", sys_inputs=inputs)
+                place = json.loads(self._compiler.query("<seal-place>", field="value", one=True))
             except typst.TypstError as e:
                 log.error("laying out a document failed: %s", e)
                 raise XietongError("paper.render_failed", detail=str(e.message)[:200]) from e
         assert isinstance(pdf, bytes)
-        return pdf
+        return Laid(pdf, SealPlace(int(place["page"]), float(place["x"]), float(place["y"])))
+
+
+_SEAL_PICTURE = b"""#set page(width: 42mm, height: 42mm, margin: 0pt)
+#image(bytes(sys.inputs.at("svg")), format: "svg", width: 100%, height: 100%)
+"""
+
+
+def seal_picture_pdf(svg: str, renderer: PaperRenderer) -> bytes:
+    """The seal's picture as a one-page PDF 42 mm across: the signature's appearance (blocking)."""
+    import typst
+
+    pdf = typst.compile(_SEAL_PICTURE, format="pdf", sys_inputs={"svg": svg}, font_paths=renderer.fonts)
+    assert isinstance(pdf, bytes)
+    return pdf
 
 
 def _is_file(name: str) -> bool:
@@ -141,11 +163,9 @@ def _plain(paper: Paper) -> dict[str, object]:
     return data
 
 
-_TEMPLATE_BYTES: bytes | None = None
-
-
-def _template() -> bytes:
-    global _TEMPLATE_BYTES
-    if _TEMPLATE_BYTES is None:
-        _TEMPLATE_BYTES = resources.files("hub.render").joinpath(_TEMPLATE).read_bytes()
-    return _TEMPLATE_BYTES
+def _template_path() -> Path:
+    """The template as a file (the binding's query cannot read a template given as bytes)."""
+    path = Path(str(resources.files("hub.render").joinpath(_TEMPLATE)))
+    if not path.is_file():
+        raise RuntimeError(f"the document template {path} is not a file")
+    return path

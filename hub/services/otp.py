@@ -89,14 +89,21 @@ class OtpService:
     def __init__(self, store: Store, clock: Clock, config: Config) -> None:
         self.store, self.clock, self.config = store, clock, config
         self._box: SecretBox | None = None
+        self._key: bytes | None = None
 
     # -- the key ------------------------------------------------------------------------
 
     def box(self) -> SecretBox:
         """The at-rest key, read (or the key file created) on first use."""
         if self._box is None:
-            self._box = SecretBox(self._load_key())
+            self._box = SecretBox(self.at_rest_key())
         return self._box
+
+    def at_rest_key(self) -> bytes:
+        """The server's at-rest key (also wraps the seal authority's time-stamp key)."""
+        if self._key is None:
+            self._key = self._load_key()
+        return self._key
 
     def _load_key(self) -> bytes:
         cfg = self.config.otp

@@ -26,6 +26,7 @@ from hub.errors import XietongError
 from hub.services import audit
 from hub.services.documents import content_of
 from hub.services.otp import confirm_retry
+from hub.services.sealed_pdf import SealedPdfMaker
 from hub.store import Store, Tx
 from hub.store.documents import Document
 from hub.store.seals import Seal, Stamping, UseRequest
@@ -51,6 +52,7 @@ class SealUse:
     config: Config
     _confirm: Confirm
     _todo_changed: Callable[[int], None]    # a use asked for, approved or stamped: the unit's badges
+    sealed: SealedPdfMaker | None           # the stamped document's signed PDF (hub.services.sealed_pdf)
 
     async def request_use(self, actor: Actor, document_id: int, seal_id: int) -> UseRequest:
         """用印申请 by the unit's seal keeper or office clerk: a registered document of the unit and
@@ -110,13 +112,23 @@ class SealUse:
             _, seal, _ = await _stampable(tx, keeper, request_id, self.clock.now())
         key = await self._open_with_password(keeper, seal, seal_password, "stamp")
         now = self.clock.now()
+        cert = x509.load_pem_x509_certificate(seal.cert_pem)
+        pdf, laid_from = None, ""
+        if self.sealed is not None:               # the PDF that carries the seal, made before the writer
+            async with self.store.read() as tx:
+                request, seal, doc = await _stampable(tx, keeper, request_id, now)
+                laid_from = content_of(doc, await tx.documents.attachments(doc.id)).digest()
+                pdf = await self.sealed.make(tx, doc.id, cert, key, picture_of(seal), now,
+                                             f"{seal.name}（批准：{request.approver_name}）")
         async with self.store.write() as tx:      # and again inside the writer: nothing changed meanwhile
             request, seal, doc = await _stampable(tx, keeper, request_id, now)
             digest = content_of(doc, await tx.documents.attachments(doc.id)).digest()
-            signature = crypto.sign_stamp(digest, x509.load_pem_x509_certificate(seal.cert_pem), key, now,
-                                          by_name(seal.algorithm))
+            if pdf is not None and digest != laid_from:
+                raise XietongError("seal.changed_while_stamping")
+            signature = crypto.sign_stamp(digest, cert, key, now, by_name(seal.algorithm))
             await tx.seals.mark_used(request_id)
-            stamping_id = await tx.seals.add_stamping(request, keeper.user_id, keeper.name, now, digest, signature)
+            stamping_id = await tx.seals.add_stamping(request, keeper.user_id, keeper.name, now, digest, signature,
+                                                      pdf)
             await tx.documents.seal(doc.id, keeper.user_id, now)
             await tx.documents.add_history(doc.id, now, keeper.user_id, keeper.name, "seal", doc.state.value,
                                            DocState.SEALED.value, f"{seal.name}（批准：{request.approver_name}）")

@@ -41,6 +41,7 @@ from hub.domain.seals import (
 from hub.errors import XietongError
 from hub.services import audit
 from hub.services.seal_use import Confirm, SealUse, picture_of
+from hub.services.sealed_pdf import SealedPdfMaker, ensure_tsa
 from hub.store import Store, Tx
 from hub.store.seals import Seal, SealHistoryEntry
 
@@ -61,6 +62,7 @@ class SealService(SealUse):
         self.store, self.clock, self.config, self._confirm = store, clock, config, confirm
         self._todo_changed = todo_changed
         self._authority_key: PrivateKey | None = None
+        self.sealed: SealedPdfMaker | None = None     # set by the hub: the stamped document's signed PDF
 
     # -- the authority ------------------------------------------------------------------------
 
@@ -86,6 +88,8 @@ class SealService(SealUse):
             if await tx.seals.authority() is not None:
                 raise XietongError("seal.authority_exists")
             await tx.seals.add_authority(name, DEFAULT.name, cert_pem, key_enc, kdf.to_json(), crl, next_update, now)
+            if self.sealed is not None:
+                await ensure_tsa(tx, key, cert, self.sealed.at_rest_key(), now)
             await audit.record(tx, now, who, "seal.authority_init", "seal_authority", name=name,
                                fingerprint=crypto.fingerprint(cert))
         self._authority_key = key
@@ -102,6 +106,12 @@ class SealService(SealUse):
             self._authority_key = crypto.decrypt_key(row.key_enc, secret)
         except crypto.WrongSecret:
             raise XietongError("seal.bad_passphrase") from None
+        if self.sealed is not None:      # an authority made before the time-stamp service: it gets one now
+            async with self.store.write() as tx:
+                if await ensure_tsa(tx, self._authority_key, x509.load_pem_x509_certificate(row.cert_pem),
+                                    self.sealed.at_rest_key(), self.clock.now()):
+                    await audit.record(tx, self.clock.now(), SystemActor(login="seals"), "seal.tsa_init",
+                                       "seal_authority")
 
     async def unlock_from_config(self) -> bool:
         """At start: unlock with seals.authority_passphrase_file or seals.authority_passphrase, if set.

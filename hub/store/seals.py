@@ -103,6 +103,7 @@ class Stamping:
     at: datetime
     digest: str
     signature: bytes             # detached CMS, DER
+    has_pdf: bool = False        # the signed PDF (PAdES) was kept with it
 
 
 _SEAL_COLUMNS = ("s.id, s.unit_id, u.name AS unit_name, s.kind, s.name, s.state, s.algorithm, s.serial, s.cert_pem,"
@@ -126,7 +127,13 @@ def _request(r: sqlite3.Row) -> UseRequest:
 
 def _stamping(r: sqlite3.Row) -> Stamping:
     return Stamping(r["id"], r["request_id"], r["seal_id"], r["document_id"], r["keeper_id"], r["keeper_name"],
-                    r["approver_id"], r["approver_name"], parse_utc(r["at"]), r["digest"], bytes(r["signature"]))
+                    r["approver_id"], r["approver_name"], parse_utc(r["at"]), r["digest"], bytes(r["signature"]),
+                    bool(r["has_pdf"]))
+
+
+# a stamping without its PDF (read only when it is asked for)
+_STAMPING = ("SELECT id, request_id, seal_id, document_id, keeper_id, keeper_name, approver_id, approver_name, at,"
+             " digest, signature, pdf IS NOT NULL AS has_pdf FROM seal_stampings")
 
 
 class SealQueries:
@@ -276,27 +283,45 @@ class SealQueries:
     # -- the usage register ---------------------------------------------------------------
 
     async def add_stamping(self, request: UseRequest, keeper_id: int | None, keeper_name: str, at: datetime,
-                           digest: str, signature: bytes) -> int:
+                           digest: str, signature: bytes, pdf: bytes | None = None) -> int:
         cur = await self.conn.execute(
             "INSERT INTO seal_stampings (request_id, seal_id, document_id, keeper_id, keeper_name, approver_id,"
-            " approver_name, at, digest, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " approver_name, at, digest, signature, pdf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (request.id, request.seal_id, request.document_id, keeper_id, keeper_name, request.approved_by,
-             request.approver_name, utc_iso(at), digest, signature))
+             request.approver_name, utc_iso(at), digest, signature, pdf))
         assert cur.lastrowid is not None
         return cur.lastrowid
 
     async def stamping(self, stamping_id: int) -> Stamping | None:
-        async with self.conn.execute("SELECT * FROM seal_stampings WHERE id = ?", (stamping_id,)) as cur:
+        async with self.conn.execute(f"{_STAMPING} WHERE id = ?", (stamping_id,)) as cur:
             r = await cur.fetchone()
         return _stamping(r) if r else None
 
     async def stampings_for_document(self, document_id: int) -> list[Stamping]:
-        async with self.conn.execute("SELECT * FROM seal_stampings WHERE document_id = ? ORDER BY id",
-                                     (document_id,)) as cur:
+        async with self.conn.execute(f"{_STAMPING} WHERE document_id = ? ORDER BY id", (document_id,)) as cur:
             return [_stamping(r) for r in await cur.fetchall()]
 
+    async def sealed_pdf(self, document_id: int) -> bytes | None:
+        """The signed PDF of the document's latest stamping, if it has one."""
+        async with self.conn.execute("SELECT pdf FROM seal_stampings WHERE document_id = ? AND pdf IS NOT NULL"
+                                     " ORDER BY id DESC LIMIT 1", (document_id,)) as cur:
+            r = await cur.fetchone()
+        return bytes(r[0]) if r else None
+
+    # -- the authority's time-stamp service ------------------------------------------------
+
+    async def tsa(self) -> tuple[bytes, bytes] | None:
+        """(certificate PEM, encrypted key) of the time-stamp service, if it was set up."""
+        async with self.conn.execute("SELECT cert_pem, key_enc FROM seal_tsa WHERE id = 1") as cur:
+            r = await cur.fetchone()
+        return (bytes(r[0]), bytes(r[1])) if r else None
+
+    async def add_tsa(self, cert_pem: bytes, key_enc: bytes, at: datetime) -> None:
+        await self.conn.execute("INSERT INTO seal_tsa (id, cert_pem, key_enc, created_at) VALUES (1, ?, ?, ?)",
+                                (cert_pem, key_enc, utc_iso(at)))
+
     async def stampings_for_seal(self, seal_id: int, limit: int = 200) -> list[Stamping]:
-        async with self.conn.execute("SELECT * FROM seal_stampings WHERE seal_id = ? ORDER BY id DESC LIMIT ?",
+        async with self.conn.execute(f"{_STAMPING} WHERE seal_id = ? ORDER BY id DESC LIMIT ?",
                                      (seal_id, limit)) as cur:
             return [_stamping(r) for r in await cur.fetchall()]
 
