@@ -107,7 +107,7 @@ def _while_offline(page_url: str, location: str, text: str) -> bool:
     when its socket hears of news just before the cut, the refresh of its list fail (it is fetched
     again once the network is back)."""
     return "ERR_INTERNET_DISCONNECTED" in text and (
-        text.startswith("WebSocket connection to") or text.startswith("Failed to load resource"))
+        text.startswith(("WebSocket connection to", "Failed to load resource")))
 
 
 # console errors that are not a fault of a page: the one place to list them, each with why

@@ -16,7 +16,9 @@ FAST_HASH = {"XIETONG_PASSWORDS_ARGON2_MEMORY_KIB": "1024", "XIETONG_PASSWORDS_A
 
 
 def xietong(db: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **FAST_HASH, "XIETONG_STORE_PATH": str(db), **(env or {})}
+    # the at-rest key beside the database, as the tests' make_config has it (not ./data of the checkout)
+    full_env = {**os.environ, **FAST_HASH, "XIETONG_STORE_PATH": str(db),
+                "XIETONG_OTP_KEY_FILE": str(db.parent / "otp.key"), **(env or {})}
     full_env.pop("XIETONG_PASSWORD", None)
     return subprocess.run([XIETONG, *args], input=stdin, capture_output=True, text=True, env=full_env,
                           timeout=60, check=False)
