@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
@@ -12,7 +13,8 @@ from cryptography import x509
 
 from hub.app import Hub
 from hub.config import Config
-from hub.crypto.seal_package import VerifyReport, verify_export
+from hub.crypto.pades import verify_stamped
+from hub.crypto.seal_package import VerifyReport
 from hub.crypto.seals import fingerprint
 from hub.domain.calendar import CST
 from hub.domain.identity import SystemActor
@@ -54,7 +56,7 @@ async def _unit_id(hub: Hub, code: str) -> int:
 
 async def cmd_seals(args: argparse.Namespace, config: Config) -> int:
     if args.seals_cmd == "verify":            # offline: no database at all
-        return verify_file(Path(args.file), Path(args.authority), Path(args.crl))
+        return await asyncio.to_thread(verify_file, Path(args.file), Path(args.authority), Path(args.crl))
     hub = await Hub.start(config, create=args.seals_cmd == "init-authority")
     try:
         return await _with_hub(args, config, hub)
@@ -123,7 +125,7 @@ def print_report(report: VerifyReport) -> None:
 
 
 def verify_file(file: Path, authority: Path, crl: Path) -> int:
-    report = verify_export(file.read_bytes(), authority.read_bytes(), crl.read_bytes())
+    report = verify_stamped(file.read_bytes(), authority.read_bytes(), crl.read_bytes())
     print_report(report)
     return 0 if report.ok else 1
 
@@ -156,7 +158,7 @@ def add_seal_commands(sub: argparse._SubParsersAction, common: argparse.Argument
     e.add_argument("doc_id", type=int)
     e.add_argument("out")
     v = ssub.add_parser("verify", parents=[common],
-                        help="verify an exported stamped document offline (no database needed)")
+                        help="verify a stamped document offline, its sealed PDF or its package (no database needed)")
     v.add_argument("file")
     v.add_argument("--authority", required=True, help="the seal authority's certificate (PEM)")
     v.add_argument("--crl", required=True, help="the authority's revocation list (DER)")

@@ -87,7 +87,8 @@ def _error(why_en: str, why_zh: str) -> VerifyReport:
 
 
 def verify_pdf(data: bytes, authority_pem: bytes, crl_der: bytes) -> VerifyReport:
-    """Check a sealed PDF offline against the authority's certificate and revocation list."""
+    """Check a sealed PDF offline against the authority's certificate and revocation list (blocking,
+    and not on a thread that runs an event loop: pyHanko runs its own; use asyncio.to_thread)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pyhanko.pdf_utils.misc import PdfReadError
@@ -152,3 +153,9 @@ def verify_pdf(data: bytes, authority_pem: bytes, crl_der: bytes) -> VerifyRepor
         title = ""
     return VerifyReport(tuple(findings), title, "", subject.seal_name, subject.unit_name, when, revoked_at,
                         {"kind": subject.kind_label, "authority": authority_name(authority)})
+
+
+def verify_stamped(data: bytes, authority_pem: bytes, crl_der: bytes) -> VerifyReport:
+    """A stamped document as either file: the sealed PDF, or the detached stamp's package (.zip)."""
+    from hub.crypto.seal_package import verify_export
+    return verify_pdf(data, authority_pem, crl_der) if is_pdf(data) else verify_export(data, authority_pem, crl_der)

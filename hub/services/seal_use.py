@@ -151,8 +151,9 @@ class SealUse:
         async with self.store.read() as tx:
             return await tx.seals.requests_for_unit(leader.unit_id, UseState.PENDING)
 
-    async def stamp_of_item(self, who: Actor, item_id: int) -> tuple[int, str] | None:
-        """(document id, seal picture) when an item is a stamped document the viewer's unit got or sent."""
+    async def stamp_of_item(self, who: Actor, item_id: int) -> tuple[int, str, bool] | None:
+        """(document id, seal picture, whether its sealed PDF was kept) when an item is a stamped
+        document the viewer's unit got or sent."""
         async with self.store.read() as tx:
             doc = await tx.documents.by_item(item_id)
             if doc is None:
@@ -162,7 +163,7 @@ class SealUse:
             allowed = doc.unit_id == who.unit_id or await tx.deliveries.of_item_for_unit(item_id, who.unit_id)
         if seal is None or not allowed:
             return None
-        return doc.id, picture_of(seal)
+        return doc.id, picture_of(seal), stampings[-1].has_pdf
 
     async def approved_requests(self, keeper: Actor) -> list[UseRequest]:
         """Uses a leader approved in the keeper's unit, waiting to be stamped."""
@@ -184,6 +185,15 @@ class SealUse:
         async with self.store.read() as tx:
             await _document(tx, who, document_id)
             return await tx.seals.stampings_for_document(document_id)
+
+    async def sealed_pdf(self, who: Actor | SystemActor, document_id: int) -> tuple[str, bytes]:
+        """(file name, the PDF that carries the seal) for the issuing unit and every unit it went to."""
+        async with self.store.read() as tx:
+            doc = await _exportable(tx, who, document_id)
+            pdf = await tx.seals.sealed_pdf(document_id)
+        if pdf is None:
+            raise XietongError("seal.not_stamped")
+        return f"{doc.doc_number or doc.title}.pdf", pdf
 
     async def export(self, who: Actor | SystemActor, document_id: int) -> bytes:
         """The stamped document as one file (see hub.crypto.seal_package), verifiable offline."""

@@ -104,3 +104,26 @@ def test_verify_says_so_when_the_file_is_not_a_package(cli_demo, tmp_path):
     out = xietong(db, "seals", "verify", str(tmp_path / "junk.zip"), "--authority", str(pub / "authority.pem"),
                   "--crl", str(pub / "crl.der"))
     assert out.returncode == 1 and "Not a readable sealed-document package" in out.stdout
+
+
+async def test_a_sealed_pdf_verifies_through_the_console_script_offline(cli_demo, tmp_path):
+    db = demo_copy(cli_demo, tmp_path)
+    config = make_config(db, seals={"authority_passphrase": DEMO_AUTHORITY_PASSPHRASE})
+    hub = await Hub.start(config, FakeClock(datetime.now(UTC)))
+    try:
+        (seal,) = await hub.seals.seals(await actor(hub, "bgs.seal"))
+        doc, office, leader, totp = await registered_document(hub)
+        await stamp(hub, doc, seal, leader, totp, password=DEMO_PASSWORD)
+        _, pdf = await hub.seals.sealed_pdf(office, doc.id)
+    finally:
+        await hub.close()
+    sealed, pub = tmp_path / "sealed.pdf", tmp_path / "pub"
+    sealed.write_bytes(pdf)
+    assert xietong(db, "seals", "publish", str(pub)).returncode == 0
+    check = ["seals", "verify", str(sealed), "--authority", str(pub / "authority.pem"), "--crl", str(pub / "crl.der")]
+    out = xietong(tmp_path / "no-database-here.db", *check)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Content intact" in out.stdout and "时间戳服务" in out.stdout and "Result: VALID / 结果：有效" in out.stdout
+    sealed.write_bytes(pdf[:1000] + bytes([pdf[1000] ^ 1]) + pdf[1001:])
+    out = xietong(tmp_path / "no-database-here.db", *check)
+    assert out.returncode == 1 and "NOT VALID" in out.stdout

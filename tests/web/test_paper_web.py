@@ -44,3 +44,31 @@ async def test_the_api_gives_the_pdf_and_the_openapi_document_says_it_is_a_pdf(c
     spec = await (await client.get("/api/openapi.json")).json()
     ok = spec["paths"]["/api/documents/{doc_id}/pdf"]["get"]["responses"]["200"]["content"]
     assert ok == {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+
+
+async def test_a_township_opens_the_received_document_as_its_sealed_pdf_and_verify_accepts_it(client, demo_hub):
+    import re
+
+    import aiohttp
+
+    from hub.domain.documents import DocOp
+    from tests.service.test_sealed_pdf import sealed
+    doc, office, _, _ = await sealed(demo_hub)
+    doc = await demo_hub.documents.act(office, doc.id, DocOp.DISPATCH)
+    token = await login(client, "dhz.clerk1")
+    page = await (await client.get(f"/items/{doc.item_id}")).text()
+    assert f'href="/documents/{doc.id}/sealed.pdf"' in page
+    resp = await client.get(f"/documents/{doc.id}/sealed.pdf?download=1")
+    assert resp.status == 200 and resp.content_type == "application/pdf"
+    assert "示政办发〔2026〕1号.pdf" in unquote(resp.headers["Content-Disposition"])
+    pdf = await resp.read()
+    assert pdf == (await demo_hub.seals.sealed_pdf(office, doc.id))[1]      # the file as it was signed
+    form = aiohttp.FormData()
+    form.add_field("csrf_token", token)
+    form.add_field("file", pdf, filename="sealed.pdf", content_type="application/pdf")
+    page = await (await client.post("/verify", data=form)).text()
+    report = page[page.index('id="verify-report"'):]
+    assert re.search(r'data-status="(\w+)"', report).group(1) == "valid"
+    assert "盖章时间来自印章制作单位的时间戳服务" in report
+    await login(client, "nqz.clerk1")                                        # not a recipient
+    assert (await client.get(f"/documents/{doc.id}/sealed.pdf")).status == 404

@@ -170,6 +170,8 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/documents/{doc_id}/stamped"): "view_item",
     ("GET", "/documents/{doc_id}/paper.pdf"): "view_item",
     ("GET", "/api/documents/{doc_id}/pdf"): "view_item",
+    ("GET", "/documents/{doc_id}/sealed.pdf"): "view_item",
+    ("GET", "/api/documents/{doc_id}/sealed.pdf"): "view_item",
     ("GET", "/verify"): "view_home",
     ("POST", "/verify"): "view_home",
     ("POST", "/hooks/twilio/status"): PUBLIC,   # signed by the gateway instead (404 while SMS is off)

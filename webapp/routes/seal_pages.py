@@ -3,9 +3,11 @@ step of a document (request, approve with a code, stamp), the export and the ver
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
-from hub.crypto.seal_package import verify_export
+from hub.crypto.pades import verify_stamped
 from hub.domain.permissions import Action, can
 from hub.domain.seals import SealKind
 from hub.errors import XietongError
@@ -136,12 +138,14 @@ async def verify_form(request: web.Request) -> web.Response:
 
 @page("POST", "/verify", action=Action.VIEW_HOME)
 async def verify(request: web.Request) -> web.Response:
-    """A recipient uploads a stamped file; it is checked against this network's authority and CRL."""
+    """A recipient uploads a stamped file (the sealed PDF, or the package .zip); it is checked against
+    this network's authority and CRL."""
     hub = hub_of(request)
     form = await request.post()
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
         return render(request, "verify.html", status=400, report=None,
                       error=XietongError("input.invalid", field="file").message(lang_of(request)))
-    report = verify_export(upload.file.read(), await hub.seals.authority_pem(), await hub.seals.crl_der())
+    report = await asyncio.to_thread(verify_stamped, upload.file.read(), await hub.seals.authority_pem(),
+                                     await hub.seals.crl_der())   # a sealed PDF or a stamped package
     return render(request, "verify.html", report=report, error=None)
