@@ -4,6 +4,7 @@ off with a one-time code, the office numbers, seals and dispatches it, a townshi
 import re
 import uuid
 
+import pdfplumber
 import pyotp
 from playwright.sync_api import expect
 
@@ -13,6 +14,7 @@ from tests.e2e.conftest import (
     no_sideways_scroll,
     server_now,
 )
+from tests.e2e.pdf_text import pdf_pages_text
 
 
 def test_a_notice_is_drafted_reviewed_signed_with_a_code_numbered_sealed_dispatched_and_signed_for(browser, server):
@@ -106,14 +108,28 @@ def test_a_notice_is_drafted_reviewed_signed_with_a_code_numbered_sealed_dispatc
     page.click("#ack-button")
     expect(page.locator("#my-delivery")).to_contain_text("回执号")
     expect(page.locator(".doc .seal-picture svg")).to_be_visible()  # the seal in place, with a verify control
+    tabs = "".join(page.locator("#tabbar").inner_text().split())
+    (printed,) = [t.replace("\n", "") for t in pdf_pages_text(page.pdf(format="A4"))]   # printed: one A4 sheet,
+    assert title in printed and number in printed and "— 1 / 1 —" in printed and "协同 · 电子政务内网" in printed
+    assert tabs not in printed.replace(" ", "")                     # headed and numbered, without the frame
+    with page.expect_download() as download:                      # the 公文 as a PDF that carries its seal
+        page.click("#download-sealed")
+    sealed = download.value.path()
+    assert download.value.suggested_filename == f"{number}.pdf"
+    with pdfplumber.open(sealed) as pdf:
+        first = pdf.pages[0].extract_text().replace(" ", "")
+        assert number in first and "示范区人民政府办公室文件" in first
+        assert any(p.annots for p in pdf.pages)                   # the seal: the signature's appearance
     with page.expect_download() as download:
         page.click("#download-stamped")
     stamped = download.value.path()
-    page.goto(f"{server.url}/verify")
-    page.set_input_files('input[name="file"]', stamped)
-    page.get_by_role("button", name="验证").click()
-    expect(page.locator("#verify-report")).to_have_attribute("data-status", "valid")
-    expect(page.locator("#verify-report")).to_contain_text("验证通过")
+    for file in (sealed, stamped):                               # /verify takes either
+        page.goto(f"{server.url}/verify")
+        page.set_input_files('input[name="file"]', file)
+        page.get_by_role("button", name="验证").click()
+        expect(page.locator("#verify-report")).to_have_attribute("data-status", "valid")
+        expect(page.locator("#verify-report")).to_contain_text("验证通过")
+    expect(page.locator("#verify-report")).to_contain_text("内容完整")
     page.screenshot(path="test-artifacts/seal_verified.png", full_page=True)
     ctx.close()
 
