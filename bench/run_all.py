@@ -37,6 +37,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "connections": (["--connections", "1000", "--hold", "25"], ["connections", "kib_per_connection"]),
     "resume": (["--clients", "1000"], ["clients", "events", "all_recovered_s", "lost", "doubled"]),
     "todo": (["--quick"], ["todo_p99_ms", "register_p99_ms", "export_10k_s", "register_over"]),
+    "render": (["--runs", "5"], ["render_3p_p95_ms", "render_100p_s", "pages_long"]),
 }
 TIMEOUT_S = {"full": 1800, "quick": 600}     # per benchmark
 
