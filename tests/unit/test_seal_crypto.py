@@ -4,12 +4,12 @@ import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from hub.crypto import der
 from hub.crypto.cms import sign_detached, verify_detached
 from hub.crypto.seal_algorithms import DEFAULT
 from hub.crypto.seal_package import build_package, verify_export
@@ -24,6 +24,7 @@ from hub.crypto.seals import (
     make_authority,
     make_crl,
     sign_stamp,
+    subject_of,
 )
 from hub.domain.documents import Content
 from hub.domain.seal_picture import seal_svg
@@ -41,15 +42,15 @@ def pki():
     return authority_key, authority, seal_key, seal
 
 
-def test_der_writes_what_it_reads():
-    assert der.read_oid(der.parse(der.oid("1.2.840.113549.1.9.5"))) == "1.2.840.113549.1.9.5"
-    for n in (0, 1, 127, 128, 255, 2**159 + 12345):
-        assert der.read_int(der.parse(der.integer(n))) == n
-    assert der.read_time(der.parse(der.time(NOW))) == NOW
-    late = datetime(2051, 1, 1, tzinfo=UTC)
-    assert der.parse(der.time(late)).tag == der.GENERALIZED_TIME and der.read_time(der.parse(der.time(late))) == late
-    with pytest.raises(der.DerError):
-        der.parse(der.seq(der.integer(1))[:-1])
+def test_a_stamp_written_before_the_cms_was_asn1cryptos_still_verifies():
+    """Stampings in the usage register were signed by the hand-written DER encoder of earlier
+    versions: the file kept here is one of them, over 64 known bytes."""
+    p7s = (Path(__file__).parent / "fixtures" / "stamp-before-asn1crypto.p7s").read_bytes()
+    check = verify_detached(p7s, b"0123456789abcdef" * 4)
+    assert check.problem is None and check.signing_time == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    assert subject_of(check.signer).seal_name == "示范区人民政府办公室"
+    assert verify_detached(p7s, b"0123456789abcdef" * 3).problem == "digest_mismatch"
+    assert verify_detached(p7s[:-5], b"0123456789abcdef" * 4).problem == "unreadable"
 
 
 def test_a_seal_certificate_names_the_unit_and_kind_and_may_only_sign(pki):
