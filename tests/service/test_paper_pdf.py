@@ -125,3 +125,15 @@ async def test_a_document_that_would_not_lay_out_is_refused_when_it_goes_for_rev
     assert e.value.code == code and e.value.status == 400
     assert "GB/T 9704" in e.value.message("zh") or "序数" in e.value.message("zh")
     demo_hub.clock.advance(timedelta(seconds=1))
+
+
+async def test_without_the_chinese_fonts_the_pdf_is_refused_naming_the_packages_never_printed_as_boxes(demo_hub):
+    from hub.config import PaperConfig
+    from hub.render.paper import renderer_for
+    demo_hub.paper.renderer = renderer_for(PaperConfig(title_font="No Such Song", body_font="/nowhere/fangsong.ttf"))
+    assert sorted(demo_hub.paper.renderer.missing) == ["/nowhere/fangsong.ttf", "No Such Song"]
+    drafter = await actor(demo_hub, "bgs.clerk1")
+    doc = await demo_hub.documents.draft(drafter, await fields(demo_hub))
+    with pytest.raises(XietongError) as e:
+        await demo_hub.paper.pdf(drafter, doc.id)
+    assert e.value.status == 503 and "fonts-noto-cjk" in e.value.message("zh") and "fonts-noto-cjk" in e.value.message("en")
