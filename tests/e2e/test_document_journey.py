@@ -2,6 +2,7 @@
 off with a one-time code, the office numbers, seals and dispatches it, a township signs for it."""
 
 import re
+import unicodedata
 import uuid
 
 import pdfplumber
@@ -108,8 +109,11 @@ def test_a_notice_is_drafted_reviewed_signed_with_a_code_numbered_sealed_dispatc
     page.click("#ack-button")
     expect(page.locator("#my-delivery")).to_contain_text("回执号")
     expect(page.locator(".doc .seal-picture svg")).to_be_visible()  # the seal in place, with a verify control
+    expect(page.locator("#doc-head .doc-office")).to_have_text("示范区人民政府办公室文件")   # it reads as a 公文
+    assert page.locator("#doc-head .doc-office").evaluate("e => getComputedStyle(e).color") == "rgb(183, 28, 28)"  # --red
     tabs = "".join(page.locator("#tabbar").inner_text().split())
-    (printed,) = [t.replace("\n", "") for t in pdf_pages_text(page.pdf(format="A4"))]   # printed: one A4 sheet,
+    # printed: one A4 sheet (NFKC: the printed text may set "ff" of the title's hex tag as one ligature),
+    (printed,) = [unicodedata.normalize("NFKC", t.replace("\n", "")) for t in pdf_pages_text(page.pdf(format="A4"))]
     assert title in printed and number in printed and "— 1 / 1 —" in printed and "协同 · 电子政务内网" in printed
     assert tabs not in printed.replace(" ", "")                     # headed and numbered, without the frame
     with page.expect_download() as download:                      # the 公文 as a PDF that carries its seal

@@ -105,7 +105,7 @@ async def test_the_log_prints_on_a4(client):
     page = await (await client.get("/duty/log")).text()
     assert 'class="card print-register duty-log"' in page and "data-print" in page
     css = await (await client.get("/static/app.css")).text()
-    assert "@page { size: A4" in css and "@media print" in css
+    assert re.search(r"@page\s*\{\s*size:\s*A4", css) and "@media print" in css
 
 
 async def test_the_duty_log_api_notes_hands_over_and_confirms(client, new_client):
