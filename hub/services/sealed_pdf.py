@@ -15,6 +15,7 @@ at-rest key ([otp] key_file), so stamping needs only the keeper's seal password.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,7 @@ from hub.services.paper import PaperService
 from hub.store import Tx
 
 TSA_PURPOSE = "seal-tsa-key"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,17 @@ class SealedPdfMaker:
     at_rest_key: Callable[[], bytes]
 
     async def make(self, tx: Tx, doc_id: int, seal_cert: x509.Certificate, seal_key: PrivateKey, seal_svg: str,
-                   now: datetime, reason: str) -> bytes:
-        """The signed PDF of a document about to be stamped (blocking work in a thread)."""
-        self.renderer.check()
+                   now: datetime, reason: str) -> bytes | None:
+        """The signed PDF of a document about to be stamped (blocking work in a thread), or None when
+        this server cannot make one (no CJK fonts, no time-stamp service yet): the stamping then
+        goes on with the detached stamp alone, and the log says why."""
+        if self.renderer.missing:
+            log.warning("stamping without the sealed PDF: no Chinese fonts (%s)", ", ".join(self.renderer.missing))
+            return None
+        if await tx.seals.tsa() is None:
+            log.warning("stamping without the sealed PDF: the seal authority has no time-stamp service yet "
+                        "(unlock the authority once)")
+            return None
         tsa = await open_tsa(tx, self.at_rest_key())
         authority_row = await tx.seals.authority()
         if authority_row is None:

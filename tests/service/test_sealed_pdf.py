@@ -154,3 +154,19 @@ async def test_stamping_an_unapproved_version_or_twice_is_refused(demo_hub):
     assert e.value.status == 409
     with pytest.raises(XietongError):
         await hub.documents.act(office, doc.id, DocOp.SEAL)
+
+
+async def test_without_the_chinese_fonts_stamping_still_signs_the_detached_stamp_and_the_pdf_says_what_to_install(
+        demo_hub):
+    from hub.config import PaperConfig
+    from hub.render.paper import renderer_for
+    hub = demo_hub
+    hub.seals.sealed.renderer = hub.paper.renderer = renderer_for(PaperConfig(body_font="No Such FangSong"))
+    doc, office, _, stamping = await sealed(hub)
+    assert not stamping.has_pdf                                  # the usage register's line, without a PDF
+    exported = await hub.seals.export(office, doc.id)            # the detached stamp, as before
+    from hub.crypto.seal_package import verify_export
+    assert verify_export(exported, await hub.seals.authority_pem(), await hub.seals.crl_der()).ok
+    with pytest.raises(XietongError) as e:
+        await hub.paper.pdf(office, doc.id)
+    assert e.value.status == 503 and "fonts-noto-cjk" in e.value.message("en")
