@@ -147,3 +147,22 @@ def test_a_token_is_shown_once_listed_without_its_value_and_revoked(cli_demo, tm
     assert token not in stored
     assert xietong(db, "token", "revoke", "1").returncode == 0
     assert "revoked" in xietong(db, "token", "list").stdout
+
+
+def test_serve_says_at_start_when_the_chinese_fonts_to_print_documents_are_missing(cli_demo, tmp_path):
+    import threading
+    db = demo_copy(cli_demo, tmp_path)
+    env = {**os.environ, **FAST_HASH, "XIETONG_STORE_PATH": str(db), "XIETONG_OTP_KEY_FILE": str(tmp_path / "otp.key"),
+           "XIETONG_PAPER_BODY_FONT": "No Such FangSong", "XIETONG_WEB_PORT": "0"}
+    proc = subprocess.Popen([XIETONG, "serve"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    guard = threading.Timer(60, proc.kill)        # bounded: a server that never starts is killed
+    guard.start()
+    try:
+        assert proc.stdout is not None
+        serving = proc.stdout.readline()           # printed once it listens, after the check of the fonts
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+        guard.cancel()
+    assert "Xietong is serving" in serving
+    assert "No Such FangSong" in err and "fonts-noto-cjk" in err and "未找到排版公文所需的中文字体" in err
