@@ -55,16 +55,24 @@ def test_the_demo_makes_the_authority_and_an_active_official_seal_for_every_unit
     assert "made" not in xietong(db, "demo").stdout          # once
 
 
-async def test_a_stamped_export_verifies_through_the_console_script_offline(cli_demo, tmp_path):
+async def stamped_in_demo(cli_demo, tmp_path):
+    """A copy of the demo install with one document stamped with 办公室's seal: (config, db, document,
+    seal, the sealed PDF)."""
     db = demo_copy(cli_demo, tmp_path)
     config = make_config(db, seals={"authority_passphrase": DEMO_AUTHORITY_PASSPHRASE})
     hub = await Hub.start(config, FakeClock(datetime.now(UTC)))
     try:
         (seal,) = await hub.seals.seals(await actor(hub, "bgs.seal"))
-        doc, _, leader, totp = await registered_document(hub)
+        doc, office, leader, totp = await registered_document(hub)
         await stamp(hub, doc, seal, leader, totp, password=DEMO_PASSWORD)
+        _, pdf = await hub.seals.sealed_pdf(office, doc.id)
     finally:
         await hub.close()
+    return config, db, doc, seal, pdf
+
+
+async def test_a_stamped_export_verifies_through_the_console_script_offline(cli_demo, tmp_path):
+    config, db, doc, seal, _ = await stamped_in_demo(cli_demo, tmp_path)
 
     package, pub = tmp_path / "doc.zip", tmp_path / "pub"
     assert xietong(db, "seals", "export", str(doc.id), str(package)).returncode == 0
@@ -107,16 +115,7 @@ def test_verify_says_so_when_the_file_is_not_a_package(cli_demo, tmp_path):
 
 
 async def test_a_sealed_pdf_verifies_through_the_console_script_offline(cli_demo, tmp_path):
-    db = demo_copy(cli_demo, tmp_path)
-    config = make_config(db, seals={"authority_passphrase": DEMO_AUTHORITY_PASSPHRASE})
-    hub = await Hub.start(config, FakeClock(datetime.now(UTC)))
-    try:
-        (seal,) = await hub.seals.seals(await actor(hub, "bgs.seal"))
-        doc, office, leader, totp = await registered_document(hub)
-        await stamp(hub, doc, seal, leader, totp, password=DEMO_PASSWORD)
-        _, pdf = await hub.seals.sealed_pdf(office, doc.id)
-    finally:
-        await hub.close()
+    _, db, _, _, pdf = await stamped_in_demo(cli_demo, tmp_path)
     sealed, pub = tmp_path / "sealed.pdf", tmp_path / "pub"
     sealed.write_bytes(pdf)
     assert xietong(db, "seals", "publish", str(pub)).returncode == 0
