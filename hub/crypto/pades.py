@@ -27,8 +27,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from hub.crypto.seal_algorithms import PrivateKey
-from hub.crypto.seal_package import Finding, VerifyReport, _chain_findings, _revocation_finding
+from hub.crypto.seal_algorithms import DEFAULT, PrivateKey, SealAlgorithm
+from hub.crypto.seal_package import Finding, VerifyReport, chain_findings, revocation_finding
 from hub.crypto.seals import authority_name, subject_of
 from hub.crypto.tsa import AuthorityTimeStamper, asn1_cert
 from hub.domain.paper import PAGE_MM, SealPlace
@@ -49,7 +49,7 @@ def _asn1_key(key: PrivateKey) -> Any:
 
 def sign_pdf(pdf: bytes, at: SealPlace, appearance_pdf: bytes, seal_cert: x509.Certificate, seal_key: PrivateKey,
              authority: x509.Certificate, tsa_cert: x509.Certificate, tsa_key: PrivateKey, when: datetime,
-             reason: str) -> bytes:
+             reason: str, alg: SealAlgorithm = DEFAULT) -> bytes:
     """The PDF signed with the seal (PAdES B-T), the seal picture over 署名 and 成文日期 (blocking)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -60,7 +60,7 @@ def sign_pdf(pdf: bytes, at: SealPlace, appearance_pdf: bytes, seal_cert: x509.C
 
     chain = SimpleCertificateStore.from_certs([asn1_cert(authority)])
     signer = signers.SimpleSigner(signing_cert=asn1_cert(seal_cert), signing_key=_asn1_key(seal_key), cert_registry=chain)
-    stamper = AuthorityTimeStamper(tsa_cert, tsa_key, authority, when)
+    stamper = AuthorityTimeStamper(tsa_cert, tsa_key, authority, when, alg)
     r = SEAL_MM / 2
     box = (round((at.x_mm - r) * MM), round((PAGE_HEIGHT_MM - at.y_mm - r) * MM),
            round((at.x_mm + r) * MM), round((PAGE_HEIGHT_MM - at.y_mm + r) * MM))
@@ -68,7 +68,7 @@ def sign_pdf(pdf: bytes, at: SealPlace, appearance_pdf: bytes, seal_cert: x509.C
         picture = Path(tmp) / "seal.pdf"
         picture.write_bytes(appearance_pdf)
         style = StaticStampStyle.from_pdf_file(str(picture), border_width=0, background_opacity=1)
-        meta = signers.PdfSignatureMetadata(field_name=FIELD, md_algorithm="sha256", reason=reason,
+        meta = signers.PdfSignatureMetadata(field_name=FIELD, md_algorithm=alg.digest_name, reason=reason,
                                             name=subject_of(seal_cert).seal_name,
                                             subfilter=fields.SigSeedSubFilter.PADES)
         pdf_signer = signers.PdfSigner(meta, signer, timestamper=stamper, stamp_style=style,
@@ -140,8 +140,8 @@ def verify_pdf(data: bytes, authority_pem: bytes, crl_der: bytes) -> VerifyRepor
         when = ts.timestamp
         findings.append(Finding("time", True, "The time of stamping comes from the authority's time-stamp service.",
                                 "盖章时间来自印章制作单位的时间戳服务。"))
-    findings += _chain_findings(cert, authority, when)
-    revocation, revoked_at = _revocation_finding(cert, authority, crl, when)
+    findings += chain_findings(cert, authority, when)
+    revocation, revoked_at = revocation_finding(cert, authority, crl, when)
     findings.append(revocation)
     subject = subject_of(cert)
     title = ""

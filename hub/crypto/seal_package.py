@@ -158,8 +158,8 @@ def verify_export(data: bytes, authority_pem: bytes, crl_der: bytes) -> VerifyRe
     seal = check.signer
     subject = subject_of(seal)
     when = check.signing_time
-    findings += _chain_findings(seal, authority, when)
-    revocation, revoked_at = _revocation_finding(seal, authority, crl, when)
+    findings += chain_findings(seal, authority, when)
+    revocation, revoked_at = revocation_finding(seal, authority, crl, when)
     findings.append(revocation)
     return VerifyReport(tuple(findings), report.title, report.doc_number, subject.seal_name, subject.unit_name,
                         when, revoked_at, {"kind": subject.kind_label, "authority": authority_name(authority)})
@@ -196,7 +196,7 @@ def _signature_finding(problem: str | None) -> Finding:
     return Finding("signature", False, en, zh)
 
 
-def _chain_findings(seal: x509.Certificate, authority: x509.Certificate, when: datetime | None) -> list[Finding]:
+def chain_findings(seal: x509.Certificate, authority: x509.Certificate, when: datetime | None) -> list[Finding]:
     name = authority_name(authority)
     try:
         seal.verify_directly_issued_by(authority)
@@ -222,7 +222,7 @@ def _chain_findings(seal: x509.Certificate, authority: x509.Certificate, when: d
     return out
 
 
-def _revocation_finding(seal: x509.Certificate, authority: x509.Certificate, crl: x509.CertificateRevocationList,
+def revocation_finding(seal: x509.Certificate, authority: x509.Certificate, crl: x509.CertificateRevocationList,
                         when: datetime | None) -> tuple[Finding, datetime | None]:
     if crl.issuer != authority.subject or seal.issuer != crl.issuer or \
             not crl.is_signature_valid(authority.public_key()):  # type: ignore[arg-type]
