@@ -1,0 +1,134 @@
+"""Full-text search over official documents in Chinese, as pure functions (no store, no I/O).
+
+Chinese has no spaces, so the text is indexed as n-grams: every character (unigram) and every
+pair of neighbours (bigram) of each run of Chinese characters, and each word of each run of
+letters and digits. A query's run of one character looks up that unigram; a longer run is the
+phrase of its bigrams in order, which matches exactly where the run occurs in the text - so a
+two-character query (防汛, 信访, 印章), a four-character word and a phrase all match wherever
+they stand, even inside longer words (处理 in 待处理), which a word segmenter alone misses.
+Ranking is BM25 over these terms (SQLite's FTS5; PostgreSQL's cover density, see
+hub/store/search.py): bigram BM25 is the strong classic baseline of Chinese retrieval, and
+needs no dictionary to keep up to date.
+
+The streams are space-separated tokens, so each engine's plain tokenizer (FTS5 unicode61,
+PostgreSQL's 'simple') reads them as they are; a token that cannot come from any text (BREAK)
+stands between runs, so a phrase never matches across a punctuation mark.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+BREAK = "zbrk"                   # between runs: no text or query yields this token
+MAX_QUERY_CHARS = 200            # a longer query is searched by its first 200 characters
+MAX_TERMS = 16
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_RUNS = re.compile(rf"[{_CJK}]+|[0-9a-z]+")
+_IS_CJK = re.compile(rf"[{_CJK}]")
+
+
+def normalize(text: str) -> str:
+    """Full-width letters and digits as ASCII, lower case (NFKC, casefold)."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _runs(text: str) -> list[str]:
+    return [r for r in _RUNS.findall(normalize(text)) if r != BREAK]
+
+
+def tokens(text: str) -> str:
+    """The indexed stream of a text: per Chinese run its unigrams then its bigrams, per other run
+    the word; runs apart by BREAK."""
+    out: list[str] = []
+    for run in _runs(text):
+        if out:
+            out.append(BREAK)
+        if _IS_CJK.match(run):
+            out.extend(run)
+            if len(run) > 1:
+                out.append(BREAK)
+                out.extend(run[i:i + 2] for i in range(len(run) - 1))
+        else:
+            out.append(run)
+    return " ".join(out)
+
+
+@dataclass(frozen=True)
+class Term:
+    """What one run of the query must match: a phrase of tokens in order (one token: a word)."""
+    tokens: tuple[str, ...]
+    text: str                    # the run itself, to highlight
+
+
+@dataclass(frozen=True)
+class Query:
+    terms: tuple[Term, ...]       # all must match
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms
+
+    def highlights(self) -> tuple[str, ...]:
+        """The runs to mark in a snippet, longest first."""
+        return tuple(sorted({t.text for t in self.terms}, key=len, reverse=True))
+
+
+def parse_query(q: str) -> Query:
+    """A query of any length and characters as terms (operators, quotes and SQL are just text)."""
+    terms = []
+    for run in _runs(q[:MAX_QUERY_CHARS]):
+        if _IS_CJK.match(run) and len(run) > 1:
+            terms.append(Term(tuple(run[i:i + 2] for i in range(len(run) - 1)), run))
+        else:
+            terms.append(Term((run,), run))
+    unique = list(dict.fromkeys(terms))
+    return Query(tuple(unique[:MAX_TERMS]))
+
+
+def fts5_match(query: Query) -> str:
+    """The FTS5 MATCH expression: each term a quoted phrase, all ANDed (tokens are letters, digits
+    and CJK only, so quoting is safe)."""
+    return " AND ".join('"' + " ".join(t.tokens) + '"' for t in query.terms)
+
+
+def tsquery(query: Query) -> str:
+    """The PostgreSQL tsquery text: each term a <-> phrase of quoted lexemes, all &-ed."""
+    return " & ".join("(" + " <-> ".join(f"'{tok}'" for tok in t.tokens) + ")" for t in query.terms)
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    hit: bool
+
+
+def snippet(text: str, query: Query, width: int = 80) -> tuple[Piece, ...]:
+    """A window of `text` around the first match, with every match in it marked (case and
+    full-width letters ignored); the text's start when nothing matches."""
+    flat = " ".join(text.split())
+    folded = normalize(flat)
+    if len(folded) != len(flat):          # NFKC changed the length: match on the text as it is
+        folded = flat.casefold()
+    needles = [n for n in query.highlights() if n]
+    first = min((i for i in (folded.find(n) for n in needles) if i >= 0), default=-1)
+    start = max(0, first - width // 3) if first >= 0 else 0
+    window, low = flat[start:start + width], folded[start:start + width]
+    pieces: list[Piece] = [Piece("…", False)] if start > 0 else []
+    i = 0
+    while i < len(window):
+        hit = next((n for n in needles if low.startswith(n, i)), None)
+        if hit:
+            pieces.append(Piece(window[i:i + len(hit)], True))
+            i += len(hit)
+        else:
+            j = i + 1
+            while j < len(window) and not any(low.startswith(n, j) for n in needles):
+                j += 1
+            pieces.append(Piece(window[i:j], False))
+            i = j
+    if start + width < len(flat):
+        pieces.append(Piece("…", False))
+    return tuple(pieces)
