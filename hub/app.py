@@ -42,6 +42,7 @@ from hub.services.road_chase import RoadChaseService
 from hub.services.road_deadlines import RoadDeadlines
 from hub.services.sealed_pdf import SealedPdfMaker
 from hub.services.seals import SealService
+from hub.services.search import SearchService
 from hub.services.stats import StatsService
 from hub.services.supervision import SupervisionService
 from hub.store import Store, open_store
@@ -94,6 +95,7 @@ class Hub:
     processes: ProcessRegistry   # this process among those on one PostgreSQL database
     documents: DocumentService = field(init=False)
     paper: PaperService = field(init=False)
+    search: SearchService = field(init=False)
     seals: SealService = field(init=False)     # electronic seals (电子印章)
     duty_log: DutyLogService = field(init=False)   # the duty desk's log and shift handover (值班日志)
     chase: ChaseService = field(init=False)        # the sender reminds units not signed for yet (催办)
@@ -164,6 +166,7 @@ class Hub:
                                 lambda actor, code, purpose, target: hub.otp.confirm(actor, code, purpose, target),
                                 todo_changed)
         hub.seals.sealed = SealedPdfMaker(hub.paper, hub.paper.renderer, hub.otp.at_rest_key)
+        hub.search = SearchService(store, clock)
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
         hub.road_chase = RoadChaseService(store, clock, config, published, todo_changed)

@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -237,6 +238,21 @@ async def cmd_audit(args: argparse.Namespace, config: Config) -> int:
         await hub.close()
 
 
+async def cmd_search(args: argparse.Namespace, config: Config) -> int:
+    """`xietong search reindex`: rebuild the whole full-text index, with a progress bar."""
+    from hub.cli_store import ProgressLines
+    hub = await with_hub(config)
+    try:
+        started = time.monotonic()
+        bar = ProgressLines(sys.stdout)
+        done = await hub.search.reindex(lambda n, total: bar("search index", n, total))
+        print(f"search index rebuilt: {done} documents in {time.monotonic() - started:.1f} s")
+        print(f"检索索引已重建：共 {done} 份")
+        return 0
+    finally:
+        await hub.close()
+
+
 def common_options() -> argparse.ArgumentParser:
     """Options every subcommand takes."""
     common = argparse.ArgumentParser(add_help=False)
@@ -315,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     asub = p.add_subparsers(dest="audit_cmd", required=True, metavar="ACTION")
     asub.add_parser("verify", parents=[common], help="walk the hash chain; report the first broken row")
     p.set_defaults(run=cmd_audit)
+
+    p = sub.add_parser("search", parents=[common], help="full-text search (公文检索)")
+    ssub = p.add_subparsers(dest="search_cmd", required=True, metavar="ACTION")
+    ssub.add_parser("reindex", parents=[common], help="rebuild the whole search index (progress shown)")
+    p.set_defaults(run=cmd_search)
 
     add_seal_commands(sub, common)
     add_store_commands(sub, common)

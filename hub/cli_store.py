@@ -8,9 +8,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
+from hub.clock import SystemClock
 from hub.config import Config, StoreConfig
 from hub.errors import XietongError
 from hub.services import audit
+from hub.services.search import SearchService
 from hub.store.base import sqlite_path
 from hub.store.copy import BATCH, CopyReport, CountsDiffer, copy_sqlite_to_postgresql
 from hub.store.pg import PgStore
@@ -82,8 +84,12 @@ async def cmd_store(args: argparse.Namespace, config: Config) -> int:
     store = await PgStore.open(target, readers=1, create=False)
     try:
         check = await audit.verify(store)            # what `xietong audit verify` runs, on the copy
+        # the search index is kept by each backend its own way: rebuilt on the copy (xietong search reindex)
+        bar = ProgressLines(sys.stdout)
+        indexed = await SearchService(store, SystemClock()).reindex(lambda n, total: bar("search index", n, total))
     finally:
         await store.close()
+    print(f"search index of the copy rebuilt: {indexed} documents / 副本的检索索引已重建：{indexed} 份")
     if not check.ok:
         print(f"audit log of the copy BROKEN at row {check.broken_at}: {check.reason}")
         print(f"副本的审计日志在第 {check.broken_at} 条记录处断裂")

@@ -53,7 +53,8 @@ SLOW_FIRST = ("tests/web/test_schemathesis.py", "tests/service/test_crash_recove
 _SERVICE_ON_POSTGRESQL = (
     "audit_log", "chase", "circulars", "circulation", "delegations", "demo_stages", "documents",
     "duty_desk", "incoming", "meeting_signin", "meetings", "otp", "paper_pdf", "registers", "reports", "resend",
-    "retried_acks", "retried_confirmations", "road_deadlines", "road_engine", "sealed_pdf", "seals", "supervision",
+    "retried_acks", "retried_confirmations", "road_deadlines", "road_engine", "sealed_pdf", "seals", "search",
+    "supervision",
     "todo", "urgent_items", "windows_and_scheduler",
 )
 _WEB_ON_POSTGRESQL = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from hub.domain.permissions import Action, can, require
 from hub.domain.sms_text import issued_text, withdrawn_text
 from hub.errors import XietongError
 from hub.services import audit
+from hub.services.search import attachments_text, index_item_in
 from hub.store import Store, Tx
 from hub.store.items import AttachmentInfo, Event
 from hub.store.resend import DeliveryRound, RoundAttachment, files_for_unit
@@ -127,8 +129,9 @@ class ItemService:
         their frames would delay them, so it waits for the feed. The deliveries are those written,
         not read back.
         """
+        files_text = await asyncio.to_thread(attachments_text, draft.attachments)   # for search: before the writer
         async with self.store.write() as tx:
-            item, recipients = await self._issue_in(tx, actor, draft)
+            item, recipients = await self._issue_in(tx, actor, draft, files_text)
         self.issued(item)
         await self._handed_out()
         return item, [Delivery(id=d, item_id=item.id, unit_id=u, role=role, state=DeliveryState.PENDING,
@@ -139,12 +142,13 @@ class ItemService:
 
     async def issue_in(self, tx: Tx, actor: Actor, draft: ItemDraft) -> Item:
         """Issue inside the caller's transaction (e.g. a document's dispatch); call `issued` after commit."""
-        item, _ = await self._issue_in(tx, actor, draft)
+        item, _ = await self._issue_in(tx, actor, draft, attachments_text(draft.attachments))
         return item
 
-    async def _issue_in(self, tx: Tx, actor: Actor, draft: ItemDraft
+    async def _issue_in(self, tx: Tx, actor: Actor, draft: ItemDraft, files_text: str = ""
                         ) -> tuple[Item, list[tuple[int, int, RecipientRole, int | None]]]:
-        """The item, and (delivery id, unit, role, assignee) of each delivery written."""
+        """The item, and (delivery id, unit, role, assignee) of each delivery written; `files_text`: its
+        attachments' text, for search."""
         require(actor, Action.ISSUE_ITEM, actor.unit_id)
         now = self.clock.now()
         check_draft(draft, now, self.config.items.attachment_limit_kib * 1024)
@@ -175,6 +179,7 @@ class ItemService:
         if delivery_ids:     # the SMS to each unit's clerks, the first step: in SQL, over the id ranges
             await tx.outbox.add_sms_to_units_people(now, event_ids[0], event_ids[-1], Role.CLERK.value, text)
             await tx.timers.add_for_deliveries(due_times[0], "step", 0, delivery_ids[0], delivery_ids[-1])
+        await index_item_in(tx, item, {u for u, _ in recipients}, files_text)   # searchable as it exists
         await audit.record(tx, now, actor, "item.issue", f"item:{item_id}", kind=draft.kind.value,
                            urgency=draft.urgency.value, title=item.title,
                            recipients=[u for u, _ in recipients])

@@ -191,7 +191,7 @@ async def _fill(conn: asyncpg.Connection, reader: sqlite3.Connection, url: str, 
     async with conn.transaction():
         await migrate(conn)                 # its transactions are savepoints in this one
         await conn.execute(WRITE_LOCK)      # a hub started on the target meanwhile waits for the copy
-        tables = await _target_tables(conn)
+        tables = {t: c for t, c in (await _target_tables(conn)).items() if not derived(t)}
         _same_schema(reader, tables)
         held = [(t, n) for t in sorted(tables) if (n := await conn.fetchval(f"SELECT count(*) FROM {_q(t)}"))]
         if held and not replace:
@@ -227,10 +227,17 @@ async def _target_tables(conn: asyncpg.Connection) -> dict[str, dict[str, str]]:
     return tables
 
 
+def derived(table: str) -> bool:
+    """The search index (search_*: its documents, access and SQLite's FTS5 tables) is not copied: each
+    backend keeps it its own way, and `xietong search reindex` rebuilds it on the copy."""
+    return table.startswith("search_")
+
+
 def _same_schema(reader: sqlite3.Connection, tables: dict[str, dict[str, str]]) -> None:
     """Both sides at one version have the same tables and columns; anything else is a bug to stop at."""
     source = {name for (name,) in reader.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")}
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+        if not derived(name)}
     for table in sorted(source ^ set(tables)):
         raise XietongError("copy.schema_differs", table=table)
     for table, columns in tables.items():

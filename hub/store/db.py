@@ -41,6 +41,7 @@ from hub.store.reports import ReportQueries
 from hub.store.resend import RoundQueries
 from hub.store.roads import RoadQueries
 from hub.store.seals import SealQueries
+from hub.store.search import SearchQueries
 from hub.store.sms import SmsQueries
 from hub.store.supervision import SupervisionQueries
 from hub.store.timers import TimerQueries
@@ -108,6 +109,7 @@ class Tx:
         self.delegations = DelegationQueries(conn)   # 代理: delegations, and the session acting under one
         self.reports = ReportQueries(conn)       # 信息报送: reports sent up and their receipt numbers
         self.processes = ProcessQueries(conn)    # the hub processes sharing a PostgreSQL database
+        self.search = SearchQueries(conn)        # 公文检索: the searchable documents and their index
 
 
 class TransactionLost(sqlite3.OperationalError):

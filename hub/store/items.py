@@ -160,6 +160,16 @@ class ItemQueries:
                 " AND delivery_id IS NULL ORDER BY id", (item_id,)) as cur:   # a re-send's: store/resend.py
             return [AttachmentInfo(*r) for r in await cur.fetchall()]
 
+    async def attachment_files(self, item_id: int) -> list[Attachment]:
+        """The item's files with their content (re-indexing them for search)."""
+        async with self.conn.execute("SELECT name, content_type, content FROM attachments WHERE item_id = ? ORDER BY id",
+                                     (item_id,)) as cur:
+            return [Attachment(r["name"], bytes(r["content"]), r["content_type"]) for r in await cur.fetchall()]
+
+    async def all_ids(self) -> list[int]:
+        async with self.conn.execute("SELECT id FROM items ORDER BY id") as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+
     async def attachment_content(self, attachment_id: int) -> tuple[AttachmentInfo, bytes] | None:
         async with self.conn.execute(
                 "SELECT id, item_id, name, content_type, size, sha256, content FROM attachments WHERE id = ?",

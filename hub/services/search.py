@@ -1,0 +1,98 @@
+"""公文检索: one search box over titles, 文号, bodies, senders and attachments' text, answering
+only what the searcher may see, best first, with the matches marked in a snippet.
+
+Items (received and sent documents, notices, orders) are indexed in the transaction that issues
+them, so they are searchable the moment they exist; their attachments' text is extracted before
+that transaction (hub/services/search_text.py). Who may see a hit is the one permission rule's
+answer for items: its sender and its recipient units (the duty desk sees all). `reindex` rebuilds
+everything (`xietong search reindex`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from hub.clock import Clock, utc_iso
+from hub.domain.calendar import CST
+from hub.domain.identity import Actor
+from hub.domain.items import Attachment, Item
+from hub.domain.permissions import Action, can, require
+from hub.domain.search import Piece, Query, parse_query, snippet
+from hub.services.search_text import attachment_text
+from hub.store import Store, Tx
+from hub.store.search import Filters, SearchDoc
+
+PER_PAGE = 20
+NO_FILTERS = Filters()
+REINDEX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc: SearchDoc
+    title: tuple[Piece, ...]
+    snippet: tuple[Piece, ...]
+
+    @property
+    def url(self) -> str:
+        return f"/items/{self.doc.source_id}"
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    q: str
+    query: Query
+    hits: list[Hit]
+    total: int
+    page: int
+    pages: int
+
+
+def attachments_text(attachments: Sequence[Attachment]) -> str:
+    """The text of the attachments that have any (done before the issuing transaction: it may take a while)."""
+    return "\n".join(t for a in attachments if (t := attachment_text(a.name, a.content)))
+
+
+async def index_item_in(tx: Tx, item: Item, recipients: set[int], text: str) -> None:
+    """Index an item in the caller's transaction (issuing it): seen by its sender and its recipients."""
+    sender = await tx.units.get(item.sender_unit_id)
+    await tx.search.put(SearchDoc(
+        "item", item.id, item.title, item.doc_number or "", sender.name if sender else "", item.sender_unit_id,
+        f"{item.body}\n{text}" if text else item.body, item.kind.value, item.doc_kind or "", item.urgency.value,
+        item.issued_at.astimezone(CST).year, utc_iso(item.issued_at)), {item.sender_unit_id, *recipients})
+
+
+class SearchService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store, self.clock = store, clock
+
+    async def search(self, actor: Actor, q: str, filters: Filters = NO_FILTERS, page: int = 1) -> SearchPage:
+        require(actor, Action.VIEW_ITEM, actor.unit_id)
+        query = parse_query(q)
+        units = None if can(actor, Action.VIEW_ITEM, []) else [actor.unit_id]   # [] : only a grant of ANY
+        page = max(1, page)
+        async with self.store.read() as tx:
+            docs, total = await tx.search.search(query, units, filters, PER_PAGE, (page - 1) * PER_PAGE)
+        hits = [Hit(d, snippet(d.title, query, 200), snippet(d.body, query)) for d in docs]
+        return SearchPage(q, query, hits, total, page, max(1, -(-total // PER_PAGE)))
+
+    async def reindex(self, progress: Callable[[int, int], None] = lambda done, total: None) -> int:
+        """Rebuild the whole index from the items (in batches, each its own transaction)."""
+        async with self.store.read() as tx:
+            ids = await tx.items.all_ids()
+        async with self.store.write() as tx:
+            await tx.search.clear()
+        progress(0, len(ids))
+        for start in range(0, len(ids), REINDEX_BATCH):
+            batch = ids[start:start + REINDEX_BATCH]
+            async with self.store.read() as tx:
+                rows = [(await tx.items.get(i), await tx.deliveries.for_item(i),
+                         await tx.items.attachment_files(i)) for i in batch]
+            texts = [attachments_text(files) for _, _, files in rows]
+            async with self.store.write() as tx:
+                for (item, deliveries, _), text in zip(rows, texts, strict=True):
+                    if item is not None:
+                        await index_item_in(tx, item, {d.unit_id for d in deliveries}, text)
+            progress(min(start + REINDEX_BATCH, len(ids)), len(ids))
+        return len(ids)

@@ -1,0 +1,157 @@
+"""SQL of full-text search (hub/domain/search.py): the searchable documents, who may see each,
+and the index - SQLite's FTS5 table (BM25), or on PostgreSQL a tsvector under GIN (cover density,
+ts_rank_cd, title weighted over body). The token streams are made in Python, the same for both.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from hub.domain.search import Query, fts5_match, tokens, tsquery
+from hub.store.connection import Connection
+from hub.store.dialect import is_pg
+
+# BM25 weights of FTS5's columns: a match in the title counts as much as four in the body
+_WEIGHTS = "4.0, 1.0"
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    source: str
+    source_id: int
+    title: str
+    number: str
+    sender: str
+    sender_unit_id: int | None
+    body: str
+    kind: str
+    doc_kind: str
+    urgency: str
+    year: int
+    at: str
+    id: int = 0
+
+
+@dataclass(frozen=True)
+class Filters:
+    year: int | None = None
+    sender_unit_id: int | None = None
+    kind: str = ""
+    urgency: str = ""
+
+
+def _doc(r: sqlite3.Row) -> SearchDoc:
+    return SearchDoc(r["source"], r["source_id"], r["title"], r["number"], r["sender"], r["sender_unit_id"],
+                     r["body"], r["kind"], r["doc_kind"], r["urgency"], r["year"], r["at"], r["id"])
+
+
+def _streams(doc: SearchDoc) -> tuple[str, str]:
+    return tokens(doc.title), tokens(f"{doc.number} {doc.sender} {doc.body}")
+
+
+_COLUMNS = ("source, source_id, title, number, sender, sender_unit_id, body, kind, doc_kind, urgency, year, at")
+
+
+class SearchQueries:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    async def put(self, doc: SearchDoc, units: set[int]) -> int:
+        """Index a document (again, if it was): its row, its index entry, the units that see it."""
+        values = (doc.source, doc.source_id, doc.title, doc.number, doc.sender, doc.sender_unit_id, doc.body,
+                  doc.kind, doc.doc_kind, doc.urgency, doc.year, doc.at)
+        title, body = _streams(doc)
+        if is_pg(self.conn):
+            async with self.conn.execute(
+                    f"INSERT INTO search_docs ({_COLUMNS}, tsv) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    " setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B'))"
+                    " ON CONFLICT (source, source_id) DO UPDATE SET title = excluded.title, number = excluded.number,"
+                    " sender = excluded.sender, sender_unit_id = excluded.sender_unit_id, body = excluded.body,"
+                    " kind = excluded.kind, doc_kind = excluded.doc_kind, urgency = excluded.urgency,"
+                    " year = excluded.year, at = excluded.at, tsv = excluded.tsv RETURNING id",
+                    (*values, title, body)) as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            doc_id = int(row[0])
+        else:
+            old = await self.get(doc.source, doc.source_id)
+            if old is not None:
+                await self._unindex(old)
+                await self.conn.execute(
+                    "UPDATE search_docs SET title = ?, number = ?, sender = ?, sender_unit_id = ?, body = ?, kind = ?,"
+                    " doc_kind = ?, urgency = ?, year = ?, at = ? WHERE id = ?", (*values[2:], old.id))
+                doc_id = old.id
+            else:
+                cur = await self.conn.execute(
+                    f"INSERT INTO search_docs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+                assert cur.lastrowid is not None
+                doc_id = cur.lastrowid
+            await self.conn.execute("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
+                                    (doc_id, title, body))
+        await self.conn.execute("DELETE FROM search_access WHERE doc_id = ?", (doc_id,))
+        await self.conn.executemany("INSERT INTO search_access (unit_id, doc_id) VALUES (?, ?)",
+                                    [(u, doc_id) for u in sorted(units)])
+        return doc_id
+
+    async def _unindex(self, old: SearchDoc) -> None:
+        """FTS5's contentless delete: the entry's tokens, made again from the stored text."""
+        title, body = _streams(old)
+        await self.conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
+                                (old.id, title, body))
+
+    async def get(self, source: str, source_id: int) -> SearchDoc | None:
+        async with self.conn.execute(f"SELECT id, {_COLUMNS} FROM search_docs WHERE source = ? AND source_id = ?",
+                                     (source, source_id)) as cur:
+            row = await cur.fetchone()
+        return _doc(row) if row else None
+
+    async def clear(self) -> None:
+        """Empty the index (before a rebuild)."""
+        await self.conn.execute("DELETE FROM search_access")
+        await self.conn.execute("DELETE FROM search_docs")
+        if not is_pg(self.conn):
+            await self.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
+
+    async def count(self) -> int:
+        async with self.conn.execute("SELECT count(*) FROM search_docs") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def search(self, query: Query, units: list[int] | None, filters: Filters, limit: int,
+                     offset: int = 0) -> tuple[list[SearchDoc], int]:
+        """The best `limit` documents (after `offset`) matching every term that one of `units` may see
+        (None: all), and how many match in all."""
+        if query.empty:
+            return [], 0
+        where: list[str] = []
+        args: list[int | str] = []
+        if units is not None:
+            where.append(f"EXISTS (SELECT 1 FROM search_access a WHERE a.doc_id = d.id AND a.unit_id IN"
+                         f" ({','.join('?' * len(units))}))")
+            args += units
+        for column, value in (("year", filters.year), ("sender_unit_id", filters.sender_unit_id),
+                              ("kind", filters.kind or None), ("urgency", filters.urgency or None)):
+            if value is not None:
+                where.append(f"d.{column} = ?")
+                args.append(value)
+        extra = "".join(f" AND {w}" for w in where)
+        if is_pg(self.conn):
+            base = (f"FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', ?){extra}")
+            first = [tsquery(query)]
+            order = "ts_rank_cd(d.tsv, to_tsquery('simple', ?), 1) DESC, d.id DESC"
+            order_args = [tsquery(query)]
+        else:
+            base = f"FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH ?{extra}"
+            first = [fts5_match(query)]
+            order = f"bm25(search_fts, {_WEIGHTS}), d.id DESC"
+            order_args = []
+        async with self.conn.execute(f"SELECT count(*) {base}", (*first, *args)) as cur:
+            row = await cur.fetchone()
+        total = int(row[0]) if row else 0
+        if not total:
+            return [], 0
+        async with self.conn.execute(f"SELECT d.id, {', '.join('d.' + c for c in _COLUMNS.split(', '))} {base}"
+                                     f" ORDER BY {order} LIMIT ? OFFSET ?",
+                                     (*first, *args, *order_args, limit, offset)) as cur:
+            return [_doc(r) for r in await cur.fetchall()], total
