@@ -51,6 +51,7 @@ from webapp.routes import (  # noqa: F401
     resend,
     seal_pages,
     seals,
+    search,
     supervision,
     testing,
     todo,

@@ -105,18 +105,15 @@ class Piece:
     hit: bool
 
 
-def snippet(text: str, query: Query, width: int = 80) -> tuple[Piece, ...]:
-    """A window of `text` around the first match, with every match in it marked (case and
-    full-width letters ignored); the text's start when nothing matches."""
-    flat = " ".join(text.split())
-    folded = normalize(flat)
-    if len(folded) != len(flat):          # NFKC changed the length: match on the text as it is
-        folded = flat.casefold()
-    needles = [n for n in query.highlights() if n]
-    first = min((i for i in (folded.find(n) for n in needles) if i >= 0), default=-1)
-    start = max(0, first - width // 3) if first >= 0 else 0
-    window, low = flat[start:start + width], folded[start:start + width]
-    pieces: list[Piece] = [Piece("…", False)] if start > 0 else []
+def marked(text: str, query: Query) -> tuple[Piece, ...]:
+    """The whole text in pieces, every match of the query's runs marked (a page opened from a hit)."""
+    folded = normalize(text)
+    return tuple(_pieces(text, folded if len(folded) == len(text) else text.casefold(),
+                         [n for n in query.highlights() if n]))
+
+
+def _pieces(window: str, low: str, needles: list[str]) -> list[Piece]:
+    pieces: list[Piece] = []
     i = 0
     while i < len(window):
         hit = next((n for n in needles if low.startswith(n, i)), None)
@@ -129,6 +126,22 @@ def snippet(text: str, query: Query, width: int = 80) -> tuple[Piece, ...]:
                 j += 1
             pieces.append(Piece(window[i:j], False))
             i = j
+    return pieces
+
+
+def snippet(text: str, query: Query, width: int = 80) -> tuple[Piece, ...]:
+    """A window of `text` around the first match, with every match in it marked (case and
+    full-width letters ignored); the text's start when nothing matches."""
+    flat = " ".join(text.split())
+    folded = normalize(flat)
+    if len(folded) != len(flat):          # NFKC changed the length: match on the text as it is
+        folded = flat.casefold()
+    needles = [n for n in query.highlights() if n]
+    first = min((i for i in (folded.find(n) for n in needles) if i >= 0), default=-1)
+    start = max(0, first - width // 3) if first >= 0 else 0
+    window, low = flat[start:start + width], folded[start:start + width]
+    pieces: list[Piece] = [Piece("…", False)] if start > 0 else []
+    pieces += _pieces(window, low, needles)
     if start + width < len(flat):
         pieces.append(Piece("…", False))
     return tuple(pieces)

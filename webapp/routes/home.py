@@ -62,4 +62,5 @@ async def home(request: web.Request) -> web.Response:
     open_items = todo.counts.get(TodoKind.SIGN_FOR.value, 0)
     may_act = await hub.delegations.current_for(actor)     # 可代理：李四 → 开始代理
     return render(request, "home.html", unit=unit, roles=roles, links=links, open_items=open_items,
-                  todo=todo, lead=[k.value for k in lead], now=hub.clock.now(), may_act=may_act)
+                  todo=todo, lead=[k.value for k in lead], now=hub.clock.now(), may_act=may_act,
+                  can_search=can(actor, Action.VIEW_ITEM, actor.unit_id))

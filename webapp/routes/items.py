@@ -13,6 +13,7 @@ from hub.domain.item_filters import ListFilter, parse_filter
 from hub.domain.items import DOC_KINDS, Attachment, DeliveryState, ItemDraft, ItemKind, Urgency
 from hub.domain.permissions import Action, can
 from hub.domain.recipient_groups import apply_pick
+from hub.domain.search import Piece, marked, parse_query
 from hub.errors import XietongError
 from hub.services.items import Attendee
 from webapp.context import (
@@ -216,7 +217,8 @@ async def item_page(request: web.Request, item_id: int, error: str | None = None
                   unsigned=unsigned, reminded=int(reminded) if reminded.isdigit() else None,
                   registered=registered, may_register=may_register,
                   meeting=await hub.meetings.of_item(actor, item_id) if view.item.kind is ItemKind.MEETING_NOTICE
-                  else None, answers=await hub.reports.of_answer_item(actor, item_id))   # a 批复: its 请示
+                  else None, answers=await hub.reports.of_answer_item(actor, item_id),   # a 批复: its 请示
+                  marked_body=_marked(view.item.body, request.query.get("hl", "")))     # opened from a search hit
 
 
 @page("GET", "/items/{item_id}", action=Action.VIEW_ITEM)
@@ -273,3 +275,11 @@ async def download(request: web.Request) -> web.Response:
     return web.Response(body=content, content_type="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.name)}",
         "X-Content-Type-Options": "nosniff"})
+
+
+def _marked(body: str, hl: str) -> list[tuple[Piece, ...]] | None:
+    """The body's paragraphs with the search words marked, when the page was opened from a hit."""
+    query = parse_query(hl)
+    if query.empty:
+        return None
+    return [marked(p, query) for p in body.split("\n") if p.strip()]
