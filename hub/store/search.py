@@ -14,6 +14,8 @@ from hub.store.dialect import is_pg
 
 # BM25 weights of FTS5's columns: a match in the title counts as much as four in the body
 _WEIGHTS = "4.0, 1.0"
+COUNT_CAP = 1000
+BROAD = 20_000        # a query matching more documents than this ranks them newest first (see search)
 
 
 @dataclass(frozen=True)
@@ -118,10 +120,27 @@ class SearchQueries:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
+    async def _broad(self, query: Query) -> bool:
+        """Whether every token of the query is in more than BROAD documents (民政 is in every 人民政府): such
+        words weigh next to nothing in BM25, so their hits are listed newest first, which the index gives
+        without scoring every match. SQLite reads each token's document frequency from search_vocab;
+        PostgreSQL counts, up to BROAD + 1, the documents holding all the tokens (its GIN index alone)."""
+        toks = sorted({tok for t in query.terms for tok in t.tokens})
+        if is_pg(self.conn):
+            async with self.conn.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM search_docs WHERE tsv @@ to_tsquery('simple', ?)"
+                    f" LIMIT {BROAD + 1}) AS m", (" & ".join(f"'{t}'" for t in toks),)) as cur:
+                row = await cur.fetchone()
+            return bool(row and row[0] > BROAD)
+        async with self.conn.execute(f"SELECT count(*), min(doc) FROM search_vocab WHERE term IN"
+                                     f" ({','.join('?' * len(toks))})", toks) as cur:
+            row = await cur.fetchone()
+        return bool(row and row[0] == len(toks) and row[1] > BROAD)
+
     async def search(self, query: Query, units: list[int] | None, filters: Filters, limit: int,
                      offset: int = 0) -> tuple[list[SearchDoc], int]:
         """The best `limit` documents (after `offset`) matching every term that one of `units` may see
-        (None: all), and how many match in all."""
+        (None: all), and how many match in all (COUNT_CAP + 1 meaning more than COUNT_CAP)."""
         if query.empty:
             return [], 0
         where: list[str] = []
@@ -137,16 +156,21 @@ class SearchQueries:
                 args.append(value)
         extra = "".join(f" AND {w}" for w in where)
         if is_pg(self.conn):
-            base = (f"FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', ?){extra}")
+            matching = "FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', ?)"
             first = [tsquery(query)]
-            order = "ts_rank_cd(d.tsv, to_tsquery('simple', ?), 1) DESC, d.id DESC"
+            order, newest = "ts_rank_cd(d.tsv, to_tsquery('simple', ?), 1) DESC, d.id DESC", "d.id DESC"
             order_args = [tsquery(query)]
         else:
-            base = f"FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH ?{extra}"
+            matching = "FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH ?"
             first = [fts5_match(query)]
-            order = f"bm25(search_fts, {_WEIGHTS}), d.id DESC"
+            order, newest = f"bm25(search_fts, {_WEIGHTS}), d.id DESC", "f.rowid DESC"
             order_args = []
-        async with self.conn.execute(f"SELECT count(*) {base}", (*first, *args)) as cur:
+        base = matching + extra
+        if await self._broad(query):
+            order, order_args = newest, []
+        # counted up to COUNT_CAP + 1 ("1,000+"): a count over every match would cost as much as the ranking
+        async with self.conn.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP + 1}) AS m",
+                                     (*first, *args)) as cur:
             row = await cur.fetchone()
         total = int(row[0]) if row else 0
         if not total:

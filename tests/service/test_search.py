@@ -99,3 +99,13 @@ async def test_the_index_is_rebuilt_from_the_documents(demo_hub):
     done = await hub.search.reindex(lambda n, total: seen.append((n, total)))
     assert seen[-1] == (done, done) and done >= 1
     assert (await titles(hub, "duty", "防汛"))[0] == before
+
+
+async def test_a_word_in_most_documents_lists_them_newest_first(demo_hub, monkeypatch):
+    import hub.store.search as store_search
+    hub = demo_hub
+    older = await issue(hub, "关于召开人民政府常务会议的通知", "会议讨论民政工作。" * 3, "DHZ")
+    newer = await issue(hub, "关于人民政府值班安排的通知", "请各单位做好值班。", "DHZ")
+    assert (await titles(hub, "dhz.clerk1", "民政"))[0][0] == older.title     # BM25: the one that says it most
+    monkeypatch.setattr(store_search, "BROAD", 1)                              # as if 民政 were everywhere
+    assert (await titles(hub, "dhz.clerk1", "民政"))[0] == [newer.title, older.title]

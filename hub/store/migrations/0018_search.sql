@@ -29,3 +29,5 @@ CREATE INDEX search_access_doc ON search_access(doc_id);
 
 -- the token streams of hub/domain/search.tokens (contentless: the text is in search_docs)
 CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='', tokenize='unicode61 remove_diacritics 0');
+-- each token's document frequency, read by hub/store/search.py to tell a word found nearly everywhere
+CREATE VIRTUAL TABLE search_vocab USING fts5vocab(search_fts, 'row');
