@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 
 BREAK = "zbrk"                   # between runs: no text or query yields this token
+_RESERVED = re.compile(r"^(?:zbrk|zu[0-9]+)$")     # BREAK, and the units' tokens (unit_token)
 MAX_QUERY_CHARS = 200            # a longer query is searched by its first 200 characters
 MAX_TERMS = 16
 
@@ -36,7 +37,13 @@ def normalize(text: str) -> str:
 
 
 def _runs(text: str) -> list[str]:
-    return [r for r in _RUNS.findall(normalize(text)) if r != BREAK]
+    return [r for r in _RUNS.findall(normalize(text)) if not _RESERVED.match(r)]
+
+
+def unit_token(unit_id: int) -> str:
+    """The token that says a unit may see a document, indexed beside its text: the engines intersect
+    it with the query's terms themselves (no text or query yields it)."""
+    return f"zu{unit_id}"
 
 
 def tokens(text: str) -> str:
@@ -88,15 +95,22 @@ def parse_query(q: str) -> Query:
     return Query(tuple(unique[:MAX_TERMS]))
 
 
-def fts5_match(query: Query) -> str:
+def fts5_match(query: Query, units: list[int] | None = None) -> str:
     """The FTS5 MATCH expression: each term a quoted phrase, all ANDed (tokens are letters, digits
-    and CJK only, so quoting is safe)."""
-    return " AND ".join('"' + " ".join(t.tokens) + '"' for t in query.terms)
+    and CJK only, so quoting is safe); with `units`, only documents one of them may see."""
+    text = " AND ".join('"' + " ".join(t.tokens) + '"' for t in query.terms)
+    if units is None:
+        return text
+    return "units : (" + " OR ".join(unit_token(u) for u in units) + f") AND ({text})"
 
 
-def tsquery(query: Query) -> str:
-    """The PostgreSQL tsquery text: each term a <-> phrase of quoted lexemes, all &-ed."""
-    return " & ".join("(" + " <-> ".join(f"'{tok}'" for tok in t.tokens) + ")" for t in query.terms)
+def tsquery(query: Query, units: list[int] | None = None) -> str:
+    """The PostgreSQL tsquery text: each term a <-> phrase of quoted lexemes, all &-ed; with `units`,
+    only documents one of them may see."""
+    text = " & ".join("(" + " <-> ".join(f"'{tok}'" for tok in t.tokens) + ")" for t in query.terms)
+    if units is None:
+        return text
+    return "(" + " | ".join(f"'{unit_token(u)}'" for u in units) + f") & {text}"
 
 
 @dataclass(frozen=True)

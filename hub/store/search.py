@@ -8,12 +8,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from hub.domain.search import Query, fts5_match, tokens, tsquery
+from hub.domain.search import Query, fts5_match, tokens, tsquery, unit_token
 from hub.store.connection import Connection
 from hub.store.dialect import is_pg
 
-# BM25 weights of FTS5's columns: a match in the title counts as much as four in the body
-_WEIGHTS = "4.0, 1.0"
+# BM25 weights of FTS5's columns: a match in the title counts as much as four in the body (units: none)
+_WEIGHTS = "4.0, 1.0, 0.0"
+# ts_rank_cd's weights of D (the units' tokens), C, B (body), A (title)
+_PG_WEIGHTS = "'{0, 0, 0.25, 1.0}'"
 COUNT_CAP = 1000
 BROAD = 20_000        # a query matching more documents than this ranks them newest first (see search)
 
@@ -52,6 +54,10 @@ def _streams(doc: SearchDoc) -> tuple[str, str]:
     return tokens(doc.title), tokens(f"{doc.number} {doc.sender} {doc.body}")
 
 
+def _units(units: set[int]) -> str:
+    return " ".join(unit_token(u) for u in sorted(units))
+
+
 _COLUMNS = ("source, source_id, title, number, sender, sender_unit_id, body, kind, doc_kind, urgency, year, at")
 
 
@@ -67,19 +73,20 @@ class SearchQueries:
         if is_pg(self.conn):
             async with self.conn.execute(
                     f"INSERT INTO search_docs ({_COLUMNS}, tsv) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                    " setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B'))"
+                    " setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')"
+                    " || setweight(to_tsvector('simple', ?), 'D'))"
                     " ON CONFLICT (source, source_id) DO UPDATE SET title = excluded.title, number = excluded.number,"
                     " sender = excluded.sender, sender_unit_id = excluded.sender_unit_id, body = excluded.body,"
                     " kind = excluded.kind, doc_kind = excluded.doc_kind, urgency = excluded.urgency,"
                     " year = excluded.year, at = excluded.at, tsv = excluded.tsv RETURNING id",
-                    (*values, title, body)) as cur:
+                    (*values, title, body, _units(units))) as cur:
                 row = await cur.fetchone()
             assert row is not None
             doc_id = int(row[0])
         else:
             old = await self.get(doc.source, doc.source_id)
             if old is not None:
-                await self._unindex(old)
+                await self._unindex(old, await self._access(old.id))
                 await self.conn.execute(
                     "UPDATE search_docs SET title = ?, number = ?, sender = ?, sender_unit_id = ?, body = ?, kind = ?,"
                     " doc_kind = ?, urgency = ?, year = ?, at = ? WHERE id = ?", (*values[2:], old.id))
@@ -89,18 +96,22 @@ class SearchQueries:
                     f"INSERT INTO search_docs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
                 assert cur.lastrowid is not None
                 doc_id = cur.lastrowid
-            await self.conn.execute("INSERT INTO search_fts (rowid, title, body) VALUES (?, ?, ?)",
-                                    (doc_id, title, body))
+            await self.conn.execute("INSERT INTO search_fts (rowid, title, body, units) VALUES (?, ?, ?, ?)",
+                                    (doc_id, title, body, _units(units)))
         await self.conn.execute("DELETE FROM search_access WHERE doc_id = ?", (doc_id,))
         await self.conn.executemany("INSERT INTO search_access (unit_id, doc_id) VALUES (?, ?)",
                                     [(u, doc_id) for u in sorted(units)])
         return doc_id
 
-    async def _unindex(self, old: SearchDoc) -> None:
-        """FTS5's contentless delete: the entry's tokens, made again from the stored text."""
+    async def _unindex(self, old: SearchDoc, units: set[int]) -> None:
+        """FTS5's contentless delete: the entry's tokens, made again from the stored text and access."""
         title, body = _streams(old)
-        await self.conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', ?, ?, ?)",
-                                (old.id, title, body))
+        await self.conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body, units)"
+                                " VALUES ('delete', ?, ?, ?, ?)", (old.id, title, body, _units(units)))
+
+    async def _access(self, doc_id: int) -> set[int]:
+        async with self.conn.execute("SELECT unit_id FROM search_access WHERE doc_id = ?", (doc_id,)) as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
 
     async def get(self, source: str, source_id: int) -> SearchDoc | None:
         async with self.conn.execute(f"SELECT id, {_COLUMNS} FROM search_docs WHERE source = ? AND source_id = ?",
@@ -145,10 +156,6 @@ class SearchQueries:
             return [], 0
         where: list[str] = []
         args: list[int | str] = []
-        if units is not None:
-            where.append(f"EXISTS (SELECT 1 FROM search_access a WHERE a.doc_id = d.id AND a.unit_id IN"
-                         f" ({','.join('?' * len(units))}))")
-            args += units
         for column, value in (("year", filters.year), ("sender_unit_id", filters.sender_unit_id),
                               ("kind", filters.kind or None), ("urgency", filters.urgency or None)):
             if value is not None:
@@ -157,12 +164,13 @@ class SearchQueries:
         extra = "".join(f" AND {w}" for w in where)
         if is_pg(self.conn):
             matching = "FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', ?)"
-            first = [tsquery(query)]
-            order, newest = "ts_rank_cd(d.tsv, to_tsquery('simple', ?), 1) DESC, d.id DESC", "d.id DESC"
+            first = [tsquery(query, units)]
+            order = f"ts_rank_cd({_PG_WEIGHTS}, d.tsv, to_tsquery('simple', ?), 1) DESC, d.id DESC"
+            newest = "d.id DESC"
             order_args = [tsquery(query)]
         else:
             matching = "FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH ?"
-            first = [fts5_match(query)]
+            first = [fts5_match(query, units)]
             order, newest = f"bm25(search_fts, {_WEIGHTS}), d.id DESC", "f.rowid DESC"
             order_args = []
         base = matching + extra

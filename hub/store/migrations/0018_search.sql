@@ -27,7 +27,9 @@ CREATE TABLE search_access (                -- the units that may see it (sender
 );
 CREATE INDEX search_access_doc ON search_access(doc_id);
 
--- the token streams of hub/domain/search.tokens (contentless: the text is in search_docs)
-CREATE VIRTUAL TABLE search_fts USING fts5(title, body, content='', tokenize='unicode61 remove_diacritics 0');
+-- the token streams of hub/domain/search.tokens (contentless: the text is in search_docs), and the
+-- tokens of the units that may see each (hub/domain/search.unit_token): FTS5 intersects them with
+-- the query's terms itself
+CREATE VIRTUAL TABLE search_fts USING fts5(title, body, units, content='', tokenize='unicode61 remove_diacritics 0');
 -- each token's document frequency, read by hub/store/search.py to tell a word found nearly everywhere
 CREATE VIRTUAL TABLE search_vocab USING fts5vocab(search_fts, 'row');
