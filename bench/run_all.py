@@ -38,6 +38,8 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "resume": (["--clients", "1000"], ["clients", "events", "all_recovered_s", "lost", "doubled"]),
     "todo": (["--quick"], ["todo_p99_ms", "register_p99_ms", "export_10k_s", "register_over"]),
     "render": (["--runs", "5"], ["render_3p_p95_ms", "render_100p_s", "pages_long"]),
+    "search": (["--docs", "10000", "--rounds", "3"], ["index_docs_per_s", "q2_p99_ms", "q4_p99_ms", "phrase_p99_ms",
+                                                      "recall"]),
 }
 TIMEOUT_S = {"full": 1800, "quick": 600}     # per benchmark
 
