@@ -42,3 +42,11 @@ async def test_a_hit_opens_its_document_with_the_words_marked(client, demo_hub):
     assert body.count("<mark>防汛</mark>") == 1 and "汛期值班不得离岗" in body
     plain = await (await client.get(f"/items/{mine.id}", params={"hl": "<b>"})).text()
     assert "<mark>" not in plain and "<b>" not in plain           # nothing of it marked, nothing of it as markup
+
+
+async def test_a_search_body_that_is_not_a_json_object_is_a_clear_400(client):
+    token = await login(client, "dhz.clerk1")
+    for data in (b"", b"not json", b"[1, 2]", b'{"q": 5}', b'{"q": "x", "page": "two"}'):
+        resp = await client.post("/api/search", data=data, headers={"X-CSRF-Token": token,
+                                                                    "Content-Type": "application/json"})
+        assert resp.status == 400 and (await resp.json())["error"]["code"] == "input.invalid"

@@ -9,9 +9,10 @@ from aiohttp import web
 from hub.domain.items import Urgency
 from hub.domain.permissions import Action
 from hub.domain.search import Piece
+from hub.errors import XietongError
 from hub.services.search import SearchPage
 from hub.store.search import Filters
-from webapp.context import actor_of, hub_of, int_arg, json_response, render
+from webapp.context import actor_of, hub_of, int_arg, json_body, json_response, render
 from webapp.routing import api, page
 
 PIECES = {"type": "array", "items": {"type": "object", "required": ["text", "hit"],
@@ -71,11 +72,11 @@ def _answer(q: str, result: SearchPage) -> web.Response:
          "q": {"type": "string"}, "year": {"type": "integer", "minimum": 1},
          "urgency": {"type": "string", "enum": [u.value for u in Urgency]}, "page": {"type": "integer", "minimum": 1}}})
 async def search_api_post(request: web.Request) -> web.Response:
-    body = await request.json()
-    q = str(body.get("q", "")) if isinstance(body, dict) else ""
-    year = body.get("year") if isinstance(body, dict) else None
-    urgency = str(body.get("urgency", "")) if isinstance(body, dict) else ""
+    body = await json_body(request)
+    q, year, urgency = body.get("q", ""), body.get("year"), body.get("urgency", "")
+    if not isinstance(q, str) or not isinstance(urgency, str):
+        raise XietongError("input.invalid", field="q" if not isinstance(q, str) else "urgency")
     filters = Filters(year=int_arg(year, "year") if year is not None else None,
                       urgency=urgency if urgency in {u.value for u in Urgency} else "")
-    n = int_arg(body.get("page", 1), "page") if isinstance(body, dict) else 1
+    n = int_arg(body.get("page", 1), "page")
     return _answer(q, await hub_of(request).search.search(actor_of(request), q, filters, n))
