@@ -357,3 +357,19 @@ async def test_the_documents_sign_off_page_and_the_item_page_still_read_in_engli
     page = await (await client.get(f"/documents/{doc.id}")).text()
     assert "Progress" in page and "Sign-off" in page and "In progress" in page
     assert '<span class="tab-label">To do</span>' in page
+
+
+async def test_the_phone_book_finds_a_unit_by_its_pinyin_initials_and_a_person_by_name(client: TestClient) -> None:  # type: ignore[type-arg]
+    await login(client, "xsz.clerk1")
+    for q in ("dhz", "DHZ", "donghu", "东湖"):
+        body = await (await client.get("/api/phonebook", params={"q": q})).json()
+        names = [u["name"] for u in body["units"]]
+        assert "东湖镇人民政府" in names and all(n.startswith("东湖镇") for n in names), q   # and its offices
+    page = await (await client.get("/phonebook", params={"q": "dhz"})).text()
+    assert 'data-unit="DHZ"' in page and 'data-unit="XSZ"' not in page and 'href="tel:' in page
+    everyone = (await (await client.get("/api/phonebook")).json())["units"]
+    person = next(p for u in everyone for p in u["people"])
+    found = (await (await client.get("/api/phonebook", params={"q": person["name"]})).json())["units"]
+    assert any(p["name"] == person["name"] for u in found for p in u["people"])
+    nothing = await (await client.get("/phonebook", params={"q": "zzzzqqq"})).text()
+    assert 'id="phonebook-nothing"' in nothing

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from hub.domain.permissions import Action
-from hub.services.phonebook import phone_book
+from hub.services.phonebook import phone_book, search_book
 from webapp.context import actor_of, hub_of, json_response, lang_of, render
 from webapp.i18n import translate
 from webapp.routing import api, page
@@ -21,13 +21,17 @@ ENTRY = {"type": "object", "required": ["unit_id", "code", "name", "duty_phone",
 
 @page("GET", "/phonebook", action=Action.VIEW_UNITS)
 async def phonebook_page(request: web.Request) -> web.Response:
-    return render(request, "phonebook.html", book=await phone_book(hub_of(request).store, actor_of(request)))
+    q = request.query.get("q", "")
+    book = search_book(await phone_book(hub_of(request).store, actor_of(request)), q)
+    return render(request, "phonebook.html", book=book, q=q)
 
 
-@api("GET", "/api/phonebook", action=Action.VIEW_UNITS, summary="The phone book: units, duty phones, clerks, leaders",
+@api("GET", "/api/phonebook", action=Action.VIEW_UNITS, params=({"name": "q", "in": "query", "required": False,
+                                                                  "schema": {"type": "string"}},),
+     summary="The phone book: units, duty phones, clerks, leaders (q: a name, or its pinyin or initials)",
      response={"type": "object", "required": ["units"], "properties": {"units": {"type": "array", "items": ENTRY}}})
 async def phonebook_api(request: web.Request) -> web.Response:
-    book = await phone_book(hub_of(request).store, actor_of(request))
+    book = search_book(await phone_book(hub_of(request).store, actor_of(request)), request.query.get("q", ""))
     return json_response({"units": [
         {"unit_id": e.unit.id, "code": e.unit.code, "name": e.unit.name, "duty_phone": e.unit.duty_phone,
          "people": [{"name": p.name, "phone": p.phone, "role": p.role.value} for p in e.people]} for e in book]})
