@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from hub.crypto.seal_algorithms import DEFAULT, PrivateKey, SealAlgorithm
 from hub.crypto.seal_package import Finding, VerifyReport, chain_findings, revocation_finding
 from hub.crypto.seals import authority_name, subject_of
-from hub.crypto.tsa import AuthorityTimeStamper, asn1_cert
+from hub.crypto.tsa import asn1_cert, authority_time_stamper
 from hub.domain.paper import PAGE_MM, SealPlace
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def sign_pdf(pdf: bytes, at: SealPlace, appearance_pdf: bytes, seal_cert: x509.C
 
     chain = SimpleCertificateStore.from_certs([asn1_cert(authority)])
     signer = signers.SimpleSigner(signing_cert=asn1_cert(seal_cert), signing_key=_asn1_key(seal_key), cert_registry=chain)
-    stamper = AuthorityTimeStamper(tsa_cert, tsa_key, authority, when, alg)
+    stamper = authority_time_stamper(tsa_cert, tsa_key, authority, when, alg)
     r = SEAL_MM / 2
     box = (round((at.x_mm - r) * MM), round((PAGE_HEIGHT_MM - at.y_mm - r) * MM),
            round((at.x_mm + r) * MM), round((PAGE_HEIGHT_MM - at.y_mm + r) * MM))
