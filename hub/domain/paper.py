@@ -14,17 +14,12 @@ drafter writes it as one of the four, or as plain text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from hub.errors import XietongError
 
-PAGE_MM = (210.0, 297.0)
-TOP_MM, LEFT_MM = 37.0, 28.0
-AREA_MM = (156.0, 225.0)
-LINES, CHARS = 22, 28
-CHAR_MM = AREA_MM[1] / LINES / (15 / 8)     # the body's character height
-CELL_MM = AREA_MM[0] / CHARS                # a character with its spacing
+PAGE_MM = (210.0, 297.0)                    # the rest of the geometry is the template's (gbt9704.typ)
 TITLE_CHARS_PER_LINE = 20                   # 二号 (22 pt) 小标宋 in 156 mm
 TITLE_MAX_LINES = 3
 
@@ -75,7 +70,6 @@ class Paper:
     printed_on: str = ""              # 印发日期, "2026年12月2日"
     upward: bool = False              # 上行文 (请示, 报告): 签发人 in the header
     seal_space: bool = True           # leave the seal's place above 署名 and 成文日期
-    meta: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 def chinese_date(d: date) -> str:

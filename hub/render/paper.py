@@ -124,7 +124,7 @@ class PaperRenderer:
 
         self.check()
         faces = {k: {"family": v.family, "weight": v.weight} for k, v in self.faces.items() if v}
-        inputs = {"paper": json.dumps(_plain(paper), ensure_ascii=False), "fonts": json.dumps(faces, ensure_ascii=False)}
+        inputs = {"paper": json.dumps(dataclasses.asdict(paper), ensure_ascii=False), "fonts": json.dumps(faces, ensure_ascii=False)}
         with self._lock:
             if self._compiler is None:
                 template = _template_path()
@@ -157,10 +157,6 @@ def _is_file(name: str) -> bool:
     return "/" in name or name.lower().endswith((".ttf", ".otf", ".ttc", ".otc"))
 
 
-def _plain(paper: Paper) -> dict[str, object]:
-    data = dataclasses.asdict(paper)
-    data.pop("meta")
-    return data
 
 
 def _template_path() -> Path:
