@@ -18,6 +18,7 @@ from hub.notify.gateway import Gateway, TwilioGateway
 from hub.notify.signals import Local, Signals
 from hub.notify.sms import SmsService
 from hub.render.paper import renderer_for
+from hub.services.cabinet import CabinetService
 from hub.services.chase import ChaseService
 from hub.services.circulars import CircularService
 from hub.services.circulation import CirculationService
@@ -111,6 +112,7 @@ class Hub:
     circulars: CircularService = field(init=False)  # 通报: the office's circular of a period
     delegations: DelegationService = field(init=False)  # 代理: act for someone away, once approved
     reports: ReportService = field(init=False)  # 信息报送: reports sent up, receipts, adoption
+    cabinet: CabinetService = field(init=False)   # 文件柜: drawers, folders, filing, uploads, the recycle bin
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
@@ -167,6 +169,7 @@ class Hub:
                                 todo_changed)
         hub.seals.sealed = SealedPdfMaker(hub.paper, hub.paper.renderer, hub.otp.at_rest_key)
         hub.search = SearchService(store, clock)
+        hub.cabinet = CabinetService(store, clock, config)
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
         hub.road_chase = RoadChaseService(store, clock, config, published, todo_changed)

@@ -51,7 +51,7 @@ SLOW_FIRST = ("tests/web/test_schemathesis.py", "tests/service/test_crash_recove
 # (processes on a SQLite file), tests/web/test_schemathesis.py (its run is long), tests/unit (no
 # store) and tests/e2e (the browser tests stay on SQLite)
 _SERVICE_ON_POSTGRESQL = (
-    "audit_log", "chase", "circulars", "circulation", "delegations", "demo_stages", "documents",
+    "audit_log", "cabinet", "chase", "circulars", "circulation", "delegations", "demo_stages", "documents",
     "duty_desk", "incoming", "meeting_signin", "meetings", "otp", "paper_pdf", "registers", "reports", "resend",
     "retried_acks", "retried_confirmations", "road_deadlines", "road_engine", "sealed_pdf", "seals", "search",
     "supervision",

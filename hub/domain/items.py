@@ -94,6 +94,12 @@ def find_classification_mark(*texts: str) -> str | None:
     return None
 
 
+def check_attachment_name(name: str) -> None:
+    """A file's name as kept and offered for download: not blank, no path, at most 120 characters."""
+    if not name.strip() or "/" in name or "\\" in name or len(name) > 120:
+        raise XietongError("item.bad_attachment_name")
+
+
 def check_draft(d: ItemDraft, now: datetime, attachment_limit: int) -> ItemDraft:
     """Refuse what may not be issued, with a message the sender understands."""
     names = [a.name for a in d.attachments]
@@ -116,8 +122,7 @@ def check_draft(d: ItemDraft, now: datetime, attachment_limit: int) -> ItemDraft
     if total > attachment_limit:
         raise XietongError("item.attachments_too_large", limit_mb=_mb(attachment_limit), size_mb=_mb(total))
     for a in d.attachments:
-        if not a.name.strip() or "/" in a.name or "\\" in a.name or len(a.name) > 120:
-            raise XietongError("item.bad_attachment_name")
+        check_attachment_name(a.name)
     if d.doc_number and not DOC_NUMBER_RE.match(d.doc_number.strip()):
         raise XietongError("item.bad_doc_number")
     if d.doc_kind and d.doc_kind not in DOC_KINDS:

@@ -47,6 +47,8 @@ class Action(StrEnum):
     APPROVE_DELEGATION = "approve_delegation"  # approve or refuse a delegation of one's unit's staff (unit admin)
     APPROVE_ADMIN_DELEGATION = "approve_admin_delegation"  # a unit admin's, or one of a unit without a unit admin
     VIEW_DELEGATIONS = "view_delegations"  # a unit's delegation register (代理登记簿)
+    VIEW_CABINET = "view_cabinet"      # browse one's unit's file cabinet (文件柜) and search what is filed
+    KEEP_CABINET = "keep_cabinet"      # keep one's unit's cabinet: drawers, folders, filing, the recycle bin
 
 
 class Scope(StrEnum):
@@ -88,6 +90,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.APPROVE_DELEGATION: {Role.UNIT_ADMIN: Scope.OWN},
     Action.APPROVE_ADMIN_DELEGATION: {Role.SUPER_ADMIN: Scope.ANY},
     Action.VIEW_DELEGATIONS: {Role.SUPER_ADMIN: Scope.ANY, Role.UNIT_ADMIN: Scope.OWN},
+    Action.VIEW_CABINET: {r: Scope.OWN for r in ALL_ROLES},
+    Action.KEEP_CABINET: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN, Role.UNIT_ADMIN: Scope.OWN},
 }
 
 

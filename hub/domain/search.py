@@ -22,7 +22,8 @@ import unicodedata
 from dataclasses import dataclass
 
 BREAK = "zbrk"                   # between runs: no text or query yields this token
-_RESERVED = re.compile(r"^(?:zbrk|zu[0-9]+)$")     # BREAK, and the units' tokens (unit_token)
+_RESERVED = re.compile(r"^(?:zbrk|zu[0-9]+|zprv|zp[0-9]+)$")     # BREAK, and the access tokens (unit_token, private)
+PRIVATE = "zprv"                 # on a document only its owner may find (a private cabinet's file)
 MAX_QUERY_CHARS = 200            # a longer query is searched by its first 200 characters
 MAX_TERMS = 16
 
@@ -44,6 +45,11 @@ def unit_token(unit_id: int) -> str:
     """The token that says a unit may see a document, indexed beside its text: the engines intersect
     it with the query's terms themselves (no text or query yields it)."""
     return f"zu{unit_id}"
+
+
+def private_tokens(user_id: int) -> str:
+    """The access tokens of a document only `user_id` may find: PRIVATE, and theirs."""
+    return f"{PRIVATE} zp{user_id}"
 
 
 def tokens(text: str) -> str:
@@ -95,22 +101,27 @@ def parse_query(q: str) -> Query:
     return Query(tuple(unique[:MAX_TERMS]))
 
 
-def fts5_match(query: Query, units: list[int] | None = None) -> str:
+def fts5_match(query: Query, units: list[int] | None = None, person: int | None = None) -> str:
     """The FTS5 MATCH expression: each term a quoted phrase, all ANDed (tokens are letters, digits
-    and CJK only, so quoting is safe); with `units`, only documents one of them may see."""
+    and CJK only, so quoting is safe). With `units`, only documents one of them may see, or `person`'s
+    private ones; without (a grant over every unit), all but the private documents of others."""
     text = " AND ".join('"' + " ".join(t.tokens) + '"' for t in query.terms)
+    mine = [f"zp{person}"] if person is not None else []
     if units is None:
-        return text
-    return "units : (" + " OR ".join(unit_token(u) for u in units) + f") AND ({text})"
+        others = f"{PRIVATE} NOT units : {mine[0]}" if mine else PRIVATE
+        return f"({text}) NOT (units : {others})"
+    return "units : (" + " OR ".join([*(unit_token(u) for u in units), *mine]) + f") AND ({text})"
 
 
-def tsquery(query: Query, units: list[int] | None = None) -> str:
-    """The PostgreSQL tsquery text: each term a <-> phrase of quoted lexemes, all &-ed; with `units`,
-    only documents one of them may see."""
+def tsquery(query: Query, units: list[int] | None = None, person: int | None = None) -> str:
+    """The PostgreSQL tsquery text: each term a <-> phrase of quoted lexemes, all &-ed; who may see
+    what as in fts5_match."""
     text = " & ".join("(" + " <-> ".join(f"'{tok}'" for tok in t.tokens) + ")" for t in query.terms)
+    mine = [f"'zp{person}'"] if person is not None else []
     if units is None:
-        return text
-    return "(" + " | ".join(f"'{unit_token(u)}'" for u in units) + f") & {text}"
+        others = f"'{PRIVATE}' & !{mine[0]}" if mine else f"'{PRIVATE}'"
+        return f"{text} & !({others})"
+    return "(" + " | ".join([*(f"'{unit_token(u)}'" for u in units), *mine]) + f") & {text}"
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hub.clock import Clock, utc_iso
+from hub.domain.cabinet import CabinetFile, Source, doc_url, may_open
 from hub.domain.calendar import CST
-from hub.domain.identity import Actor
+from hub.domain.identity import Actor, SystemActor
 from hub.domain.items import Attachment, Item
 from hub.domain.permissions import Action, can, require
 from hub.domain.search import Piece, Query, parse_query, snippet
+from hub.errors import XietongError
+from hub.services import audit
 from hub.services.search_text import attachment_text
 from hub.store import Store, Tx
 from hub.store.search import Filters, SearchDoc
@@ -36,7 +39,7 @@ class Hit:
 
     @property
     def url(self) -> str:
-        return f"/items/{self.doc.source_id}"
+        return doc_url(Source(self.doc.source), self.doc.source_id)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,21 @@ async def index_item_in(tx: Tx, item: Item, recipients: set[int], text: str) -> 
         item.issued_at.astimezone(CST).year, utc_iso(item.issued_at)), {item.sender_unit_id, *recipients})
 
 
+async def index_file_in(tx: Tx, f: CabinetFile) -> None:
+    """Index a file uploaded into a cabinet: seen by its unit, or found by its owner alone (private).
+    Its "sender" is the cabinet's unit, or the owner's name."""
+    if f.owner.private:
+        user = await tx.users.get(f.owner.user_id or 0)
+        who, units = (user.name if user else ""), set()
+    else:
+        unit = await tx.units.get(f.owner.unit_id or 0)
+        who, units = (unit.name if unit else ""), {f.owner.unit_id or 0}
+    ext = f.name.rsplit(".", 1)[-1].lower() if "." in f.name else ""
+    await tx.search.put(SearchDoc(
+        Source.FILE.value, f.id, f.title, "", who, f.owner.unit_id, f"{f.name}\n{f.text or ''}", "file", ext, "",
+        f.created_at.astimezone(CST).year, utc_iso(f.created_at), owner_id=f.owner.user_id), units)
+
+
 class SearchService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store, self.clock = store, clock
@@ -71,9 +89,14 @@ class SearchService:
         require(actor, Action.VIEW_ITEM, actor.unit_id)
         query = parse_query(q)
         units = None if can(actor, Action.VIEW_ITEM, []) else [actor.unit_id]   # [] : only a grant of ANY
+        person = actor.user_id if actor.by is None else None      # a delegate never finds the private files
         page = max(1, page)
         async with self.store.read() as tx:
-            docs, total = await tx.search.search(query, units, filters, PER_PAGE, (page - 1) * PER_PAGE)
+            if filters.folder_id is not None:     # a folder of a cabinet one may open, or nothing
+                folder = await tx.cabinet.node(filters.folder_id)
+                if folder is None or folder.is_drawer or not may_open(actor, folder.owner):
+                    raise XietongError("cabinet.not_found")
+            docs, total = await tx.search.search(query, units, filters, PER_PAGE, (page - 1) * PER_PAGE, person)
         hits = [Hit(d, snippet(d.title, query, 200), snippet(d.body, query)) for d in docs]
         return SearchPage(q, query, hits, total, page, max(1, -(-total // PER_PAGE)))
 
@@ -81,9 +104,10 @@ class SearchService:
         """Rebuild the whole index from the items (in batches, each its own transaction)."""
         async with self.store.read() as tx:
             ids = await tx.items.all_ids()
+            file_ids = await tx.cabinet.file_ids()
         async with self.store.write() as tx:
             await tx.search.clear()
-        progress(0, len(ids))
+        progress(0, len(ids) + len(file_ids))
         for start in range(0, len(ids), REINDEX_BATCH):
             batch = ids[start:start + REINDEX_BATCH]
             async with self.store.read() as tx:
@@ -94,5 +118,23 @@ class SearchService:
                 for (item, deliveries, _), text in zip(rows, texts, strict=True):
                     if item is not None:
                         await index_item_in(tx, item, {d.unit_id for d in deliveries}, text)
-            progress(min(start + REINDEX_BATCH, len(ids)), len(ids))
-        return len(ids)
+            progress(min(start + REINDEX_BATCH, len(ids)), len(ids) + len(file_ids))
+        await self._reindex_files(file_ids, lambda done: progress(len(ids) + done, len(ids) + len(file_ids)))
+        return len(ids) + len(file_ids)
+
+    async def _reindex_files(self, file_ids: list[int], progress: Callable[[int], None]) -> None:
+        """The files uploaded into cabinets that are filed somewhere out of the bin; a pass over private
+        cabinets, so the audit log records it (as the system), with how many it read."""
+        private = 0
+        for start in range(0, len(file_ids), REINDEX_BATCH):
+            async with self.store.write() as tx:
+                for file_id in file_ids[start:start + REINDEX_BATCH]:
+                    f = await tx.cabinet.file(file_id)
+                    if f is not None and await tx.cabinet.live_places_of(Source.FILE, file_id):
+                        await index_file_in(tx, f)
+                        private += f.owner.private
+            progress(min(start + REINDEX_BATCH, len(file_ids)))
+        if file_ids:
+            async with self.store.write() as tx:
+                await audit.record(tx, self.clock.now(), SystemActor(), "search.reindex", "cabinet",
+                                   files=len(file_ids), private_files=private)

@@ -19,6 +19,7 @@ import aiosqlite
 
 from hub.errors import XietongError
 from hub.store.audit import AuditQueries, ChainHead
+from hub.store.cabinet import CabinetQueries
 from hub.store.chases import ChaseQueries
 from hub.store.circulars import CircularQueries, UsageQueries
 from hub.store.circulations import CirculationQueries
@@ -110,6 +111,7 @@ class Tx:
         self.reports = ReportQueries(conn)       # 信息报送: reports sent up and their receipt numbers
         self.processes = ProcessQueries(conn)    # the hub processes sharing a PostgreSQL database
         self.search = SearchQueries(conn)        # 公文检索: the searchable documents and their index
+        self.cabinet = CabinetQueries(conn)      # 文件柜: drawers, folders, places, uploaded files, the bin
 
 
 class TransactionLost(sqlite3.OperationalError):

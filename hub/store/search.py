@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from hub.domain.search import Query, fts5_match, tokens, tsquery, unit_token
+from hub.domain.search import Query, fts5_match, private_tokens, tokens, tsquery, unit_token
 from hub.store.connection import Connection
 from hub.store.dialect import is_pg
 
@@ -35,6 +35,7 @@ class SearchDoc:
     year: int
     at: str
     id: int = 0
+    owner_id: int | None = None      # a private cabinet's file: only this person may find it
 
 
 @dataclass(frozen=True)
@@ -43,22 +44,27 @@ class Filters:
     sender_unit_id: int | None = None
     kind: str = ""
     urgency: str = ""
+    folder_id: int | None = None     # only what is filed in this cabinet folder
 
 
 def _doc(r: sqlite3.Row) -> SearchDoc:
     return SearchDoc(r["source"], r["source_id"], r["title"], r["number"], r["sender"], r["sender_unit_id"],
-                     r["body"], r["kind"], r["doc_kind"], r["urgency"], r["year"], r["at"], r["id"])
+                     r["body"], r["kind"], r["doc_kind"], r["urgency"], r["year"], r["at"], r["id"], r["owner_id"])
 
 
 def _streams(doc: SearchDoc) -> tuple[str, str]:
     return tokens(doc.title), tokens(f"{doc.number} {doc.sender} {doc.body}")
 
 
-def _units(units: set[int]) -> str:
+def _access(doc: SearchDoc, units: set[int]) -> str:
+    """The access tokens: the units that may see it, or the one person who may find it."""
+    if doc.owner_id is not None:
+        return private_tokens(doc.owner_id)
     return " ".join(unit_token(u) for u in sorted(units))
 
 
-_COLUMNS = ("source, source_id, title, number, sender, sender_unit_id, body, kind, doc_kind, urgency, year, at")
+_COLUMNS = ("source, source_id, title, number, sender, sender_unit_id, body, kind, doc_kind, urgency, year, at,"
+            " owner_id")
 
 
 class SearchQueries:
@@ -68,48 +74,59 @@ class SearchQueries:
     async def put(self, doc: SearchDoc, units: set[int]) -> int:
         """Index a document (again, if it was): its row, its index entry, the units that see it."""
         values = (doc.source, doc.source_id, doc.title, doc.number, doc.sender, doc.sender_unit_id, doc.body,
-                  doc.kind, doc.doc_kind, doc.urgency, doc.year, doc.at)
+                  doc.kind, doc.doc_kind, doc.urgency, doc.year, doc.at, doc.owner_id)
         title, body = _streams(doc)
         if is_pg(self.conn):
             async with self.conn.execute(
-                    f"INSERT INTO search_docs ({_COLUMNS}, tsv) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                    f"INSERT INTO search_docs ({_COLUMNS}, tsv) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
                     " setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')"
                     " || setweight(to_tsvector('simple', ?), 'D'))"
                     " ON CONFLICT (source, source_id) DO UPDATE SET title = excluded.title, number = excluded.number,"
                     " sender = excluded.sender, sender_unit_id = excluded.sender_unit_id, body = excluded.body,"
                     " kind = excluded.kind, doc_kind = excluded.doc_kind, urgency = excluded.urgency,"
-                    " year = excluded.year, at = excluded.at, tsv = excluded.tsv RETURNING id",
-                    (*values, title, body, _units(units))) as cur:
+                    " year = excluded.year, at = excluded.at, owner_id = excluded.owner_id, tsv = excluded.tsv"
+                    " RETURNING id", (*values, title, body, _access(doc, units))) as cur:
                 row = await cur.fetchone()
             assert row is not None
             doc_id = int(row[0])
         else:
             old = await self.get(doc.source, doc.source_id)
             if old is not None:
-                await self._unindex(old, await self._access(old.id))
+                await self._unindex(old, await self._units_of(old.id))
                 await self.conn.execute(
                     "UPDATE search_docs SET title = ?, number = ?, sender = ?, sender_unit_id = ?, body = ?, kind = ?,"
-                    " doc_kind = ?, urgency = ?, year = ?, at = ? WHERE id = ?", (*values[2:], old.id))
+                    " doc_kind = ?, urgency = ?, year = ?, at = ?, owner_id = ? WHERE id = ?", (*values[2:], old.id))
                 doc_id = old.id
             else:
                 cur = await self.conn.execute(
-                    f"INSERT INTO search_docs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+                    f"INSERT INTO search_docs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
                 assert cur.lastrowid is not None
                 doc_id = cur.lastrowid
             await self.conn.execute("INSERT INTO search_fts (rowid, title, body, units) VALUES (?, ?, ?, ?)",
-                                    (doc_id, title, body, _units(units)))
+                                    (doc_id, title, body, _access(doc, units)))
         await self.conn.execute("DELETE FROM search_access WHERE doc_id = ?", (doc_id,))
-        await self.conn.executemany("INSERT INTO search_access (unit_id, doc_id) VALUES (?, ?)",
-                                    [(u, doc_id) for u in sorted(units)])
+        if doc.owner_id is None:
+            await self.conn.executemany("INSERT INTO search_access (unit_id, doc_id) VALUES (?, ?)",
+                                        [(u, doc_id) for u in sorted(units)])
         return doc_id
+
+    async def remove(self, source: str, source_id: int) -> None:
+        """Take a document out of the index (a file purged, or filed nowhere any more)."""
+        old = await self.get(source, source_id)
+        if old is None:
+            return
+        if not is_pg(self.conn):
+            await self._unindex(old, await self._units_of(old.id))
+        await self.conn.execute("DELETE FROM search_access WHERE doc_id = ?", (old.id,))
+        await self.conn.execute("DELETE FROM search_docs WHERE id = ?", (old.id,))
 
     async def _unindex(self, old: SearchDoc, units: set[int]) -> None:
         """FTS5's contentless delete: the entry's tokens, made again from the stored text and access."""
         title, body = _streams(old)
         await self.conn.execute("INSERT INTO search_fts (search_fts, rowid, title, body, units)"
-                                " VALUES ('delete', ?, ?, ?, ?)", (old.id, title, body, _units(units)))
+                                " VALUES ('delete', ?, ?, ?, ?)", (old.id, title, body, _access(old, units)))
 
-    async def _access(self, doc_id: int) -> set[int]:
+    async def _units_of(self, doc_id: int) -> set[int]:
         async with self.conn.execute("SELECT unit_id FROM search_access WHERE doc_id = ?", (doc_id,)) as cur:
             return {int(r[0]) for r in await cur.fetchall()}
 
@@ -149,9 +166,10 @@ class SearchQueries:
         return bool(row and row[0] == len(toks) and row[1] > BROAD)
 
     async def search(self, query: Query, units: list[int] | None, filters: Filters, limit: int,
-                     offset: int = 0) -> tuple[list[SearchDoc], int]:
+                     offset: int = 0, person: int | None = None) -> tuple[list[SearchDoc], int]:
         """The best `limit` documents (after `offset`) matching every term that one of `units` may see
-        (None: all), and how many match in all (COUNT_CAP + 1 meaning more than COUNT_CAP)."""
+        (None: all but others' private ones) or `person` may find, and how many match in all
+        (COUNT_CAP + 1 meaning more than COUNT_CAP)."""
         if query.empty:
             return [], 0
         where: list[str] = []
@@ -161,16 +179,20 @@ class SearchQueries:
             if value is not None:
                 where.append(f"d.{column} = ?")
                 args.append(value)
+        if filters.folder_id is not None:
+            where.append("EXISTS (SELECT 1 FROM cabinet_places p WHERE p.folder_id = ? AND p.deleted_at IS NULL"
+                         " AND p.source = d.source AND p.source_id = d.source_id)")
+            args.append(filters.folder_id)
         extra = "".join(f" AND {w}" for w in where)
         if is_pg(self.conn):
             matching = "FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', ?)"
-            first = [tsquery(query, units)]
+            first = [tsquery(query, units, person)]
             order = f"ts_rank_cd({_PG_WEIGHTS}, d.tsv, to_tsquery('simple', ?), 1) DESC, d.id DESC"
             newest = "d.id DESC"
             order_args = [tsquery(query)]
         else:
             matching = "FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH ?"
-            first = [fts5_match(query, units)]
+            first = [fts5_match(query, units, person)]
             order, newest = f"bm25(search_fts, {_WEIGHTS}), d.id DESC", "f.rowid DESC"
             order_args = []
         base = matching + extra
