@@ -58,7 +58,7 @@ _SERVICE_ON_POSTGRESQL = (
     "todo", "urgent_items", "windows_and_scheduler",
 )
 _WEB_ON_POSTGRESQL = (
-    "access_log", "admin_pages", "bad_input", "circulars_web", "circulation_web",
+    "access_log", "admin_pages", "bad_input", "cabinet_web", "circulars_web", "circulation_web",
     "delegation_register_web", "delegations_web", "duty_pages", "frame", "incoming_web", "items_web",
     "meeting_signin_web", "meetings_web", "openapi", "otp_pages", "paper_web", "permission_matrix", "registers",
     "search_web",

@@ -21,11 +21,13 @@ from webapp.nav import nav_tabs
 from webapp.routes import (  # noqa: F401
     admin,
     api,
+    api_cabinet,
     api_incoming,
     api_items,
     api_meetings,
     api_reports,
     auth,
+    cabinet,
     circulars,
     circulation,
     delegation_register,

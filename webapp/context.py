@@ -8,6 +8,7 @@ import ipaddress
 import json
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import jinja2
 from aiohttp import web
@@ -151,6 +152,23 @@ def json_files(value: Any, field: str) -> list[tuple[dict[str, Any], Attachment]
         files.append((a, Attachment(a["name"], data, kind if isinstance(kind, str) and kind
                                     else "application/octet-stream")))
     return files
+
+
+def upload_name(name: str) -> str:
+    """Browsers send UTF-8 file names as they are; some clients percent-encode them."""
+    if "%" in name:
+        decoded = unquote(name, errors="strict") if _looks_encoded(name) else name
+        return decoded
+    return name
+
+
+def _looks_encoded(name: str) -> bool:
+    try:
+        unquote(name, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return all(name[i + 1:i + 3].isalnum() and len(name[i + 1:i + 3]) == 2
+               for i, c in enumerate(name) if c == "%")
 
 
 def id_from_text(text: str, lowest: int = 1) -> int | None:

@@ -24,7 +24,7 @@ class Tab:
 
 
 HOME = Tab("home", "/")
-TODO = Tab("todo", "/todo", "todo", ("/documents", "/keeper", "/incoming", "/meetings", "/reports"))
+TODO = Tab("todo", "/todo", "todo", ("/documents", "/keeper", "/incoming", "/meetings", "/reports", "/cabinet"))
 DUTY = Tab("duty", "/duty", "duty", ("/stats",))
 ADMIN = Tab("admin", "/admin/users", "", ("/admin", "/seals", "/stats", "/circulars"))
 MESSAGES = Tab("messages", "/inbox", "unread", ("/items", "/sent", "/attachments"))

@@ -78,6 +78,8 @@ request_delegation --      Y-          Y-           Y-     Y-      Y-         Y-
 approve_delegation --      Y-          --           --     --      --         --
 approve_admin_delegation YY --          --           --     --      --         --
 view_delegations YY        Y-          --           --     --      --         --
+view_cabinet  Y-           Y-          Y-           Y-     Y-      Y-         Y-
+keep_cabinet  --           Y-          --           Y-     Y-      --         --
 """
 
 
@@ -171,6 +173,36 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/documents/{doc_id}/paper.pdf"): "view_item",
     ("GET", "/api/documents/{doc_id}/pdf"): "view_item",
     ("GET", "/documents/{doc_id}/sealed.pdf"): "view_item",
+    # 文件柜: any logged-in person has a cabinet of their own; the service checks each cabinet (404 if not theirs)
+    ("GET", "/cabinet"): "view_home",
+    ("GET", "/cabinet/folders/{folder_id}"): "view_home",
+    ("GET", "/cabinet/folders/{folder_id}/list.xlsx"): "view_home",
+    ("POST", "/cabinet/nodes"): "view_home",
+    ("POST", "/cabinet/nodes/{node_id}/{move}"): "view_home",
+    ("POST", "/cabinet/file"): "view_home",
+    ("POST", "/cabinet/folders/{folder_id}/upload"): "view_home",
+    ("POST", "/cabinet/places/{place_id}/{move}"): "view_home",
+    ("GET", "/cabinet/files/{file_id}"): "view_home",
+    ("GET", "/cabinet/files/{file_id}/download"): "view_home",
+    ("POST", "/cabinet/files/{file_id}/retitle"): "view_home",
+    ("GET", "/cabinet/bin"): "view_home",
+    ("POST", "/cabinet/bin/restore"): "view_home",
+    ("GET", "/api/cabinet"): "view_home",
+    ("POST", "/api/cabinet/nodes"): "view_home",
+    ("POST", "/api/cabinet/nodes/{node_id}/rename"): "view_home",
+    ("POST", "/api/cabinet/nodes/{node_id}/move"): "view_home",
+    ("POST", "/api/cabinet/nodes/{node_id}/delete"): "view_home",
+    ("GET", "/api/cabinet/folders/{folder_id}"): "view_home",
+    ("POST", "/api/cabinet/folders/{folder_id}/documents"): "view_home",
+    ("POST", "/api/cabinet/folders/{folder_id}/files"): "view_home",
+    ("POST", "/api/cabinet/documents/{place_id}/move"): "view_home",
+    ("POST", "/api/cabinet/documents/{place_id}/copy"): "view_home",
+    ("POST", "/api/cabinet/documents/{place_id}/delete"): "view_home",
+    ("GET", "/api/cabinet/files/{file_id}"): "view_home",
+    ("GET", "/api/cabinet/files/{file_id}/content"): "view_home",
+    ("POST", "/api/cabinet/files/{file_id}/retitle"): "view_home",
+    ("GET", "/api/cabinet/bin"): "view_home",
+    ("POST", "/api/cabinet/bin/restore"): "view_home",
     ("GET", "/search"): "view_item",
     ("GET", "/api/search"): "view_item",
     ("POST", "/api/search"): "view_item",
@@ -530,6 +562,11 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
                                          "权限矩阵用请示", files=[Attachment("请示附件.pdf", b"%PDF")])
     async with demo_hub.store.read() as tx:
         (report_file,) = await tx.reports.files_of(report.id)
+    # a folder, a filed document and a file in dhz.clerk2's own cabinet: no walking account may open it (404)
+    owner = await demo_hub.identity.actor((await demo_hub.identity.user_by_login("dhz.clerk2")).id, "127.0.0.1")
+    drawer = await demo_hub.cabinet.new_node(owner, "mine", None, "权限矩阵用抽屉")
+    folder = await demo_hub.cabinet.new_node(owner, "mine", drawer.id, "权限矩阵用公文夹")
+    cabinet_file, place = await demo_hub.cabinet.upload(owner, folder.id, "私人.txt", b"text", "text/plain")
     return {"circular_id": PathParam(str(circular.row.id), unit_ids["BGS"]),
             "user_id": PathParam(str(target.id), target.unit_id),
             "seal_id": PathParam(str(dhz_seal.id), dhz),
@@ -548,7 +585,11 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
             "attendee_id": PathParam("1", dhz),
             "delegation_id": PathParam(str(delegation.id), xsz),
             "report_id": PathParam(str(report.id), dhz),
-            "report_file_id": PathParam(str(report_file.id), dhz)}
+            "report_file_id": PathParam(str(report_file.id), dhz),
+            "node_id": PathParam(str(drawer.id), dhz),
+            "folder_id": PathParam(str(folder.id), dhz),
+            "place_id": PathParam(str(place.id), dhz),
+            "file_id": PathParam(str(cabinet_file.id), dhz)}
 
 
 def path_params(spec: RouteSpec, params: dict[str, PathParam]) -> list[PathParam]:

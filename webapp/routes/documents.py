@@ -12,8 +12,8 @@ from hub.domain.items import DOC_KINDS, Attachment, Urgency
 from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.store.documents import DocFields
-from webapp.context import actor_of, hub_of, int_arg, refused, render
-from webapp.routes.items import unit_list, upload_name
+from webapp.context import actor_of, hub_of, int_arg, refused, render, upload_name
+from webapp.routes.items import unit_list
 from webapp.routing import page
 from webapp.steppers import document_steps
 

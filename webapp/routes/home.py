@@ -19,6 +19,7 @@ SHORTCUTS = [
     (Action.ISSUE_ITEM, "/sent", "home.link_sent"),
     (Action.DRAFT_DOCUMENT, "/documents", "home.link_documents"),
     (Action.VIEW_INCOMING, "/incoming", "incoming.link"),
+    (Action.VIEW_CABINET, "/cabinet", "cabinet.link"),
     (Action.SUPERVISE, "/supervision", "supervision.board_title"),
     (Action.HANDLE_DELIVERY, "/meetings", "meetings.link"),
     (Action.SEND_REPORT, "/reports", "reports.link"),

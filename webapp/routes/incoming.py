@@ -9,15 +9,25 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from hub.domain.cabinet import Source as CabinetSource
 from hub.domain.calendar import CST
 from hub.domain.incoming import Registration, Source, State
 from hub.domain.items import DOC_KINDS, Attachment
 from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.services.incoming import end_of_day
-from webapp.context import actor_of, hub_of, id_from_text, lang_of, path_id, refused, render
+from webapp.context import (
+    actor_of,
+    hub_of,
+    id_from_text,
+    lang_of,
+    path_id,
+    refused,
+    render,
+    upload_name,
+)
 from webapp.i18n import translate
-from webapp.routes.items import upload_name
+from webapp.routes.cabinet import cabinet_panel
 from webapp.routing import page
 
 URGENCIES = ("extra_urgent", "urgent", "ordinary")
@@ -244,7 +254,8 @@ async def record_page(request: web.Request, record_id: int, error: str | None = 
                   default_due=view.record.deadline.astimezone(CST).date().isoformat(),
                   notice=notice if notice in MOVES else "",
                   circulation=await hub.circulation.panel(actor, record_id),                     # 传阅
-                  supervision_panel=await hub.supervision.panel(actor, "incoming", record_id))   # 催办 / 督办
+                  supervision_panel=await hub.supervision.panel(actor, "incoming", record_id),   # 催办 / 督办
+                  **await cabinet_panel(request, CabinetSource.INCOMING, record_id))                   # 归档
 
 
 @page("GET", "/incoming/{incoming_id}", action=Action.VIEW_HOME)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from aiohttp import web
 
+from hub.domain.cabinet import Source
 from hub.domain.calendar import CST
 from hub.domain.item_filters import ListFilter, parse_filter
 from hub.domain.items import DOC_KINDS, Attachment, DeliveryState, ItemDraft, ItemKind, Urgency
@@ -25,8 +26,10 @@ from webapp.context import (
     path_id,
     refused,
     render,
+    upload_name,
 )
 from webapp.i18n import translate
+from webapp.routes.cabinet import cabinet_panel
 from webapp.routing import page
 
 FORM_FIELDS = ("kind", "urgency", "title", "body", "doc_number", "doc_kind", "issuing_office", "doc_date",
@@ -63,23 +66,6 @@ def parse_attendees(text: str) -> list[Attendee]:
         name = " ".join(parts[:-1] if phone else parts)
         people.append(Attendee(name, phone))
     return people
-
-
-def upload_name(name: str) -> str:
-    """Browsers send UTF-8 file names as they are; some clients percent-encode them."""
-    if "%" in name:
-        decoded = unquote(name, errors="strict") if _looks_encoded(name) else name
-        return decoded
-    return name
-
-
-def _looks_encoded(name: str) -> bool:
-    try:
-        unquote(name, errors="strict")
-    except UnicodeDecodeError:
-        return False
-    return all(name[i + 1:i + 3].isalnum() and len(name[i + 1:i + 3]) == 2
-               for i, c in enumerate(name) if c == "%")
 
 
 async def draft_from_form(request: web.Request) -> tuple[ItemDraft, dict[str, str]]:
@@ -218,7 +204,8 @@ async def item_page(request: web.Request, item_id: int, error: str | None = None
                   registered=registered, may_register=may_register,
                   meeting=await hub.meetings.of_item(actor, item_id) if view.item.kind is ItemKind.MEETING_NOTICE
                   else None, answers=await hub.reports.of_answer_item(actor, item_id),   # a 批复: its 请示
-                  marked_body=_marked(view.item.body, request.query.get("hl", "")))     # opened from a search hit
+                  marked_body=_marked(view.item.body, request.query.get("hl", "")),     # opened from a search hit
+                  **await cabinet_panel(request, Source.ITEM, item_id))                  # 归档
 
 
 @page("GET", "/items/{item_id}", action=Action.VIEW_ITEM)

@@ -17,9 +17,8 @@ from hub.domain.permissions import Action
 from hub.domain.reports import Kind, Report
 from hub.errors import XietongError
 from hub.services.report_figures import FigureRow
-from webapp.context import actor_of, hub_of, lang_of, path_id, refused, render
+from webapp.context import actor_of, hub_of, lang_of, path_id, refused, render, upload_name
 from webapp.i18n import translate
-from webapp.routes.items import upload_name
 from webapp.routing import page
 from webapp.xlsx import xlsx_response
 

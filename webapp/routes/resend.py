@@ -20,8 +20,9 @@ from webapp.context import (
     json_response,
     path_id,
     refused,
+    upload_name,
 )
-from webapp.routes.items import item_page, upload_name
+from webapp.routes.items import item_page
 from webapp.routing import api, page
 from webapp.schemas import DELIVERY, delivery_json
 

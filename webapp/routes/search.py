@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from hub.domain.items import Urgency
+from hub.domain.items import ItemKind, Urgency
 from hub.domain.permissions import Action
 from hub.domain.search import Piece
 from hub.errors import XietongError
@@ -17,26 +18,41 @@ from webapp.routing import api, page
 
 PIECES = {"type": "array", "items": {"type": "object", "required": ["text", "hit"],
                                      "properties": {"text": {"type": "string"}, "hit": {"type": "boolean"}}}}
-HIT = {"type": "object", "required": ["item_id", "title", "number", "sender", "at", "urgency", "title_marked", "snippet"],
-       "properties": {"item_id": {"type": "integer"}, "title": {"type": "string"}, "number": {"type": "string"},
+HIT = {"type": "object", "required": ["item_id", "source", "url", "title", "number", "sender", "at", "urgency",
+                                     "title_marked", "snippet"],
+       "properties": {"item_id": {"type": "integer", "description": "the item's id, or the file's (source file)"},
+                      "source": {"type": "string", "enum": ["item", "file"]}, "url": {"type": "string"},
+                      "title": {"type": "string"}, "number": {"type": "string"},
                       "sender": {"type": "string"}, "at": {"type": "string"}, "urgency": {"type": "string"},
                       "title_marked": PIECES, "snippet": PIECES}}
 RESULT = {"type": "object", "required": ["q", "total", "page", "pages", "hits"],
           "properties": {"q": {"type": "string"}, "total": {"type": "integer"}, "page": {"type": "integer"},
                          "pages": {"type": "integer"}, "hits": {"type": "array", "items": HIT}}}
+KINDS = [*(k.value for k in ItemKind), "file"]        # an item's kind, or a file uploaded into a cabinet
 PARAMS = tuple({"name": n, "in": "query", "required": False, "schema": s} for n, s in (
     ("q", {"type": "string"}), ("year", {"type": "integer", "minimum": 1}),
-    ("urgency", {"type": "string", "enum": [u.value for u in Urgency]}), ("page", {"type": "integer", "minimum": 1})))
+    ("urgency", {"type": "string", "enum": [u.value for u in Urgency]}), ("kind", {"type": "string", "enum": KINDS}),
+    ("sender", {"type": "integer", "minimum": 1, "description": "the sending unit's id"}),
+    ("folder", {"type": "integer", "minimum": 1, "description": "only what is filed in this cabinet folder"}),
+    ("page", {"type": "integer", "minimum": 1})))
+
+
+def filters_of(values: Mapping[str, Any]) -> Filters:
+    """The filters a query string or JSON body names (an unknown urgency or kind: no filter)."""
+    def number(name: str) -> int | None:
+        value = values.get(name)
+        return int_arg(value, name) if value not in (None, "") else None
+    urgency, kind = values.get("urgency") or "", values.get("kind") or ""
+    if not isinstance(urgency, str) or not isinstance(kind, str):
+        raise XietongError("input.invalid", field="urgency" if not isinstance(urgency, str) else "kind")
+    return Filters(year=number("year"), sender_unit_id=number("sender"), folder_id=number("folder"),
+                   urgency=urgency if urgency in {u.value for u in Urgency} else "",
+                   kind=kind if kind in KINDS else "")
 
 
 def _filters(request: web.Request) -> tuple[str, Filters, int]:
-    q = request.query.get("q", "")
-    year = request.query.get("year", "")
-    urgency = request.query.get("urgency", "")
-    if urgency and urgency not in {u.value for u in Urgency}:
-        urgency = ""
-    filters = Filters(year=int_arg(year, "year") if year else None, urgency=urgency)
-    return q, filters, int_arg(request.query.get("page", "1") or "1", "page")
+    return (request.query.get("q", ""), filters_of(request.query),
+            int_arg(request.query.get("page", "1") or "1", "page"))
 
 
 def _pieces(pieces: tuple[Piece, ...]) -> list[dict[str, Any]]:
@@ -49,7 +65,16 @@ async def search_page(request: web.Request) -> web.Response:
     result: SearchPage | None = None
     if q.strip():
         result = await hub_of(request).search.search(actor_of(request), q, filters, n)
-    return render(request, "search.html", q=q, filters=filters, result=result, urgencies=[u.value for u in Urgency])
+    units = await hub_of(request).identity.units()
+    return render(request, "search.html", q=q, filters=filters, result=result, urgencies=[u.value for u in Urgency],
+                  kinds=KINDS, units=units, more=_more(filters))
+
+
+def _more(filters: Filters) -> str:
+    """The filters as the query string the page links carry on."""
+    pairs = (("year", filters.year), ("urgency", filters.urgency), ("kind", filters.kind),
+             ("sender", filters.sender_unit_id), ("folder", filters.folder_id))
+    return "".join(f"&{k}={v}" for k, v in pairs if v)
 
 
 @api("GET", "/api/search", action=Action.VIEW_ITEM, params=PARAMS, response=RESULT,
@@ -61,7 +86,7 @@ async def search_api(request: web.Request) -> web.Response:
 
 def _answer(q: str, result: SearchPage) -> web.Response:
     return json_response({"q": q, "total": result.total, "page": result.page, "pages": result.pages, "hits": [
-        {"item_id": h.doc.source_id, "title": h.doc.title, "number": h.doc.number, "sender": h.doc.sender,
+        {"item_id": h.doc.source_id, "source": h.doc.source, "url": h.url, "title": h.doc.title, "number": h.doc.number, "sender": h.doc.sender,
          "at": h.doc.at, "urgency": h.doc.urgency, "title_marked": _pieces(h.title), "snippet": _pieces(h.snippet)}
         for h in result.hits]})
 
@@ -70,13 +95,14 @@ def _answer(q: str, result: SearchPage) -> web.Response:
      summary="The same search with the query in the body (a query longer than an address may carry)",
      body={"type": "object", "required": ["q"], "properties": {
          "q": {"type": "string"}, "year": {"type": "integer", "minimum": 1},
-         "urgency": {"type": "string", "enum": [u.value for u in Urgency]}, "page": {"type": "integer", "minimum": 1}}})
+         "urgency": {"type": "string", "enum": [u.value for u in Urgency]}, "kind": {"type": "string", "enum": KINDS},
+         "sender": {"type": "integer", "minimum": 1}, "folder": {"type": "integer", "minimum": 1},
+         "page": {"type": "integer", "minimum": 1}}})
 async def search_api_post(request: web.Request) -> web.Response:
     body = await json_body(request)
-    q, year, urgency = body.get("q", ""), body.get("year"), body.get("urgency", "")
-    if not isinstance(q, str) or not isinstance(urgency, str):
-        raise XietongError("input.invalid", field="q" if not isinstance(q, str) else "urgency")
-    filters = Filters(year=int_arg(year, "year") if year is not None else None,
-                      urgency=urgency if urgency in {u.value for u in Urgency} else "")
+    q = body.get("q", "")
+    if not isinstance(q, str):
+        raise XietongError("input.invalid", field="q")
+    filters = filters_of(body)
     n = int_arg(body.get("page", 1), "page")
     return _answer(q, await hub_of(request).search.search(actor_of(request), q, filters, n))
