@@ -34,7 +34,9 @@ from hub.services.meeting_signin import MeetingSigninService
 from hub.services.meetings import MeetingService
 from hub.services.otp import OtpService
 from hub.services.paper import PaperService
+from hub.services.phonebook import PhonebookService
 from hub.services.processes import ProcessRegistry
+from hub.services.public_services import PublicServices
 from hub.services.recipient_groups import RecipientGroupService
 from hub.services.registers import RegisterService
 from hub.services.reports import ReportService
@@ -113,6 +115,8 @@ class Hub:
     delegations: DelegationService = field(init=False)  # 代理: act for someone away, once approved
     reports: ReportService = field(init=False)  # 信息报送: reports sent up, receipts, adoption
     cabinet: CabinetService = field(init=False)   # 文件柜: drawers, folders, filing, uploads, the recycle bin
+    phonebook: PhonebookService = field(init=False)   # 通讯录 entries and duty phones the unit admins keep
+    public_services: PublicServices = field(init=False)   # 公共服务: the office's links, forms, reference texts
 
     @classmethod
     async def start(cls, config: Config, clock: Clock | None = None, create: bool = True) -> Hub:
@@ -170,6 +174,8 @@ class Hub:
         hub.seals.sealed = SealedPdfMaker(hub.paper, hub.paper.renderer, hub.otp.at_rest_key)
         hub.search = SearchService(store, clock)
         hub.cabinet = CabinetService(store, clock, config)
+        hub.phonebook = PhonebookService(store, clock)
+        hub.public_services = PublicServices(store, clock, config)
         hub.duty_log = DutyLogService(store, clock)
         hub.chase = ChaseService(store, clock, published)
         hub.road_chase = RoadChaseService(store, clock, config, published, todo_changed)

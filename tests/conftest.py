@@ -52,7 +52,7 @@ SLOW_FIRST = ("tests/web/test_schemathesis.py", "tests/service/test_crash_recove
 # store) and tests/e2e (the browser tests stay on SQLite)
 _SERVICE_ON_POSTGRESQL = (
     "audit_log", "cabinet", "chase", "circulars", "circulation", "delegations", "demo_stages", "documents",
-    "duty_desk", "incoming", "meeting_signin", "meetings", "otp", "paper_pdf", "registers", "reports", "resend",
+    "duty_desk", "incoming", "phonebook", "meeting_signin", "meetings", "otp", "paper_pdf", "registers", "reports", "resend",
     "retried_acks", "retried_confirmations", "road_deadlines", "road_engine", "sealed_pdf", "seals", "search",
     "supervision",
     "todo", "urgent_items", "windows_and_scheduler",
@@ -60,7 +60,7 @@ _SERVICE_ON_POSTGRESQL = (
 _WEB_ON_POSTGRESQL = (
     "access_log", "admin_pages", "bad_input", "cabinet_web", "circulars_web", "circulation_web",
     "delegation_register_web", "delegations_web", "duty_pages", "frame", "incoming_web", "items_web",
-    "meeting_signin_web", "meetings_web", "openapi", "otp_pages", "paper_web", "permission_matrix", "registers",
+    "meeting_signin_web", "meetings_web", "openapi", "otp_pages", "paper_web", "phonebook_web", "permission_matrix", "registers",
     "search_web",
     "registers_web", "reports_web", "resend_web", "retried_ack", "seal_endpoints", "seal_page_access",
     "security", "sending_web", "smoke", "supervision_web", "todo",

@@ -45,6 +45,7 @@ from webapp.routes import (  # noqa: F401
     otp,
     paper,
     phonebook,
+    public_services,
     pwa,
     realtime,
     recipient_groups,

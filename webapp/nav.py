@@ -28,7 +28,7 @@ TODO = Tab("todo", "/todo", "todo", ("/documents", "/keeper", "/incoming", "/mee
 DUTY = Tab("duty", "/duty", "duty", ("/stats",))
 ADMIN = Tab("admin", "/admin/users", "", ("/admin", "/seals", "/stats", "/circulars"))
 MESSAGES = Tab("messages", "/inbox", "unread", ("/items", "/sent", "/attachments"))
-PHONEBOOK = Tab("phonebook", "/phonebook")
+PHONEBOOK = Tab("phonebook", "/phonebook", "", ("/services",))
 ME = Tab("me", "/me", "", ("/otp", "/verify", "/stats", "/circulars", "/delegations"))
 
 

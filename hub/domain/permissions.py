@@ -49,6 +49,8 @@ class Action(StrEnum):
     VIEW_DELEGATIONS = "view_delegations"  # a unit's delegation register (代理登记簿)
     VIEW_CABINET = "view_cabinet"      # browse one's unit's file cabinet (文件柜) and search what is filed
     KEEP_CABINET = "keep_cabinet"      # keep one's unit's cabinet: drawers, folders, filing, the recycle bin
+    KEEP_PHONEBOOK = "keep_phonebook"  # keep one's unit's phone book entries (通讯录) and its duty phone
+    KEEP_SERVICES = "keep_services"    # keep the public services page (公共服务): the office's clerks
 
 
 class Scope(StrEnum):
@@ -92,6 +94,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.VIEW_DELEGATIONS: {Role.SUPER_ADMIN: Scope.ANY, Role.UNIT_ADMIN: Scope.OWN},
     Action.VIEW_CABINET: {r: Scope.OWN for r in ALL_ROLES},
     Action.KEEP_CABINET: {Role.CLERK: Scope.OWN, Role.LEADER: Scope.OWN, Role.UNIT_ADMIN: Scope.OWN},
+    Action.KEEP_PHONEBOOK: {Role.SUPER_ADMIN: Scope.ANY, Role.UNIT_ADMIN: Scope.OWN},
+    Action.KEEP_SERVICES: {Role.SUPER_ADMIN: Scope.ANY, Role.CLERK: Scope.OWN},
 }
 
 
@@ -100,7 +104,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
 UNDELEGABLE: frozenset[Action] = frozenset({
     Action.VIEW_USERS, Action.MANAGE_USERS, Action.MANAGE_UNITS, Action.VIEW_AUDIT, Action.VIEW_SMS,
     Action.ENROL_OTP, Action.MANAGE_SEALS, Action.REQUEST_DELEGATION, Action.APPROVE_DELEGATION,
-    Action.APPROVE_ADMIN_DELEGATION, Action.VIEW_DELEGATIONS,
+    Action.APPROVE_ADMIN_DELEGATION, Action.VIEW_DELEGATIONS, Action.KEEP_PHONEBOOK,
 })
 
 

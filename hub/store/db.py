@@ -35,7 +35,9 @@ from hub.store.items import DeliveryQueries, EventQueries, ItemQueries, OutboxQu
 from hub.store.meeting_attendance import MeetingAttendanceQueries
 from hub.store.meetings import MeetingQueries
 from hub.store.otp import OtpQueries
+from hub.store.phonebook import PhonebookQueries
 from hub.store.processes import ProcessQueries
+from hub.store.public_services import PublicServiceQueries
 from hub.store.recipient_groups import RecipientGroupQueries
 from hub.store.registers import RegisterQueries
 from hub.store.reports import ReportQueries
@@ -112,6 +114,8 @@ class Tx:
         self.processes = ProcessQueries(conn)    # the hub processes sharing a PostgreSQL database
         self.search = SearchQueries(conn)        # 公文检索: the searchable documents and their index
         self.cabinet = CabinetQueries(conn)      # 文件柜: drawers, folders, places, uploaded files, the bin
+        self.phonebook = PhonebookQueries(conn)  # 通讯录 entries the unit admins keep, and duty phones
+        self.public_services = PublicServiceQueries(conn)   # 公共服务: links, forms, reference information
 
 
 class TransactionLost(sqlite3.OperationalError):

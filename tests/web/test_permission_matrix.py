@@ -80,6 +80,8 @@ approve_admin_delegation YY --          --           --     --      --         -
 view_delegations YY        Y-          --           --     --      --         --
 view_cabinet  Y-           Y-          Y-           Y-     Y-      Y-         Y-
 keep_cabinet  --           Y-          --           Y-     Y-      --         --
+keep_phonebook YY          Y-          --           --     --      --         --
+keep_services YY           --          --           Y-     --      --         --
 """
 
 
@@ -236,6 +238,21 @@ EXPECTED_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/phonebook"): "view_units",           # 通讯录: every unit's duty phone, clerks and leaders
     ("GET", "/api/phonebook"): "view_units",
     ("GET", "/phonebook.xlsx"): "view_units",
+    # the unit admin keeps the unit's entries; the office's clerks keep 公共服务 (another unit's clerk: 409)
+    ("GET", "/phonebook/units/{unit_id}"): "keep_phonebook",
+    ("POST", "/phonebook/units/{unit_id}/{move}"): "keep_phonebook",
+    ("POST", "/api/phonebook/units/{unit_id}/entries"): "keep_phonebook",
+    ("POST", "/api/phonebook/entries/{entry_id}"): "keep_phonebook",
+    ("POST", "/api/phonebook/entries/{entry_id}/delete"): "keep_phonebook",
+    ("POST", "/api/phonebook/units/{unit_id}/duty-phone"): "keep_phonebook",
+    ("GET", "/services"): "view_home",
+    ("POST", "/services"): "keep_services",
+    ("POST", "/services/{service_id}/delete"): "keep_services",
+    ("GET", "/services/{service_id}/file"): "view_home",
+    ("GET", "/api/services"): "view_home",
+    ("POST", "/api/services"): "keep_services",
+    ("POST", "/api/services/{service_id}/delete"): "keep_services",
+    ("GET", "/api/services/{service_id}/file"): "view_home",
     # 传阅: the record's unit (clerks, leaders) circulates; the sender, its office and the readers see the view;
     # each reader reads their own step (the service answers everyone else 404)
     ("GET", "/incoming/{incoming_id}/circulations/new"): "view_incoming",
@@ -567,6 +584,9 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
     drawer = await demo_hub.cabinet.new_node(owner, "mine", None, "权限矩阵用抽屉")
     folder = await demo_hub.cabinet.new_node(owner, "mine", drawer.id, "权限矩阵用公文夹")
     cabinet_file, place = await demo_hub.cabinet.upload(owner, folder.id, "私人.txt", b"text", "text/plain")
+    admin = await demo_hub.identity.actor((await demo_hub.identity.user_by_login("admin")).id, "127.0.0.1")
+    entry = await demo_hub.phonebook.add(admin, dhz, "权限矩阵用联系人", "主任", "0571-88100009", "")
+    resource = await demo_hub.public_services.add(admin, "form", "权限矩阵用表格", file_name="表.txt", content=b"x")
     return {"circular_id": PathParam(str(circular.row.id), unit_ids["BGS"]),
             "user_id": PathParam(str(target.id), target.unit_id),
             "seal_id": PathParam(str(dhz_seal.id), dhz),
@@ -589,7 +609,10 @@ async def walk_params(demo_hub: Hub, unit_ids: dict[str, int]) -> dict[str, Path
             "node_id": PathParam(str(drawer.id), dhz),
             "folder_id": PathParam(str(folder.id), dhz),
             "place_id": PathParam(str(place.id), dhz),
-            "file_id": PathParam(str(cabinet_file.id), dhz)}
+            "file_id": PathParam(str(cabinet_file.id), dhz),
+            "unit_id": PathParam(str(dhz), dhz),
+            "entry_id": PathParam(str(entry.id), dhz),
+            "service_id": PathParam(str(resource.id), unit_ids["BGS"])}
 
 
 def path_params(spec: RouteSpec, params: dict[str, PathParam]) -> list[PathParam]:

@@ -20,6 +20,7 @@ SHORTCUTS = [
     (Action.DRAFT_DOCUMENT, "/documents", "home.link_documents"),
     (Action.VIEW_INCOMING, "/incoming", "incoming.link"),
     (Action.VIEW_CABINET, "/cabinet", "cabinet.link"),
+    (Action.VIEW_HOME, "/services", "services.title"),
     (Action.SUPERVISE, "/supervision", "supervision.board_title"),
     (Action.HANDLE_DELIVERY, "/meetings", "meetings.link"),
     (Action.SEND_REPORT, "/reports", "reports.link"),
