@@ -39,6 +39,7 @@ from hub.services.demo import (
 )
 from hub.services.demo_history import load_demo_history
 from hub.services.demo_incoming import INCOMING_PAST, load_demo_incoming
+from hub.services.demo_office import load_demo_office
 
 Command = Callable[[argparse.Namespace, Config], Awaitable[int]]
 
@@ -134,12 +135,14 @@ async def cmd_demo(args: argparse.Namespace, config: Config) -> int:
             notices = await load_demo_history(past, now, now - INCOMING_PAST - timedelta(hours=1))   # last month
             received = await load_demo_incoming(past, now - DEMO_PAST)   # the days before, then the two hours
             titles = await load_demo_items(past, now)
+            office = await load_demo_office(past)
         finally:
             await past.close()
         print(f"{notices} notices of last month's history, for its circular (通报): 南桥镇 slow, 卫健局 little-used")
         print(f"{len(titles)} demo items at every stage: escalated, half-way, signed by SMS, signed, fresh")
         print(f"{len(received)} received documents of 东湖镇 on the incoming road (收文): registered, proposed, "
               "circulating, in handling, overdue, closed")
+        print(f"{office} folders of 东湖镇's file cabinet, phone book entries and public services (文件柜, 通讯录, 公共服务)")
     write_demo_passphrase(config)
     print_demo_logins(config)
     return 0

@@ -102,3 +102,20 @@ async def test_the_demo_holds_received_documents_at_every_stage_of_the_incoming_
         assert [(await tx.incoming.get(r.id)).state for r in records.values()] == [r.state for r in records.values()]
         assert len([h for h in await tx.roads.history("incoming", records["overdue"].id)
                     if h.move.startswith("deadline.")]) == 3
+
+
+async def test_the_demo_fills_the_file_cabinet_the_phone_book_and_the_public_services(hub):
+    from hub.services.demo_office import load_demo_office
+    from hub.services.phonebook import phone_book, search_book
+    await load_demo(hub.identity)
+    titles = await load_demo_items(hub, START + DEMO_PAST + timedelta(minutes=1))
+    assert await load_demo_office(hub) > 0
+    clerk = await actor(hub, "dhz.clerk1")
+    (drawer,) = (await hub.cabinet.cabinet(clerk, "unit")).drawers
+    flood = next(f for f, _ in drawer.folders if f.name == "防汛")
+    filed = [p.title for p in (await hub.cabinet.folder(clerk, flood.id)).places]
+    assert filed and all(t in titles for t in filed) and any("寒潮" in t for t in filed)
+    found = search_book(await phone_book(hub.store, await actor(hub, "xsz.clerk1")), "zjh")
+    assert [x.job for u in found for x in u.entries] == ["党委书记"]
+    kinds = {r.kind.value for r in await hub.public_services.all(clerk)}
+    assert kinds == {"link", "form", "info"}
