@@ -8,7 +8,15 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from hub.domain.search import Query, fts5_match, private_tokens, tokens, tsquery, unit_token
+from hub.domain.search import (
+    Query,
+    fts5_match,
+    private_tokens,
+    rank_tsquery,
+    tokens,
+    tsquery,
+    unit_token,
+)
 from hub.store.connection import Connection
 from hub.store.dialect import is_pg
 
@@ -189,7 +197,7 @@ class SearchQueries:
             first = [tsquery(query, units, person)]
             order = f"ts_rank_cd({_PG_WEIGHTS}, d.tsv, to_tsquery('simple', ?), 1) DESC, d.id DESC"
             newest = "d.id DESC"
-            order_args = [tsquery(query)]
+            order_args = [rank_tsquery(query)]
         else:
             matching = "FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH ?"
             first = [fts5_match(query, units, person)]

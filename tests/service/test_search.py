@@ -109,3 +109,14 @@ async def test_a_word_in_most_documents_lists_them_newest_first(demo_hub, monkey
     assert (await titles(hub, "dhz.clerk1", "民政"))[0][0] == older.title     # BM25: the one that says it most
     monkeypatch.setattr(store_search, "BROAD", 1)                              # as if 民政 were everywhere
     assert (await titles(hub, "dhz.clerk1", "民政"))[0] == [newer.title, older.title]
+
+
+async def test_a_document_where_the_query_is_a_word_ranks_above_one_where_its_characters_only_meet(demo_hub):
+    hub = demo_hub
+    await issue(hub, "关于近期群众诉求情况的通报", "对群众反映的信访事项，逐件登记办理。", "DHZ")
+    await issue(hub, "关于近期群众来信情况的通报", "对群众来信访问的问题，逐件登记回复。", "DHZ")   # newer
+    found, page = await titles(hub, "dhz.clerk1", "信访")
+    assert page.total == 2                                      # both found (the bigram): nothing is missed
+    assert found[0] == "关于近期群众诉求情况的通报"              # 信访 as a word (jieba) ranks first
+    found, _ = await titles(hub, "dhz.clerk1", "处理")
+    assert found == []                                          # and a word matches only where it stands

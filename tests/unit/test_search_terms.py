@@ -36,7 +36,8 @@ def test_any_query_is_text_never_an_operator(q):
     match, ts = fts5_match(query, [3], 9), tsquery(query, [3], 9)     # unit 3's, or person 9's own
     for t in query.terms:
         assert all(tok.isalnum() for tok in t.tokens)       # only letters, digits, CJK reach the engines
-    assert ("'" not in match) and match.count('"') == 2 * len(query.terms)
+    phrases = 2 * len(query.terms) + len(query.words) if query.words else len(query.terms)   # words: rank only
+    assert ("'" not in match) and match.count('"') == 2 * phrases
     assert ts.count("'") == 2 * (sum(len(t.tokens) for t in query.terms) + 2)
     assert len(query.terms) <= 16
 
