@@ -94,6 +94,8 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, object]:
                     await tx.search.put(d, seen)
             if (start // args.batch) % 20 == 0:
                 print(f"  indexed {start + args.batch}/{len(docs)}", flush=True)
+        async with store.write() as tx:
+            await tx.search.optimize()        # as `xietong search reindex` ends (counted in the indexing time)
         index_s = time.perf_counter() - t0
         rate = len(docs) / index_s
         print(f"indexing: {rate:.0f} documents/s ({index_s:.1f} s)", flush=True)

@@ -47,7 +47,11 @@ def normalize(text: str) -> str:
 
 
 def _runs(text: str) -> list[str]:
-    return [r for r in _RUNS.findall(normalize(text)) if not _RESERVED.match(r)]
+    return _runs_of(normalize(text))
+
+
+def _runs_of(folded: str) -> list[str]:
+    return [r for r in _RUNS.findall(folded) if not _RESERVED.match(r)]
 
 
 def unit_token(unit_id: int) -> str:
@@ -88,9 +92,11 @@ def words(run: str, for_index: bool = False) -> list[str]:
 
 def tokens(text: str) -> str:
     """The indexed stream of a text: per Chinese run its unigrams then its bigrams, per other run
-    the word; runs apart by BREAK. A Chinese run's words follow its bigrams (WORD-prefixed, after a BREAK)."""
+    the word; runs apart by BREAK. Then, after a BREAK, the text's words, each once (WORD-prefixed):
+    a word ranks by being there, its bigrams count how often."""
     out: list[str] = []
-    for run in _runs(text):
+    folded = normalize(text)
+    for run in _runs_of(folded):
         if out:
             out.append(BREAK)
         if _IS_CJK.match(run):
@@ -98,11 +104,13 @@ def tokens(text: str) -> str:
             if len(run) > 1:
                 out.append(BREAK)
                 out.extend(run[i:i + 2] for i in range(len(run) - 1))
-                if found := words(run, for_index=True):
-                    out.append(BREAK)
-                    out.extend(WORD + w for w in found)
         else:
             out.append(run)
+    # the segmenter cuts the whole text at once (its words never cross a punctuation mark or a script)
+    found = dict.fromkeys(w for w in _segmenter().cut_for_search(folded) if len(w) > 1 and _IS_CJK.match(w))
+    if found:
+        out.append(BREAK)
+        out.extend(WORD + w for w in found)
     return " ".join(out)
 
 

@@ -120,6 +120,8 @@ class SearchService:
                         await index_item_in(tx, item, {d.unit_id for d in deliveries}, text)
             progress(min(start + REINDEX_BATCH, len(ids)), len(ids) + len(file_ids))
         await self._reindex_files(file_ids, lambda done: progress(len(ids) + done, len(ids) + len(file_ids)))
+        async with self.store.write() as tx:
+            await tx.search.optimize()
         return len(ids) + len(file_ids)
 
     async def _reindex_files(self, file_ids: list[int], progress: Callable[[int], None]) -> None:

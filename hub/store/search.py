@@ -6,7 +6,7 @@ ts_rank_cd, title weighted over body). The token streams are made in Python, the
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hub.domain.search import (
     Query,
@@ -151,6 +151,15 @@ class SearchQueries:
         if not is_pg(self.conn):
             await self.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
 
+    async def optimize(self) -> None:
+        """After a bulk rebuild: SQLite merges the FTS5 index's segments into one (fewer b-trees for each
+        query to read); PostgreSQL moves the GIN index's pending entries into the index proper."""
+        if is_pg(self.conn):
+            async with self.conn.execute("SELECT gin_clean_pending_list('search_docs_tsv'::regclass)") as cur:
+                await cur.fetchall()
+        else:
+            await self.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+
     async def count(self) -> int:
         async with self.conn.execute("SELECT count(*) FROM search_docs") as cur:
             row = await cur.fetchone()
@@ -173,6 +182,16 @@ class SearchQueries:
             row = await cur.fetchone()
         return bool(row and row[0] == len(toks) and row[1] > BROAD)
 
+    async def _rare(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """The query's words that rank (SQLite): those in at most BROAD documents; a word found nearly
+        everywhere (工作) weighs nothing in BM25 and would only cost the reading of its doclist."""
+        if not words:
+            return ()
+        async with self.conn.execute(f"SELECT term FROM search_vocab WHERE term IN ({','.join('?' * len(words))})"
+                                     f" AND doc <= {BROAD}", words) as cur:
+            rare = {r[0] for r in await cur.fetchall()}
+        return tuple(w for w in words if w in rare)
+
     async def search(self, query: Query, units: list[int] | None, filters: Filters, limit: int,
                      offset: int = 0, person: int | None = None) -> tuple[list[SearchDoc], int]:
         """The best `limit` documents (after `offset`) matching every term that one of `units` may see
@@ -192,20 +211,24 @@ class SearchQueries:
                          " AND p.source = d.source AND p.source_id = d.source_id)")
             args.append(filters.folder_id)
         extra = "".join(f" AND {w}" for w in where)
+        plain = replace(query, words=())          # what matches: the words only rank
+        broad = await self._broad(query)
         if is_pg(self.conn):
             matching = "FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', ?)"
-            first = [tsquery(query, units, person)]
+            first = ranked = [tsquery(plain, units, person)]
             order = f"ts_rank_cd({_PG_WEIGHTS}, d.tsv, to_tsquery('simple', ?), 1) DESC, d.id DESC"
             newest = "d.id DESC"
             order_args = [rank_tsquery(query)]
         else:
             matching = "FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH ?"
-            first = [fts5_match(query, units, person)]
+            first = [fts5_match(plain, units, person)]
+            words = () if broad else await self._rare(query.words)
+            ranked = [fts5_match(replace(query, words=words), units, person)] if words else first
             order, newest = f"bm25(search_fts, {_WEIGHTS}), d.id DESC", "f.rowid DESC"
             order_args = []
         base = matching + extra
-        if await self._broad(query):
-            order, order_args = newest, []
+        if broad:
+            order, order_args, ranked = newest, [], first
         # counted up to COUNT_CAP + 1 ("1,000+"): a count over every match would cost as much as the ranking
         async with self.conn.execute(f"SELECT count(*) FROM (SELECT 1 {base} LIMIT {COUNT_CAP + 1}) AS m",
                                      (*first, *args)) as cur:
@@ -215,5 +238,5 @@ class SearchQueries:
             return [], 0
         async with self.conn.execute(f"SELECT d.id, {', '.join('d.' + c for c in _COLUMNS.split(', '))} {base}"
                                      f" ORDER BY {order} LIMIT ? OFFSET ?",
-                                     (*first, *args, *order_args, limit, offset)) as cur:
+                                     (*ranked, *args, *order_args, limit, offset)) as cur:
             return [_doc(r) for r in await cur.fetchall()], total
