@@ -112,10 +112,11 @@ class SearchQueries:
                 doc_id = cur.lastrowid
             await self.conn.execute("INSERT INTO search_fts (rowid, title, body, units) VALUES (?, ?, ?, ?)",
                                     (doc_id, title, body, _access(doc, units)))
-        await self.conn.execute("DELETE FROM search_access WHERE doc_id = ?", (doc_id,))
-        if doc.owner_id is None:
-            await self.conn.executemany("INSERT INTO search_access (unit_id, doc_id) VALUES (?, ?)",
-                                        [(u, doc_id) for u in sorted(units)])
+            # FTS5's contentless delete needs the units' tokens again (PostgreSQL keeps them in tsv itself)
+            await self.conn.execute("DELETE FROM search_access WHERE doc_id = ?", (doc_id,))
+            if doc.owner_id is None:
+                await self.conn.executemany("INSERT INTO search_access (unit_id, doc_id) VALUES (?, ?)",
+                                            [(u, doc_id) for u in sorted(units)])
         return doc_id
 
     async def remove(self, source: str, source_id: int) -> None:
