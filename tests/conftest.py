@@ -58,9 +58,9 @@ _SERVICE_ON_POSTGRESQL = (
     "todo", "urgent_items", "windows_and_scheduler",
 )
 _WEB_ON_POSTGRESQL = (
-    "access_log", "admin_pages", "bad_input", "cabinet_web", "circulars_web", "circulation_web",
+    "access_log", "admin_pages", "bad_input", "circulars_web", "circulation_web",
     "delegation_register_web", "delegations_web", "duty_pages", "frame", "incoming_web", "items_web",
-    "meeting_signin_web", "meetings_web", "openapi", "otp_pages", "paper_web", "phonebook_web", "permission_matrix", "registers",
+    "meeting_signin_web", "meetings_web", "openapi", "otp_pages", "paper_web", "permission_matrix", "registers",
     "search_web",
     "registers_web", "reports_web", "resend_web", "retried_ack", "seal_endpoints", "seal_page_access",
     "security", "sending_web", "smoke", "supervision_web", "todo",
