@@ -11,7 +11,7 @@ everything (`xietong search reindex`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hub.clock import Clock, utc_iso
 from hub.domain.cabinet import CabinetFile, Source, doc_url, may_open
@@ -96,6 +96,7 @@ class SearchService:
                 folder = await tx.cabinet.node(filters.folder_id)
                 if folder is None or folder.is_drawer or not may_open(actor, folder.owner):
                     raise XietongError("cabinet.not_found")
+            filters = replace(filters, state_unit=actor.unit_id)     # the state of one's own unit's delivery
             docs, total = await tx.search.search(query, units, filters, PER_PAGE, (page - 1) * PER_PAGE, person)
         hits = [Hit(d, snippet(d.title, query, 200), snippet(d.body, query)) for d in docs]
         return SearchPage(q, query, hits, total, page, max(1, -(-total // PER_PAGE)))

@@ -25,6 +25,8 @@ _WEIGHTS = "4.0, 1.0, 0.0"
 # ts_rank_cd's weights of D (the units' tokens), C, B (body), A (title)
 _PG_WEIGHTS = "'{0, 0, 0.25, 1.0}'"
 COUNT_CAP = 1000
+# the state filter: the searcher's unit's delivery of the item in one of these states
+STATES = {"open": ("pending", "read"), "acked": ("acked",), "returned": ("returned",)}
 BROAD = 20_000        # a query matching more documents than this ranks them newest first (see search)
 
 
@@ -53,6 +55,8 @@ class Filters:
     kind: str = ""
     urgency: str = ""
     folder_id: int | None = None     # only what is filed in this cabinet folder
+    state: str = ""                  # open (待签收) | acked (已签收) | returned (已退回): the unit's delivery
+    state_unit: int | None = None    # whose delivery (the searcher's unit, set by the service)
 
 
 def _doc(r: sqlite3.Row) -> SearchDoc:
@@ -207,6 +211,11 @@ class SearchQueries:
             if value is not None:
                 where.append(f"d.{column} = ?")
                 args.append(value)
+        if filters.state in STATES and filters.state_unit is not None:
+            marks = ", ".join("?" * len(STATES[filters.state]))
+            where.append("d.source = 'item' AND EXISTS (SELECT 1 FROM deliveries x WHERE x.item_id = d.source_id"
+                         f" AND x.unit_id = ? AND x.state IN ({marks}))")
+            args += [filters.state_unit, *STATES[filters.state]]
         if filters.folder_id is not None:
             where.append("EXISTS (SELECT 1 FROM cabinet_places p WHERE p.folder_id = ? AND p.deleted_at IS NULL"
                          " AND p.source = d.source AND p.source_id = d.source_id)")

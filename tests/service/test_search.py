@@ -120,3 +120,16 @@ async def test_a_document_where_the_query_is_a_word_ranks_above_one_where_its_ch
     assert found[0] == "关于近期群众诉求情况的通报"              # 信访 as a word (jieba) ranks first
     found, _ = await titles(hub, "dhz.clerk1", "处理")
     assert found == []                                          # and a word matches only where it stands
+
+
+async def test_the_state_filter_is_the_searchers_own_units_delivery(demo_hub):
+    hub = demo_hub
+    signed = await issue(hub, "关于防汛物资的通知", "请清点防汛物资。", "DHZ", "XSZ")
+    await issue(hub, "关于防汛值班的通知", "请安排防汛值班。", "DHZ")
+    clerk = await actor(hub, "dhz.clerk1")
+    async with hub.store.read() as tx:
+        (mine,) = [d for d in await tx.deliveries.for_item(signed.id) if d.unit_id == clerk.unit_id]
+    await hub.items.acknowledge(clerk, mine.id)
+    assert (await titles(hub, "dhz.clerk1", "防汛", state="acked"))[0] == ["关于防汛物资的通知"]
+    assert (await titles(hub, "dhz.clerk1", "防汛", state="open"))[0] == ["关于防汛值班的通知"]
+    assert (await titles(hub, "xsz.clerk1", "防汛", state="open"))[0] == ["关于防汛物资的通知"]   # 西山镇's own

@@ -12,7 +12,7 @@ from hub.domain.permissions import Action
 from hub.domain.search import Piece
 from hub.errors import XietongError
 from hub.services.search import SearchPage
-from hub.store.search import Filters
+from hub.store.search import STATES, Filters
 from webapp.context import actor_of, hub_of, int_arg, json_body, json_response, render
 from webapp.routing import api, page
 
@@ -34,6 +34,7 @@ PARAMS = tuple({"name": n, "in": "query", "required": False, "schema": s} for n,
     ("urgency", {"type": "string", "enum": [u.value for u in Urgency]}), ("kind", {"type": "string", "enum": KINDS}),
     ("sender", {"type": "integer", "minimum": 1, "description": "the sending unit's id"}),
     ("folder", {"type": "integer", "minimum": 1, "description": "only what is filed in this cabinet folder"}),
+    ("state", {"type": "string", "enum": list(STATES), "description": "your unit's delivery: open, acked, returned"}),
     ("page", {"type": "integer", "minimum": 1})))
 
 
@@ -45,9 +46,12 @@ def filters_of(values: Mapping[str, Any]) -> Filters:
     urgency, kind = values.get("urgency") or "", values.get("kind") or ""
     if not isinstance(urgency, str) or not isinstance(kind, str):
         raise XietongError("input.invalid", field="urgency" if not isinstance(urgency, str) else "kind")
+    state = values.get("state") or ""
+    if not isinstance(state, str):
+        raise XietongError("input.invalid", field="state")
     return Filters(year=number("year"), sender_unit_id=number("sender"), folder_id=number("folder"),
                    urgency=urgency if urgency in {u.value for u in Urgency} else "",
-                   kind=kind if kind in KINDS else "")
+                   kind=kind if kind in KINDS else "", state=state if state in STATES else "")
 
 
 def _filters(request: web.Request) -> tuple[str, Filters, int]:
@@ -67,13 +71,13 @@ async def search_page(request: web.Request) -> web.Response:
         result = await hub_of(request).search.search(actor_of(request), q, filters, n)
     units = await hub_of(request).identity.units()
     return render(request, "search.html", q=q, filters=filters, result=result, urgencies=[u.value for u in Urgency],
-                  kinds=KINDS, units=units, more=_more(filters))
+                  kinds=KINDS, units=units, states=list(STATES), more=_more(filters))
 
 
 def _more(filters: Filters) -> str:
     """The filters as the query string the page links carry on."""
     pairs = (("year", filters.year), ("urgency", filters.urgency), ("kind", filters.kind),
-             ("sender", filters.sender_unit_id), ("folder", filters.folder_id))
+             ("sender", filters.sender_unit_id), ("folder", filters.folder_id), ("state", filters.state))
     return "".join(f"&{k}={v}" for k, v in pairs if v)
 
 
@@ -97,6 +101,7 @@ def _answer(q: str, result: SearchPage) -> web.Response:
          "q": {"type": "string"}, "year": {"type": "integer", "minimum": 1},
          "urgency": {"type": "string", "enum": [u.value for u in Urgency]}, "kind": {"type": "string", "enum": KINDS},
          "sender": {"type": "integer", "minimum": 1}, "folder": {"type": "integer", "minimum": 1},
+         "state": {"type": "string", "enum": list(STATES)},
          "page": {"type": "integer", "minimum": 1}}})
 async def search_api_post(request: web.Request) -> web.Response:
     body = await json_body(request)
