@@ -52,6 +52,8 @@ async def test_only_the_units_own_admin_or_the_super_admin_keep_it_and_bad_numbe
     await refused("phonebook.bad_name", hub.phonebook.add(admin, dhz, " ", "", "12345", ""))
     made = await hub.phonebook.add(await actor(hub, "admin"), xsz, "王五", "", "0571-88200001", "")
     await refused("perm.denied", hub.phonebook.delete(admin, made.id))
+    by_unit = {u.unit.id: [x.name for x in u.entries] for u in await book(hub, "dhz.clerk1")}
+    assert by_unit[dhz] == [] and by_unit[xsz] == ["王五"]       # nothing refused was kept; 王五 stands
 
 
 async def test_the_office_keeps_the_public_services_page_and_everyone_reads_it(demo_hub):
