@@ -144,7 +144,10 @@ def parse_query(q: str) -> Query:
         else:
             terms.append(Term((run,), run))
     unique = list(dict.fromkeys(terms))[:MAX_TERMS]
-    found = dict.fromkeys(WORD + w for t in unique if _IS_CJK.match(t.text) for w in words(t.text))
+    # a run of three or more characters found as it is, is as good as found as a word: only shorter runs
+    # (信访: a word, or 来信访问) and the words inside a longer run rank by their words
+    found = dict.fromkeys(WORD + w for t in unique if _IS_CJK.match(t.text) for w in words(t.text)
+                          if len(t.text) < 3 or w != t.text)
     return Query(tuple(unique), tuple(found)[:MAX_TERMS])
 
 
