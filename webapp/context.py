@@ -196,6 +196,14 @@ def json_id(value: object, field: str) -> int:
     return value
 
 
+def json_text(body: dict[str, Any], field: str) -> str:
+    """A text field of a JSON body ("" when absent), or a 400 naming the field when it is not text."""
+    value = body.get(field, "")
+    if not isinstance(value, str):
+        raise XietongError("input.invalid", field=field)
+    return value
+
+
 def path_id(request: web.Request, name: str) -> int:
     """The id in the path: a path naming an id that cannot exist is not found (404)."""
     n = id_from_text(request.match_info[name])

@@ -38,7 +38,7 @@ from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.services import audit
 from hub.services.incoming import visible_record
-from hub.services.search import index_file_in
+from hub.services.search import sync_file_in
 from hub.services.search_text import attachment_text
 from hub.store import Store, Tx
 
@@ -240,13 +240,8 @@ class CabinetService:
     async def copy_place(self, actor: Actor, place_id: int, folder_id: int) -> Place:
         """The same document filed in another folder as well (not a second copy of it)."""
         async with self.store.read() as tx:
-            place, folder = await _place(tx, actor, place_id)
-        if place.source is Source.FILE:
-            async with self.store.read() as tx:
-                target, _ = await _folder(tx, actor, folder_id)
-            if target.owner != folder.owner:
-                raise XietongError("cabinet.other_cabinet")
-        return await self.file(actor, folder_id, place.source, place.source_id)
+            place, _ = await _place(tx, actor, place_id)
+        return await self.file(actor, folder_id, place.source, place.source_id)   # a file: its own cabinet only
 
     async def remove_place(self, actor: Actor, place_id: int) -> Place:
         """Take a document out of a folder, into the recycle bin (the document itself stays)."""
@@ -434,10 +429,5 @@ async def _title(tx: Tx, actor: Actor, owner: Owner, source: Source, source_id: 
 
 
 async def _sync_files(tx: Tx, file_ids: Sequence[int]) -> None:
-    """Each uploaded file is in the search index exactly while it is filed somewhere out of the bin."""
     for file_id in file_ids:
-        f = await tx.cabinet.file(file_id)
-        if f is not None and await tx.cabinet.live_places_of(Source.FILE, file_id):
-            await index_file_in(tx, f)
-        else:
-            await tx.search.remove(Source.FILE.value, file_id)
+        await sync_file_in(tx, file_id)

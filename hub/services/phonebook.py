@@ -119,11 +119,11 @@ class PhonebookService:
         return entry
 
     async def update(self, actor: Actor, entry_id: int, name: str, job: str, office: str, mobile: str,
-                     position: int = 100) -> Entry:
+                     position: int = 100, unit_id: int | None = None) -> Entry:
         fields = check_entry(name, job, office, mobile, position)
         now = self.clock.now()
         async with self.store.write() as tx:
-            old = await self._kept(tx, actor, entry_id)
+            old = await self._kept(tx, actor, entry_id, unit_id)
             await tx.phonebook.update(entry_id, *fields, now, actor.user_id)
             was = {"name": old.name, "job": old.job, "office_phone": old.office_phone, "mobile": old.mobile,
                    "position": old.position}
@@ -134,10 +134,10 @@ class PhonebookService:
         assert entry is not None
         return entry
 
-    async def delete(self, actor: Actor, entry_id: int) -> Entry:
+    async def delete(self, actor: Actor, entry_id: int, unit_id: int | None = None) -> Entry:
         now = self.clock.now()
         async with self.store.write() as tx:
-            old = await self._kept(tx, actor, entry_id)
+            old = await self._kept(tx, actor, entry_id, unit_id)
             await tx.phonebook.delete(entry_id)
             await audit.record(tx, now, actor, "phonebook.delete", f"phonebook:{entry_id}", unit=old.unit_id,
                                name=old.name, job=old.job, office_phone=old.office_phone, mobile=old.mobile)
@@ -157,9 +157,10 @@ class PhonebookService:
                                was=unit.duty_phone)
         return phone
 
-    async def _kept(self, tx: Tx, actor: Actor, entry_id: int) -> Entry:
+    async def _kept(self, tx: Tx, actor: Actor, entry_id: int, unit_id: int | None) -> Entry:
+        """The entry one may keep (of `unit_id`, when the caller names the unit it came from)."""
         entry = await tx.phonebook.get(entry_id)
-        if entry is None or not can(actor, Action.VIEW_UNITS):
+        if entry is None or (unit_id is not None and entry.unit_id != unit_id) or not can(actor, Action.VIEW_UNITS):
             raise XietongError("phonebook.not_found")
         require(actor, Action.KEEP_PHONEBOOK, entry.unit_id)
         return entry

@@ -81,6 +81,17 @@ async def index_file_in(tx: Tx, f: CabinetFile) -> None:
         f.created_at.astimezone(CST).year, utc_iso(f.created_at), owner_id=f.owner.user_id), units)
 
 
+async def sync_file_in(tx: Tx, file_id: int) -> CabinetFile | None:
+    """An uploaded file is in the index exactly while it is filed somewhere out of the bin: index it
+    (returned) or take it out (None)."""
+    f = await tx.cabinet.file(file_id)
+    if f is not None and await tx.cabinet.live_places_of(Source.FILE, file_id):
+        await index_file_in(tx, f)
+        return f
+    await tx.search.remove(Source.FILE.value, file_id)
+    return None
+
+
 class SearchService:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store, self.clock = store, clock
@@ -132,10 +143,8 @@ class SearchService:
         for start in range(0, len(file_ids), REINDEX_BATCH):
             async with self.store.write() as tx:
                 for file_id in file_ids[start:start + REINDEX_BATCH]:
-                    f = await tx.cabinet.file(file_id)
-                    if f is not None and await tx.cabinet.live_places_of(Source.FILE, file_id):
-                        await index_file_in(tx, f)
-                        private += f.owner.private
+                    f = await sync_file_in(tx, file_id)
+                    private += f is not None and f.owner.private
             progress(min(start + REINDEX_BATCH, len(file_ids)))
         if file_ids:
             async with self.store.write() as tx:

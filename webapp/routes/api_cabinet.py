@@ -13,7 +13,16 @@ from hub.domain.cabinet import MAX_NAME, MAX_TITLE, CabinetFile, Node, Place, So
 from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.cabinet import CabinetView
-from webapp.context import actor_of, hub_of, json_body, json_files, json_id, json_response, path_id
+from webapp.context import (
+    actor_of,
+    hub_of,
+    json_body,
+    json_files,
+    json_id,
+    json_response,
+    json_text,
+    path_id,
+)
 from webapp.routing import api
 from webapp.schemas import ID
 
@@ -67,12 +76,6 @@ def _key(request: web.Request) -> str:
     return "mine" if request.query.get("c") == "mine" else "unit"
 
 
-def _text(body: dict[str, Any], field: str) -> str:
-    value = body.get(field, "")
-    if not isinstance(value, str):
-        raise XietongError("input.invalid", field=field)
-    return value
-
 
 @api("GET", "/api/cabinet", action=Action.VIEW_HOME, params=KEY, response=CABINET,
      summary="A file cabinet (文件柜): your unit's or your own, its drawers and folders with their counts")
@@ -92,7 +95,7 @@ async def new_node(request: web.Request) -> web.Response:
     key = body.get("cabinet")
     if key not in ("unit", "mine"):
         raise XietongError("input.invalid", field="cabinet")
-    node = await hub_of(request).cabinet.new_node(actor_of(request), key, drawer, _text(body, "name"))
+    node = await hub_of(request).cabinet.new_node(actor_of(request), key, drawer, json_text(body, "name"))
     return json_response({"node": node_json(node)})
 
 
@@ -102,7 +105,7 @@ async def new_node(request: web.Request) -> web.Response:
      response={"type": "object", "required": ["node"], "properties": {"node": NODE}})
 async def rename_node(request: web.Request) -> web.Response:
     body = await json_body(request)
-    node = await hub_of(request).cabinet.rename(actor_of(request), path_id(request, "node_id"), _text(body, "name"))
+    node = await hub_of(request).cabinet.rename(actor_of(request), path_id(request, "node_id"), json_text(body, "name"))
     return json_response({"node": node_json(node)})
 
 
@@ -162,7 +165,7 @@ async def upload(request: web.Request) -> web.Response:
     body = await json_body(request)
     ((_, a),) = json_files([body], "file")
     f, place = await hub_of(request).cabinet.upload(actor_of(request), path_id(request, "folder_id"), a.name,
-                                                    a.content, a.content_type, _text(body, "title"))
+                                                    a.content, a.content_type, json_text(body, "title"))
     return json_response({"file": file_json(f), "document": place_json(place)})
 
 
@@ -220,7 +223,7 @@ async def file_content(request: web.Request) -> web.Response:
      response={"type": "object", "required": ["file"], "properties": {"file": FILE}})
 async def retitle(request: web.Request) -> web.Response:
     body = await json_body(request)
-    f = await hub_of(request).cabinet.retitle(actor_of(request), path_id(request, "file_id"), _text(body, "title"))
+    f = await hub_of(request).cabinet.retitle(actor_of(request), path_id(request, "file_id"), json_text(body, "title"))
     return json_response({"file": file_json(f)})
 
 

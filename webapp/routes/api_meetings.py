@@ -14,7 +14,7 @@ from hub.domain.permissions import Action
 from hub.errors import XietongError
 from hub.services.meetings import MeetingRow, MeetingView, UnitReply
 from hub.store.meetings import Reply
-from webapp.context import actor_of, hub_of, is_id, json_body, json_response, path_id
+from webapp.context import actor_of, hub_of, is_id, json_body, json_response, json_text, path_id
 from webapp.routing import api
 
 _TIME = {"type": "string", "description": "ISO 8601 with a UTC offset"}
@@ -141,12 +141,6 @@ def _time(body: dict[str, Any], name: str) -> datetime | None:
     return t
 
 
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise XietongError("input.invalid", field=name)
-    return value
-
 
 def _ids(body: dict[str, Any], name: str) -> tuple[int, ...]:
     value = body.get(name, [])
@@ -175,7 +169,7 @@ def _attendees(value: Any) -> list[ReplyAttendee]:
         if a.get("user_id") is not None:
             out.append(ReplyAttendee(_opt_id(a["user_id"], f"attendees[{n}].user_id"), substitute_for=sub))
         else:
-            out.append(ReplyAttendee(None, _text(a, "name"), _text(a, "phone"), sub))
+            out.append(ReplyAttendee(None, json_text(a, "name"), json_text(a, "phone"), sub))
     return out
 
 
@@ -203,7 +197,7 @@ async def call_json(request: web.Request) -> web.Response:
         raise XietongError("input.invalid", field="urgency") from None
     main = _ids(body, "main_units")
     meeting = await hub_of(request).meetings.call(actor_of(request), MeetingDraft(
-        title=_text(body, "title"), agenda=_text(body, "agenda"), room=_text(body, "room"),
+        title=json_text(body, "title"), agenda=json_text(body, "agenda"), room=json_text(body, "room"),
         starts_at=_time(body, "starts_at"), ends_at=_time(body, "ends_at"), main_units=main,
         copy_units=tuple(u for u in _ids(body, "copy_units") if u not in main), invitees=_ids(body, "invitees"),
         urgency=urgency))
@@ -225,7 +219,7 @@ async def change_json(request: web.Request) -> web.Response:
     body = await _body(request)
     meeting = await hub_of(request).meetings.change(actor_of(request), path_id(request, "meeting_id"),
                                                     _time(body, "starts_at"), _time(body, "ends_at"),
-                                                    _text(body, "room"), _text(body, "note"))
+                                                    json_text(body, "room"), json_text(body, "note"))
     return json_response({"meeting": meeting_json(meeting)})
 
 
@@ -235,7 +229,7 @@ async def change_json(request: web.Request) -> web.Response:
 async def postpone_json(request: web.Request) -> web.Response:
     body = await _body(request)
     meeting = await hub_of(request).meetings.postpone(actor_of(request), path_id(request, "meeting_id"),
-                                                      _text(body, "reason"))
+                                                      json_text(body, "reason"))
     return json_response({"meeting": meeting_json(meeting)})
 
 
@@ -245,7 +239,7 @@ async def postpone_json(request: web.Request) -> web.Response:
 async def cancel_json(request: web.Request) -> web.Response:
     body = await _body(request)
     meeting = await hub_of(request).meetings.cancel(actor_of(request), path_id(request, "meeting_id"),
-                                                    _text(body, "reason"))
+                                                    json_text(body, "reason"))
     return json_response({"meeting": meeting_json(meeting)})
 
 
@@ -261,7 +255,7 @@ async def reply_json_route(request: web.Request) -> web.Response:
         await hub.meetings.view(actor, meeting_id)          # one it may not see is not found, first
         raise XietongError("input.invalid", field="coming")
     reply = await hub.meetings.reply(actor, meeting_id, coming, _attendees(body.get("attendees", [])),
-                                     _text(body, "note"))
+                                     json_text(body, "note"))
     return json_response({"reply": reply_json(reply)})
 
 

@@ -11,7 +11,15 @@ from hub.domain.permissions import Action
 from hub.domain.reports import Kind, Report, State
 from hub.errors import XietongError
 from hub.services.reports import ReportView
-from webapp.context import actor_of, hub_of, json_body, json_files, json_response, path_id
+from webapp.context import (
+    actor_of,
+    hub_of,
+    json_body,
+    json_files,
+    json_response,
+    json_text,
+    path_id,
+)
 from webapp.routes.reports import STATE_FILTERS
 from webapp.routing import api
 
@@ -74,12 +82,6 @@ def view_json(v: ReportView) -> dict[str, Any]:
             "may_adopt": v.may_adopt, "may_answer": v.may_answer}
 
 
-def _text(body: dict[str, Any], name: str) -> str:
-    v = body.get(name, "")
-    if not isinstance(v, str):
-        raise XietongError("input.invalid", field=name)
-    return v
-
 
 @api("POST", "/api/reports", action=Action.SEND_REPORT, body=SEND_BODY, response=_ONE,
      summary="报送: send a report up; its receipt number (回执编号) is given in the same transaction; a 请示 opens "
@@ -90,8 +92,8 @@ async def send_json(request: web.Request) -> web.Response:
     if to is not None and (type(to) is not int or to < 1):
         raise XietongError("input.invalid", field="to_unit_id")
     hub = hub_of(request)
-    report = await hub.reports.send(actor_of(request), _text(body, "kind"), _text(body, "title"),
-                                    _text(body, "body"), to, [f for _, f in json_files(body.get("files"), "files")])
+    report = await hub.reports.send(actor_of(request), json_text(body, "kind"), json_text(body, "title"),
+                                    json_text(body, "body"), to, [f for _, f in json_files(body.get("files"), "files")])
     return json_response({"report": report_json(report, False)})
 
 
@@ -142,7 +144,7 @@ async def one_json(request: web.Request) -> web.Response:
 async def adopt_json(request: web.Request) -> web.Response:
     body = await json_body(request)
     hub = hub_of(request)
-    report = await hub.reports.adopt(actor_of(request), path_id(request, "report_id"), _text(body, "note"))
+    report = await hub.reports.adopt(actor_of(request), path_id(request, "report_id"), json_text(body, "note"))
     return json_response({"report": report_json(report, hub.reports.overdue(report))})
 
 
@@ -154,5 +156,5 @@ async def adopt_json(request: web.Request) -> web.Response:
 async def answer_json(request: web.Request) -> web.Response:
     body = await json_body(request)
     report, item = await hub_of(request).reports.answer(actor_of(request), path_id(request, "report_id"),
-                                                        _text(body, "text"))
+                                                        json_text(body, "text"))
     return json_response({"report": report_json(report, False), "item_id": item.id})

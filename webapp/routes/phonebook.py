@@ -18,6 +18,7 @@ from webapp.context import (
     id_from_text,
     json_body,
     json_response,
+    json_text,
     lang_of,
     path_id,
     refused,
@@ -131,17 +132,16 @@ async def keep_post(request: web.Request) -> web.StreamResponse:
     form = {k: str(v) for k, v in (await request.post()).items()}
     args = (form.get("name", ""), form.get("job", ""), form.get("office_phone", ""), form.get("mobile", ""))
     try:
-        await _unit_entries(request, unit_id)
         if move == "add":
             await hub.phonebook.add(actor, unit_id, *args, _position(form.get("position", "")))
         elif move in ("update", "delete"):
             entry = id_from_text(form.get("entry_id", ""))
-            if entry is None or entry not in {x.id for x in (await _unit_entries(request, unit_id)).entries}:
+            if entry is None:
                 raise XietongError("phonebook.not_found")
             if move == "update":
-                await hub.phonebook.update(actor, entry, *args, _position(form.get("position", "")))
+                await hub.phonebook.update(actor, entry, *args, _position(form.get("position", "")), unit_id=unit_id)
             else:
-                await hub.phonebook.delete(actor, entry)
+                await hub.phonebook.delete(actor, entry, unit_id=unit_id)
         elif move == "duty":
             await hub.phonebook.set_duty_phone(actor, unit_id, form.get("duty_phone", ""))
         else:
@@ -154,14 +154,11 @@ async def keep_post(request: web.Request) -> web.StreamResponse:
 
 
 def _fields(body: dict[str, Any]) -> tuple[str, str, str, str, int]:
-    values = [body.get(k, "") for k in ("name", "job", "office_phone", "mobile")]
-    for k, v in zip(("name", "job", "office_phone", "mobile"), values, strict=True):
-        if not isinstance(v, str):
-            raise XietongError("input.invalid", field=k)
     position = body.get("position", 100)
     if type(position) is not int:
         raise XietongError("input.invalid", field="position")
-    return values[0], values[1], values[2], values[3], position
+    return (json_text(body, "name"), json_text(body, "job"), json_text(body, "office_phone"),
+            json_text(body, "mobile"), position)
 
 
 _ENTRY_ANSWER = {"type": "object", "required": ["entry"], "properties": {"entry": ENTRY}}

@@ -19,6 +19,7 @@ from webapp.context import (
     json_body,
     json_files,
     json_response,
+    json_text,
     path_id,
     refused,
     render,
@@ -110,10 +111,7 @@ async def api_services(request: web.Request) -> web.Response:
 async def api_add(request: web.Request) -> web.Response:
     body = await json_body(request)
     files = json_files([body["file"]], "file") if body.get("file") is not None else []
-    texts = {k: body.get(k, "") for k in ("kind", "title", "url", "body")}
-    for k, v in texts.items():
-        if not isinstance(v, str):
-            raise XietongError("input.invalid", field=k)
+    texts = {k: json_text(body, k) for k in ("kind", "title", "url", "body")}
     position = body.get("position", 100)
     if type(position) is not int:
         raise XietongError("input.invalid", field="position")

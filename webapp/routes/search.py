@@ -10,10 +10,9 @@ from aiohttp import web
 from hub.domain.items import ItemKind, Urgency
 from hub.domain.permissions import Action
 from hub.domain.search import Piece
-from hub.errors import XietongError
 from hub.services.search import SearchPage
 from hub.store.search import STATES, Filters
-from webapp.context import actor_of, hub_of, int_arg, json_body, json_response, render
+from webapp.context import actor_of, hub_of, int_arg, json_body, json_response, json_text, render
 from webapp.routing import api, page
 
 PIECES = {"type": "array", "items": {"type": "object", "required": ["text", "hit"],
@@ -43,12 +42,7 @@ def filters_of(values: Mapping[str, Any]) -> Filters:
     def number(name: str) -> int | None:
         value = values.get(name)
         return int_arg(value, name) if value not in (None, "") else None
-    urgency, kind = values.get("urgency") or "", values.get("kind") or ""
-    if not isinstance(urgency, str) or not isinstance(kind, str):
-        raise XietongError("input.invalid", field="urgency" if not isinstance(urgency, str) else "kind")
-    state = values.get("state") or ""
-    if not isinstance(state, str):
-        raise XietongError("input.invalid", field="state")
+    urgency, kind, state = (json_text(dict(values), k) for k in ("urgency", "kind", "state"))
     return Filters(year=number("year"), sender_unit_id=number("sender"), folder_id=number("folder"),
                    urgency=urgency if urgency in {u.value for u in Urgency} else "",
                    kind=kind if kind in KINDS else "", state=state if state in STATES else "")
@@ -105,9 +99,7 @@ def _answer(q: str, result: SearchPage) -> web.Response:
          "page": {"type": "integer", "minimum": 1}}})
 async def search_api_post(request: web.Request) -> web.Response:
     body = await json_body(request)
-    q = body.get("q", "")
-    if not isinstance(q, str):
-        raise XietongError("input.invalid", field="q")
+    q = json_text(body, "q")
     filters = filters_of(body)
     n = int_arg(body.get("page", 1), "page")
     return _answer(q, await hub_of(request).search.search(actor_of(request), q, filters, n))

@@ -21,6 +21,7 @@ from webapp.context import (
     json_body,
     json_id,
     json_response,
+    json_text,
     lang_of,
     path_id,
     refused,
@@ -202,13 +203,6 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return await json_body(request) if request.can_read_body else {}
 
 
-def _text(body: dict[str, Any], name: str) -> str:
-    value = body.get(name, "")
-    if not isinstance(value, str):
-        raise XietongError("input.invalid", field=name)
-    return value
-
-
 @api("POST", "/api/road-steps/{step_id}/chase", action=Action.SUPERVISE, throttled=True,
      summary="催办: SMS and a push to the people who hold an open step (the record unit's office; at most "
              "incoming.chases_per_day a Beijing day); each person's outcome, no phone number included",
@@ -218,7 +212,7 @@ def _text(body: dict[str, Any], name: str) -> str:
 async def chase_step_json(request: web.Request) -> web.Response:
     body = await _body(request)
     result: ChaseResult = await hub_of(request).road_chase.chase(actor_of(request), path_id(request, "step_id"),
-                                                                 _text(body, "note"))
+                                                                 json_text(body, "note"))
     return json_response({"chase": chase_json(result.chase), "left_today": result.left_today})
 
 
@@ -244,7 +238,7 @@ async def supervise_json(request: web.Request) -> web.Response:
     days = body.get("every_days")
     sup = await hub_of(request).supervision.supervise(actor_of(request), ROAD, path_id(request, "incoming_id"),
                                                       None if days is None else days if type(days) is int else -1,
-                                                      _text(body, "note"))
+                                                      json_text(body, "note"))
     return json_response({"supervision": supervision_json(sup)})
 
 
@@ -257,7 +251,7 @@ async def progress_json(request: web.Request) -> web.Response:
     body = await _body(request)
     step_id = json_id(body["step_id"], "step_id") if body.get("step_id") is not None else None
     sup = await hub_of(request).supervision.report(actor_of(request), ROAD, path_id(request, "incoming_id"),
-                                                   _text(body, "text"), step_id)
+                                                   json_text(body, "text"), step_id)
     return json_response({"supervision": supervision_json(sup)})
 
 
