@@ -8,7 +8,7 @@ import ipaddress
 import json
 import re
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import jinja2
 from aiohttp import web
@@ -194,6 +194,12 @@ def json_id(value: object, field: str) -> int:
         raise XietongError("input.invalid", field=field)
     assert isinstance(value, int)
     return value
+
+
+def file_download(name: str, content: bytes) -> web.Response:
+    """A stored file as a download under its own (Chinese) name (RFC 6266 / 5987), never shown inline."""
+    return web.Response(body=content, content_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "X-Content-Type-Options": "nosniff"})
 
 
 def json_text(body: dict[str, Any], field: str) -> str:

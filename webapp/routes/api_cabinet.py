@@ -4,7 +4,6 @@ moving, copying, the recycle bin. The same service and rules as the pages (webap
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -15,6 +14,7 @@ from hub.errors import XietongError
 from hub.services.cabinet import CabinetView
 from webapp.context import (
     actor_of,
+    file_download,
     hub_of,
     json_body,
     json_files,
@@ -213,8 +213,7 @@ async def get_file(request: web.Request) -> web.Response:
      summary="An uploaded file's content, as uploaded")
 async def file_content(request: web.Request) -> web.Response:
     f, content = await hub_of(request).cabinet.download(actor_of(request), path_id(request, "file_id"))
-    return web.Response(body=content, content_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.name)}", "X-Content-Type-Options": "nosniff"})
+    return file_download(f.name, content)
 
 
 @api("POST", "/api/cabinet/files/{file_id}/retitle", action=Action.VIEW_HOME, summary="Change a file's title",

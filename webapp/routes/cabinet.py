@@ -5,7 +5,6 @@ service's (hub/services/cabinet.py): a cabinet one may not open does not exist (
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -15,6 +14,7 @@ from hub.domain.permissions import Action
 from hub.errors import XietongError
 from webapp.context import (
     actor_of,
+    file_download,
     hub_of,
     id_from_text,
     lang_of,
@@ -208,9 +208,7 @@ async def file_page(request: web.Request, error: str | None = None, status: int 
 @page("GET", "/cabinet/files/{file_id}/download", action=Action.VIEW_HOME)
 async def download(request: web.Request) -> web.Response:
     f, content = await hub_of(request).cabinet.download(actor_of(request), path_id(request, "file_id"))
-    return web.Response(body=content, content_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.name)}",
-        "X-Content-Type-Options": "nosniff"})
+    return file_download(f.name, content)
 
 
 @page("POST", "/cabinet/files/{file_id}/retitle", action=Action.VIEW_HOME)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -12,7 +11,7 @@ from hub.domain.items import DOC_KINDS, Attachment, Urgency
 from hub.domain.permissions import Action, can
 from hub.errors import XietongError
 from hub.store.documents import DocFields
-from webapp.context import actor_of, hub_of, int_arg, refused, render, upload_name
+from webapp.context import actor_of, file_download, hub_of, int_arg, refused, render, upload_name
 from webapp.routes.items import unit_list
 from webapp.routing import page
 from webapp.steppers import document_steps
@@ -150,8 +149,7 @@ async def act_on_document(request: web.Request) -> web.StreamResponse:
 async def download(request: web.Request) -> web.Response:
     info, content = await hub_of(request).documents.attachment(
         actor_of(request), int_arg(request.match_info["doc_attachment_id"], "doc_attachment_id"))
-    return web.Response(body=content, content_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.name)}"})
+    return file_download(info.name, content)
 
 
 @page("POST", "/items/{item_id}/instruction", action=Action.SIGN_DOCUMENT)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -18,6 +17,7 @@ from hub.errors import XietongError
 from hub.services.incoming import end_of_day
 from webapp.context import (
     actor_of,
+    file_download,
     hub_of,
     id_from_text,
     lang_of,
@@ -219,16 +219,14 @@ async def incoming_item_file(request: web.Request) -> web.Response:
     """A network document's file, for whoever sees the record (the lead and assisting units too)."""
     info, content = await hub_of(request).incoming.item_file(
         actor_of(request), path_id(request, "incoming_id"), path_id(request, "attachment_id"))
-    return web.Response(body=content, content_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.name)}"})
+    return file_download(info.name, content)
 
 
 @page("GET", "/incoming/attachments/{incoming_attachment_id}", action=Action.VIEW_HOME)
 async def incoming_download(request: web.Request) -> web.Response:
     info, content = await hub_of(request).incoming.attachment(
         actor_of(request), path_id(request, "incoming_attachment_id"))
-    return web.Response(body=content, content_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.name)}"})
+    return file_download(info.name, content)
 
 
 async def record_page(request: web.Request, record_id: int, error: str | None = None, status: int = 200,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -19,6 +18,7 @@ from hub.errors import XietongError
 from hub.services.items import Attendee
 from webapp.context import (
     actor_of,
+    file_download,
     hub_of,
     id_from_text,
     int_arg,
@@ -259,9 +259,7 @@ async def return_item(request: web.Request) -> web.StreamResponse:
 async def download(request: web.Request) -> web.Response:
     info, content = await hub_of(request).items.attachment(
         actor_of(request), int_arg(request.match_info["attachment_id"], "attachment_id"))
-    return web.Response(body=content, content_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.name)}",
-        "X-Content-Type-Options": "nosniff"})
+    return file_download(info.name, content)
 
 
 def _marked(body: str, hl: str) -> list[tuple[Piece, ...]] | None:

@@ -4,7 +4,6 @@ government office keeps; everyone reads it. Its JSON API beside it."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -14,6 +13,7 @@ from hub.domain.public_services import MAX_BODY, MAX_TITLE, MAX_URL, Kind, Resou
 from hub.errors import XietongError
 from webapp.context import (
     actor_of,
+    file_download,
     hub_of,
     id_from_text,
     json_body,
@@ -84,8 +84,7 @@ async def services_delete(request: web.Request) -> web.StreamResponse:
 @page("GET", "/services/{service_id}/file", action=Action.VIEW_HOME)
 async def services_file(request: web.Request) -> web.Response:
     r, content = await hub_of(request).public_services.download(actor_of(request), path_id(request, "service_id"))
-    return web.Response(body=content, content_type="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(r.file_name)}", "X-Content-Type-Options": "nosniff"})
+    return file_download(r.file_name, content)
 
 
 @api("GET", "/api/services", action=Action.VIEW_HOME,
